@@ -1,0 +1,106 @@
+/// One stream entry handed to this consumer: a job to run, or an entry that is not a valid job.
+public struct Delivery: Sendable {
+    /// The queue it came from.
+    public let queue: String
+    /// The stream entry id (what is acknowledged).
+    public let entryId: String
+    /// The entry's raw fields.
+    public let fields: [(String, String)]
+    /// The parsed job, or why the entry is not one.
+    public let envelope: Result<JobEnvelope, QueueError>
+    /// How many times the entry has been delivered (1 on the first read; reclaims and hand-backs add one each).
+    public var deliveries: Int
+
+    init(queue: String, entryId: String, fields: [(String, String)], deliveries: Int) {
+        self.queue = queue
+        self.entryId = entryId
+        self.fields = fields
+        self.deliveries = deliveries
+        do {
+            envelope = .success(try JobEnvelope(fields: fields))
+        } catch let error as QueueError {
+            envelope = .failure(error)
+        } catch {
+            envelope = .failure(QueueError(.malformedEntry, "\(error)"))
+        }
+    }
+
+    /// The job id if the entry names one (even when the entry is otherwise malformed).
+    public var jobId: String? {
+        if case .success(let envelope) = envelope { return envelope.id }
+        return fields.first { $0.0 == "id" }.map(\.1).flatMap { JobID.isValid($0) ? $0 : nil }
+    }
+}
+
+/// A finished job to acknowledge.
+public struct Completion: Sendable {
+    /// How the job ended.
+    public enum State: String, Sendable {
+        /// The handler returned.
+        case completed
+        /// The job was cancelled on request before or while it ran.
+        case cancelled
+    }
+    /// The delivery being acknowledged.
+    public let queue: String
+    public let entryId: String
+    public let envelope: JobEnvelope
+    public let state: State
+    /// Result JSON to keep in the job record (empty: none).
+    public let result: String
+    /// Jobs to enqueue atomically with the acknowledgement (only for `completed`).
+    public let followUps: [JobRequest]
+
+    /// Creates a completion.
+    public init(queue: String, entryId: String, envelope: JobEnvelope, state: State = .completed, result: String = "", followUps: [JobRequest] = []) {
+        self.queue = queue
+        self.entryId = entryId
+        self.envelope = envelope
+        self.state = state
+        self.result = result
+        self.followUps = followUps
+    }
+}
+
+/// A failed run to record.
+public struct FailureReport: Sendable {
+    /// The delivery that failed.
+    public let queue: String
+    public let entryId: String
+    /// The job id (for a malformed entry, the id it carried or the entry id).
+    public let jobId: String
+    /// The envelope as it should be stored (for a malformed entry: its raw fields).
+    public let fields: [String]
+    public let uniqueKey: String?
+    public let concurrencyKey: String?
+    public let concurrencyLimit: Int?
+    /// The error, as JSON (`{"attempt":…,"at":…,"error":…,"worker":…}`).
+    public let errorJSON: String
+    /// When to run again (ms since the epoch), or `nil` to dead-letter.
+    public let retryAtMs: Int64?
+
+    /// Creates a report.
+    public init(
+        queue: String, entryId: String, jobId: String, fields: [String], uniqueKey: String?, concurrencyKey: String?, concurrencyLimit: Int?,
+        errorJSON: String, retryAtMs: Int64?
+    ) {
+        self.queue = queue
+        self.entryId = entryId
+        self.jobId = jobId
+        self.fields = fields
+        self.uniqueKey = uniqueKey
+        self.concurrencyKey = concurrencyKey
+        self.concurrencyLimit = concurrencyLimit
+        self.errorJSON = errorJSON
+        self.retryAtMs = retryAtMs
+    }
+}
+
+/// An entry this worker holds: renewed by heartbeats, handed back on shutdown.
+public struct HeldEntry: Sendable, Hashable {
+    public let queue: String
+    public let entryId: String
+    public let jobId: String
+    public let concurrencyKey: String?
+    public let concurrencyLimit: Int?
+}

@@ -1,0 +1,95 @@
+/// A job as it travels in a queue stream entry. The field names are the wire format (docs/wire-format.md):
+/// `v id type payload attempt max enq [unique] [ckey climit] [trace] [next]`.
+public struct JobEnvelope: Sendable, Equatable {
+    /// The wire format version this build writes and reads.
+    public static let wireVersion = "1"
+
+    /// Job id (a ULID unless the producer chose one).
+    public var id: String
+    /// Job type's wire name.
+    public var type: String
+    /// Payload, JSON text.
+    public var payload: String
+    /// Which attempt this run is, from 1. A redelivery after a crash keeps the attempt.
+    public var attempt: Int
+    /// Attempts before dead-lettering.
+    public var maxAttempts: Int
+    /// First enqueue time, ms since the epoch.
+    public var enqueuedAtMs: Int64
+    /// Unique key held while the job is queued or running.
+    public var uniqueKey: String?
+    /// Fleet-wide concurrency key.
+    public var concurrencyKey: String?
+    /// Limit for ``concurrencyKey``.
+    public var concurrencyLimit: Int?
+    /// Producer's W3C traceparent.
+    public var traceContext: String?
+    /// Follow-up jobs (JSON array of ``JobRequest``), enqueued when this job succeeds.
+    public var next: String?
+
+    /// Creates an envelope.
+    public init(
+        id: String, type: String, payload: String, attempt: Int = 1, maxAttempts: Int, enqueuedAtMs: Int64,
+        uniqueKey: String? = nil, concurrencyKey: String? = nil, concurrencyLimit: Int? = nil, traceContext: String? = nil,
+        next: String? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.payload = payload
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.enqueuedAtMs = enqueuedAtMs
+        self.uniqueKey = uniqueKey
+        self.concurrencyKey = concurrencyKey
+        self.concurrencyLimit = concurrencyLimit
+        self.traceContext = traceContext
+        self.next = next
+    }
+
+    /// The stream entry fields, `name value name value …`.
+    public var fields: [String] {
+        var fields = [
+            "v", JobEnvelope.wireVersion, "id", id, "type", type, "payload", payload, "attempt", String(attempt),
+            "max", String(maxAttempts), "enq", String(enqueuedAtMs),
+        ]
+        if let uniqueKey { fields += ["unique", uniqueKey] }
+        if let concurrencyKey {
+            fields += ["ckey", concurrencyKey, "climit", String(concurrencyLimit ?? 1)]
+        }
+        if let traceContext { fields += ["trace", traceContext] }
+        if let next { fields += ["next", next] }
+        return fields
+    }
+
+    /// Reads an envelope from stream entry fields.
+    /// - Throws: ``QueueError`` with code `malformedEntry` and a reason that names the bad or missing field.
+    public init(fields: [(String, String)]) throws {
+        var values: [String: String] = [:]
+        for (name, value) in fields { values[name] = value }
+        func malformed(_ reason: String) -> QueueError { QueueError(.malformedEntry, reason) }
+        if let version = values["v"], version != JobEnvelope.wireVersion {
+            throw malformed("wire format version \(version) is not supported (this worker reads \(JobEnvelope.wireVersion)); upgrade the worker")
+        }
+        guard let id = values["id"], !id.isEmpty else { throw malformed("missing field 'id'") }
+        guard JobID.isValid(id) else { throw malformed("field 'id' (\(id.prefix(40))) has characters outside [A-Za-z0-9-_.:] or is longer than 128") }
+        guard let type = values["type"], !type.isEmpty else { throw malformed("missing field 'type'") }
+        guard let payload = values["payload"] else { throw malformed("missing field 'payload'") }
+        let attempt = try Self.int(values, "attempt", default: 1, malformed)
+        let maxAttempts = try Self.int(values, "max", default: 0, malformed)
+        let enqueued = try Self.int(values, "enq", default: 0, malformed)
+        guard attempt >= 1 else { throw malformed("field 'attempt' must be 1 or more") }
+        self.init(
+            id: id, type: type, payload: payload, attempt: attempt, maxAttempts: maxAttempts, enqueuedAtMs: Int64(enqueued),
+            uniqueKey: values["unique"].flatMap { $0.isEmpty ? nil : $0 },
+            concurrencyKey: values["ckey"].flatMap { $0.isEmpty ? nil : $0 },
+            concurrencyLimit: try values["ckey"] == nil ? nil : Self.int(values, "climit", default: 1, malformed),
+            traceContext: values["trace"], next: values["next"].flatMap { $0.isEmpty ? nil : $0 })
+        if let limit = concurrencyLimit, limit < 1 { throw malformed("field 'climit' must be 1 or more") }
+    }
+
+    private static func int(_ values: [String: String], _ name: String, default value: Int, _ malformed: (String) -> QueueError) throws -> Int {
+        guard let text = values[name] else { return value }
+        guard let number = Int(text) else { throw malformed("field '\(name)' is not an integer: \(text.prefix(40))") }
+        return number
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Job identifiers: 26 characters of Crockford base32 (a ULID: 48-bit milliseconds, then 80 random bits), so
+/// they sort by creation time and are safe in Redis keys, URLs and shells.
+public enum JobID {
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// A new identifier for a job created now.
+    public static func make(nowMs: Int64 = Clock.nowMs()) -> String {
+        var bytes = [UInt8](repeating: 0, count: 26)
+        var time = UInt64(max(0, nowMs))
+        for index in stride(from: 9, through: 0, by: -1) {
+            bytes[index] = alphabet[Int(time & 31)]
+            time >>= 5
+        }
+        var generator = SystemRandomNumberGenerator()
+        var random = generator.next() as UInt64
+        var random2 = generator.next() as UInt64
+        for index in 10..<26 {
+            if index < 22 {
+                bytes[index] = alphabet[Int(random & 31)]
+                random >>= 5
+            } else {
+                bytes[index] = alphabet[Int(random2 & 31)]
+                random2 >>= 5
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The creation time (ms since the epoch) encoded in a ULID, or `nil` for ids of another shape.
+    public static func timestampMs(of id: String) -> Int64? {
+        let utf8 = Array(id.utf8)
+        guard utf8.count == 26 else { return nil }
+        var value: Int64 = 0
+        for byte in utf8.prefix(10) {
+            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+            value = value << 5 | Int64(digit)
+        }
+        return value
+    }
+
+    /// Whether `id` can name a job: 1–128 characters of letters, digits and `-_.:`.
+    public static func isValid(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95
+                || byte == 46 || byte == 58
+        }
+    }
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+public enum Clock {
+    /// Now, in ms since the epoch.
+    public static func nowMs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

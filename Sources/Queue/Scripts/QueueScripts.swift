@@ -1,0 +1,421 @@
+/// The Lua scripts that make each multi-key queue step atomic. Every script starts with ``library`` (shared local
+/// functions) and reads the key prefix from `ARGV[1]` and the consumer group from `ARGV[2]`.
+///
+/// Job units (``library`` `read_job`) are laid out as
+/// `queue, id, runAtMs, uniqueKey, uniqueTTLms, debounceKey, fieldCount, field, value, …`.
+enum QueueScripts {
+    static let library = #"""
+        local P = ARGV[1]
+        local G = ARGV[2]
+        local ENVELOPE = {'v', 'id', 'type', 'payload', 'attempt', 'max', 'enq', 'unique', 'ckey', 'climit', 'trace', 'next'}
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function qkey(q) return P .. ':q:' .. q end
+        local function rkey(id) return P .. ':job:' .. id end
+        local function owned_by(stream, eid, consumer)
+          local p = redis.call('XPENDING', stream, G, eid, eid, 1)
+          return p[1] ~= nil and p[1][2] == consumer
+        end
+        local function requeue_from_record(q, id)
+          local vals = redis.call('HMGET', rkey(id), unpack(ENVELOPE))
+          if not vals[2] then return false end
+          local fields = {}
+          for i, name in ipairs(ENVELOPE) do
+            if vals[i] then fields[#fields + 1] = name; fields[#fields + 1] = vals[i] end
+          end
+          local eid = redis.call('XADD', qkey(q), '*', unpack(fields))
+          redis.call('HSET', rkey(id), 'state', 'queued', 'entry', eid)
+          return eid
+        end
+        local function release_unique(uniq, id)
+          if uniq and uniq ~= '' then
+            local k = P .. ':unique:' .. uniq
+            if redis.call('GET', k) == id then redis.call('DEL', k) end
+          end
+        end
+        local function unpark(ckey, climit, now)
+          local slots = P .. ':slots:' .. ckey
+          local parked = P .. ':parked:' .. ckey
+          redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+          local free = climit - redis.call('ZCARD', slots)
+          while free > 0 do
+            local id = redis.call('LPOP', parked)
+            if not id then break end
+            local q = redis.call('HGET', rkey(id), 'queue')
+            if q and requeue_from_record(q, id) then free = free - 1 end
+          end
+          if redis.call('LLEN', parked) == 0 then redis.call('SREM', P .. ':parked', ckey) end
+        end
+        local function release_slot(ckey, climit, id, now)
+          if not ckey or ckey == '' then return end
+          redis.call('ZREM', P .. ':slots:' .. ckey, id)
+          unpark(ckey, tonumber(climit) or 1, now)
+        end
+        local function read_job(i)
+          local j = {q = ARGV[i], id = ARGV[i + 1], runAt = tonumber(ARGV[i + 2]), uniq = ARGV[i + 3],
+                     uttl = tonumber(ARGV[i + 4]), debounce = ARGV[i + 5]}
+          local n = tonumber(ARGV[i + 6])
+          local fields = {}
+          for k = 1, n do fields[k] = ARGV[i + 6 + k] end
+          j.fields = fields
+          return j, i + 7 + n
+        end
+        local function enqueue_one(j, now)
+          local q, id = j.q, j.id
+          if j.debounce ~= '' then
+            local dkey = P .. ':debounce:' .. j.debounce
+            local existing = redis.call('GET', dkey)
+            if existing and redis.call('HGET', rkey(existing), 'state') == 'delayed' then
+              for i = 1, #j.fields, 2 do
+                local f = j.fields[i]
+                if f ~= 'id' and f ~= 'enq' then redis.call('HSET', rkey(existing), f, j.fields[i + 1]) end
+              end
+              redis.call('HSET', rkey(existing), 'runAt', j.runAt)
+              redis.call('ZADD', qkey(q) .. ':delayed', j.runAt, existing)
+              redis.call('PEXPIRE', dkey, math.max(j.runAt - now, 0) + j.uttl)
+              return {existing, 'debounced', ''}
+            end
+          end
+          if j.uniq ~= '' then
+            local ukey = P .. ':unique:' .. j.uniq
+            if not redis.call('SET', ukey, id, 'NX', 'PX', math.max(j.runAt - now, 0) + j.uttl) then
+              return {redis.call('GET', ukey) or '', 'duplicate', ''}
+            end
+          end
+          redis.call('SADD', P .. ':queues', q)
+          redis.call('HINCRBY', qkey(q) .. ':stats', 'enqueued', 1)
+          if j.runAt > now then
+            redis.call('HSET', rkey(id), 'state', 'delayed', 'queue', q, 'runAt', j.runAt, unpack(j.fields))
+            if j.debounce ~= '' then
+              redis.call('HSET', rkey(id), 'debounce', j.debounce)
+              redis.call('SET', P .. ':debounce:' .. j.debounce, id, 'PX', math.max(j.runAt - now, 0) + j.uttl)
+            end
+            redis.call('ZADD', qkey(q) .. ':delayed', j.runAt, id)
+            return {id, 'delayed', ''}
+          end
+          local eid = redis.call('XADD', qkey(q), '*', unpack(j.fields))
+          return {id, 'queued', eid}
+        end
+        local function field(fields, name)
+          for k = 1, #fields, 2 do if fields[k] == name then return fields[k + 1] end end
+          return nil
+        end
+        local function drop_cancelled(q, entries, now, ttl)
+          if redis.call('SCARD', P .. ':cancelled') == 0 then return entries, {} end
+          local kept, dropped = {}, {}
+          for _, e in ipairs(entries) do
+            local id = e[2] and field(e[2], 'id')
+            if id and redis.call('SREM', P .. ':cancelled', id) == 1 then
+              redis.call('XACK', qkey(q), G, e[1])
+              redis.call('HSET', rkey(id), 'state', 'cancelled', 'queue', q, 'finished', now)
+              redis.call('PEXPIRE', rkey(id), ttl)
+              release_unique(field(e[2], 'unique'), id)
+              redis.call('HINCRBY', qkey(q) .. ':stats', 'cancelled', 1)
+              dropped[#dropped + 1] = e[1]
+            else
+              kept[#kept + 1] = e
+            end
+          end
+          return kept, dropped
+        end
+
+        """#
+
+    /// ARGV: prefix, group, count, job units… → per job `{id, status, entryId}`; status is queued, delayed,
+    /// duplicate (id is the holder's) or debounced (id is the pending job's).
+    static let enqueue = RedisScript(library + #"""
+        local now = now_ms()
+        local n = tonumber(ARGV[3])
+        local i = 4
+        local out = {}
+        for _ = 1, n do
+          local j
+          j, i = read_job(i)
+          out[#out + 1] = enqueue_one(j, now)
+        end
+        return out
+        """#)
+
+    /// ARGV: prefix, group, consumer, count, recordTTLms, queue… (in priority order). Reads up to `count` new
+    /// entries, taking queues in the given order, skipping paused ones and dropping cancelled jobs.
+    /// → `{ {queue, { {entryId, {field, value, …}}, … }}, … }`
+    static let fetch = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local want = tonumber(ARGV[4])
+        local ttl = tonumber(ARGV[5])
+        local now = now_ms()
+        local out = {}
+        for i = 6, #ARGV do
+          if want <= 0 then break end
+          local q = ARGV[i]
+          if redis.call('SISMEMBER', P .. ':paused', q) == 0 then
+            local res = redis.pcall('XREADGROUP', 'GROUP', G, consumer, 'COUNT', want, 'STREAMS', qkey(q), '>')
+            if type(res) == 'table' and res.err then
+              redis.call('XGROUP', 'CREATE', qkey(q), G, '0', 'MKSTREAM')
+              res = redis.call('XREADGROUP', 'GROUP', G, consumer, 'COUNT', want, 'STREAMS', qkey(q), '>')
+            end
+            if res and res[1] then
+              local entries = res[1][2]
+              want = want - #entries
+              entries = drop_cancelled(q, entries, now, ttl)
+              if #entries > 0 then out[#out + 1] = {q, entries} end
+            end
+          end
+        end
+        return out
+        """#)
+
+    /// ARGV: prefix, group, recordTTLms, queue, entryId… → the entry ids that were cancelled (acked, recorded).
+    /// For entries that came from a blocking read or a reclaim.
+    static let dropCancelled = RedisScript(library + #"""
+        local ttl = tonumber(ARGV[3])
+        local q = ARGV[4]
+        if redis.call('SCARD', P .. ':cancelled') == 0 then return {} end
+        local entries = {}
+        for i = 5, #ARGV do
+          local r = redis.call('XRANGE', qkey(q), ARGV[i], ARGV[i])
+          if r[1] then entries[#entries + 1] = r[1] end
+        end
+        local _, dropped = drop_cancelled(q, entries, now_ms(), ttl)
+        return dropped
+        """#)
+
+    /// ARGV: prefix, group, consumer, recordTTLms, count, then per job:
+    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, result, attempt, state (completed or
+    /// cancelled), followUpCount, job units….
+    /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued.
+    /// → per job 1 (completed) or 0 (rejected: lost to a reclaim).
+    static let complete = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local ttl = tonumber(ARGV[4])
+        local n = tonumber(ARGV[5])
+        local now = now_ms()
+        local i = 6
+        local out = {}
+        local counts = {}
+        for _ = 1, n do
+          local q, eid, id, uniq, ckey, climit, result, attempt, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
+            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+          local follow = tonumber(ARGV[i + 9])
+          i = i + 10
+          local owned = owned_by(qkey(q), eid, consumer)
+          if owned then
+            redis.call('XACK', qkey(q), G, eid)
+            local rec = rkey(id)
+            redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
+            if result ~= '' then redis.call('HSET', rec, 'result', result) end
+            redis.call('PEXPIRE', rec, ttl)
+            redis.call('SREM', P .. ':cancelled', id)
+            release_unique(uniq, id)
+            release_slot(ckey, climit, id, now)
+            if state == 'completed' then
+              counts[q] = (counts[q] or 0) + 1
+            else
+              redis.call('HINCRBY', qkey(q) .. ':stats', 'cancelled', 1)
+            end
+          end
+          for _ = 1, follow do
+            local j
+            j, i = read_job(i)
+            if owned and state == 'completed' then enqueue_one(j, now) end
+          end
+          out[#out + 1] = owned and 1 or 0
+        end
+        for q, k in pairs(counts) do redis.call('HINCRBY', qkey(q) .. ':stats', 'processed', k) end
+        return out
+        """#)
+
+    /// ARGV: prefix, group, consumer, deadTTLms, deadMaxLen, count, then per job:
+    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, errorJSON, retry (1/0), runAtMs,
+    /// fieldCount, fields… (the envelope as it should be stored: attempt already advanced for a retry).
+    /// Fenced like `complete`. → per job: 'retrying', 'dead' or 'rejected'.
+    static let fail = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local deadTTL = tonumber(ARGV[4])
+        local deadMax = ARGV[5]
+        local n = tonumber(ARGV[6])
+        local now = now_ms()
+        local i = 7
+        local out = {}
+        for _ = 1, n do
+          local q, eid, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
+            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], tonumber(ARGV[i + 8])
+          local nf = tonumber(ARGV[i + 9])
+          local fields = {}
+          for k = 1, nf do fields[k] = ARGV[i + 9 + k] end
+          i = i + 10 + nf
+          if owned_by(qkey(q), eid, consumer) then
+            redis.call('XACK', qkey(q), G, eid)
+            local rec = rkey(id)
+            local errors = cjson.decode(redis.call('HGET', rec, 'errors') or '[]')
+            errors[#errors + 1] = cjson.decode(err)
+            while #errors > 20 do table.remove(errors, 1) end
+            local encoded = cjson.encode(errors)
+            redis.call('HINCRBY', qkey(q) .. ':stats', 'failed', 1)
+            release_slot(ckey, climit, id, now)
+            if retry == '1' then
+              redis.call('HSET', rec, 'state', 'retrying', 'queue', q, 'runAt', runAt, 'errors', encoded, unpack(fields))
+              redis.call('PERSIST', rec)
+              redis.call('ZADD', qkey(q) .. ':delayed', runAt, id)
+              redis.call('HINCRBY', qkey(q) .. ':stats', 'retried', 1)
+              out[#out + 1] = 'retrying'
+            else
+              local dead = {'queue', q, 'failed', now, 'errors', encoded}
+              for k = 1, #fields do dead[#dead + 1] = fields[k] end
+              local did = redis.call('XADD', qkey(q) .. ':dead', 'MAXLEN', '~', deadMax, '*', unpack(dead))
+              redis.call('HSET', rec, 'state', 'dead', 'queue', q, 'finished', now, 'errors', encoded, 'dead', did, unpack(fields))
+              redis.call('PEXPIRE', rec, deadTTL)
+              release_unique(uniq, id)
+              redis.call('HINCRBY', qkey(q) .. ':stats', 'dead', 1)
+              out[#out + 1] = 'dead'
+            end
+          else
+            out[#out + 1] = 'rejected'
+          end
+        end
+        return out
+        """#)
+
+    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, jobId, concurrencyKey.
+    /// Resets the idle time of entries this consumer still owns (and renews their concurrency slots).
+    /// → the entry ids this consumer no longer owns.
+    static let extend = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local lease = tonumber(ARGV[4])
+        local n = tonumber(ARGV[5])
+        local now = now_ms()
+        local lost = {}
+        local i = 6
+        for _ = 1, n do
+          local q, eid, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+          i = i + 4
+          if owned_by(qkey(q), eid, consumer) then
+            redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'JUSTID')
+            if ckey ~= '' then redis.call('ZADD', P .. ':slots:' .. ckey, 'XX', now + lease, id) end
+          else
+            lost[#lost + 1] = eid
+          end
+        end
+        return lost
+        """#)
+
+    /// ARGV: prefix, group, consumer, idleMs, count, then per job: queue, entryId, jobId, concurrencyKey, limit.
+    /// Hands unfinished entries back on shutdown: they look idle for `idleMs`, so the next reclaim takes them.
+    /// → number handed back.
+    static let handBack = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local idle = ARGV[4]
+        local n = tonumber(ARGV[5])
+        local now = now_ms()
+        local count = 0
+        local i = 6
+        for _ = 1, n do
+          local q, eid, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+          i = i + 5
+          if owned_by(qkey(q), eid, consumer) then
+            redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'IDLE', idle, 'JUSTID')
+            release_slot(ckey, climit, id, now)
+            count = count + 1
+          end
+        end
+        return count
+        """#)
+
+    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, jobId, concurrencyKey,
+    /// concurrencyLimit, fieldCount, fields…. Takes a concurrency slot for each job, or parks the job (acked,
+    /// envelope kept in its record) until a slot frees. → per job 1 (run it) or 0 (parked).
+    static let acquire = RedisScript(library + #"""
+        local consumer = ARGV[3]
+        local lease = tonumber(ARGV[4])
+        local n = tonumber(ARGV[5])
+        local now = now_ms()
+        local out = {}
+        local i = 6
+        for _ = 1, n do
+          local q, eid, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
+          local nf = tonumber(ARGV[i + 5])
+          local fields = {}
+          for k = 1, nf do fields[k] = ARGV[i + 5 + k] end
+          i = i + 6 + nf
+          local slots = P .. ':slots:' .. ckey
+          redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+          if redis.call('ZSCORE', slots, id) or redis.call('ZCARD', slots) < climit then
+            redis.call('ZADD', slots, now + lease, id)
+            out[#out + 1] = 1
+          elseif owned_by(qkey(q), eid, consumer) then
+            redis.call('XACK', qkey(q), G, eid)
+            redis.call('HSET', rkey(id), 'state', 'parked', 'queue', q, unpack(fields))
+            redis.call('RPUSH', P .. ':parked:' .. ckey, id)
+            redis.call('SADD', P .. ':parked', ckey)
+            out[#out + 1] = 0
+          else
+            out[#out + 1] = 0
+          end
+        end
+        return out
+        """#)
+
+    /// ARGV: prefix, group, queue, limit. Moves due delayed jobs into the stream.
+    /// → `{moved, nextDueMs or -1}`.
+    static let promote = RedisScript(library + #"""
+        local q = ARGV[3]
+        local limit = tonumber(ARGV[4])
+        local now = now_ms()
+        local dkey = qkey(q) .. ':delayed'
+        local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
+        local moved = 0
+        for _, id in ipairs(due) do
+          redis.call('ZREM', dkey, id)
+          local debounce = redis.call('HGET', rkey(id), 'debounce')
+          if requeue_from_record(q, id) then moved = moved + 1 end
+          if debounce then
+            local k = P .. ':debounce:' .. debounce
+            if redis.call('GET', k) == id then redis.call('DEL', k) end
+            redis.call('HDEL', rkey(id), 'debounce')
+          end
+        end
+        local nxt = redis.call('ZRANGE', dkey, 0, 0, 'WITHSCORES')
+        return {moved, nxt[2] and tonumber(nxt[2]) or -1}
+        """#)
+
+    /// ARGV: prefix, group. Frees expired concurrency slots and moves parked jobs whose key has room back to their
+    /// queue; trims acknowledged entries off the front of every queue stream. → number of jobs unparked.
+    static let maintain = RedisScript(library + #"""
+        local now = now_ms()
+        local moved = 0
+        for _, ckey in ipairs(redis.call('SRANDMEMBER', P .. ':parked', 100)) do
+          local first = redis.call('LINDEX', P .. ':parked:' .. ckey, 0)
+          local climit = first and tonumber(redis.call('HGET', rkey(first), 'climit')) or 1
+          local before = redis.call('LLEN', P .. ':parked:' .. ckey)
+          unpark(ckey, climit or 1, now)
+          moved = moved + before - redis.call('LLEN', P .. ':parked:' .. ckey)
+        end
+        local function older(a, b)
+          local am, as = string.match(a, '(%d+)-(%d+)')
+          local bm, bs = string.match(b, '(%d+)-(%d+)')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am < bm or (am == bm and as < bs)
+        end
+        for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
+          local stream = qkey(q)
+          if redis.call('EXISTS', stream) == 1 then
+            local keep = nil
+            for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+              local name, last
+              for k = 1, #g, 2 do
+                if g[k] == 'name' then name = g[k + 1] elseif g[k] == 'last-delivered-id' then last = g[k + 1] end
+              end
+              if name == G then keep = last end
+            end
+            if keep and keep ~= '0-0' then
+              local pending = redis.call('XPENDING', stream, G)
+              if pending[1] > 0 and older(pending[2], keep) then keep = pending[2] end
+              redis.call('XTRIM', stream, 'MINID', keep)
+            end
+          end
+        end
+        return moved
+        """#)
+}

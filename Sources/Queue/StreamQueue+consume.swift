@@ -1,0 +1,218 @@
+import FleetCore
+
+extension StreamQueue {
+    /// Creates the consumer group of `queue` if it does not exist (reading from the stream's start).
+    public func ensureGroup(_ queue: String) async throws {
+        let queue = try validQueue(queue)
+        let replies = try await redis.pipeline([
+            RedisCommand("XGROUP", "CREATE", keys.stream(queue), configuration.group, "0", "MKSTREAM"),
+            RedisCommand("SADD", keys.queues, queue),
+        ])
+        if case .error(let message) = replies[0], !message.hasPrefix("BUSYGROUP") { throw RedisError(.serverError, message) }
+        try replies[1].throwingError()
+    }
+
+    /// Reads up to `count` new entries without blocking, taking `queues` in order (earlier queues first), skipping
+    /// paused queues and dropping cancelled jobs.
+    public func fetch(consumer: String, queues: [String], count: Int) async throws -> [Delivery] {
+        let reply = try await redis.evaluate(
+            QueueScripts.fetch, keys: [],
+            arguments: [configuration.prefix, configuration.group, consumer, String(count), String(configuration.completedTTL.milliseconds)] + queues)
+        var deliveries: [Delivery] = []
+        for group in reply.array ?? [] {
+            guard let parts = group.array, parts.count == 2, let queue = parts[0].string else { continue }
+            deliveries += parseEntries(parts[1], queue: queue, deliveries: 1)
+        }
+        return deliveries
+    }
+
+    /// Blocks on `connection` (a dedicated one) up to `block` for new entries of `queues`, at most `count` per queue.
+    /// Cancelled jobs among them are dropped.
+    public func blockingRead(on connection: RedisConnection, consumer: String, queues: [String], count: Int, block: Duration) async throws -> [Delivery] {
+        guard !queues.isEmpty else { return [] }
+        var command = RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count), "BLOCK", String(block.milliseconds), "STREAMS")
+        command.append(contentsOf: queues.map(keys.stream))
+        command.append(contentsOf: queues.map { _ in ">" })
+        let timeout = block + redis.configuration.commandTimeout
+        let read = command
+        let reply = try await connection.run { try $0.execute(read, timeout: timeout) }
+        if case .error(let message) = reply {
+            if message.hasPrefix("NOGROUP") {
+                for queue in queues { try await ensureGroup(queue) }
+                return []
+            }
+            throw RedisError(.serverError, message)
+        }
+        var deliveries: [Delivery] = []
+        for stream in reply.array ?? [] {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { continue }
+            let queue = String(key.dropFirst(keys.stream("").count))
+            deliveries += parseEntries(parts[1], queue: queue, deliveries: 1)
+        }
+        return try await droppingCancelled(deliveries)
+    }
+
+    /// Claims entries of `queue` idle for at least `minIdle` (their consumer died or handed them back), up to `count`.
+    /// Their delivery counts include this claim. Cancelled jobs among them are dropped.
+    public func reclaim(consumer: String, queue: String, minIdle: Duration, count: Int) async throws -> [Delivery] {
+        var cursor = "0-0"
+        var claimed: [Delivery] = []
+        repeat {
+            let reply = try await redis.send(RedisCommand(
+                "XAUTOCLAIM", keys.stream(queue), configuration.group, consumer, String(minIdle.milliseconds), cursor, "COUNT",
+                String(count - claimed.count)))
+            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
+                throw RedisError(.protocolError, "XAUTOCLAIM answered \(reply)")
+            }
+            cursor = next
+            claimed += parseEntries(parts[1], queue: queue, deliveries: 2)
+            if parts.count >= 3, let deleted = parts[2].array, !deleted.isEmpty {
+                // Entries trimmed or deleted while pending: nothing left to run; drop them from the pending list.
+                var ack = RedisCommand("XACK", keys.stream(queue), configuration.group)
+                ack.append(contentsOf: deleted.compactMap(\.string))
+                try await redis.send(ack)
+            }
+        } while cursor != "0-0" && claimed.count < count
+        if claimed.isEmpty { return [] }
+        let counts = try await redis.pipeline(claimed.map {
+            RedisCommand("XPENDING", keys.stream(queue), configuration.group, $0.entryId, $0.entryId, "1")
+        })
+        for index in claimed.indices {
+            if let row = counts[index].array?.first?.array, row.count == 4, let delivered = row[3].int {
+                claimed[index].deliveries = delivered
+            }
+        }
+        return try await droppingCancelled(claimed)
+    }
+
+    /// Acknowledges finished jobs, records them, releases their unique keys and concurrency slots and enqueues
+    /// their follow-ups, all in one script call. Fenced: a job this consumer no longer owns is rejected.
+    /// - Returns: per completion, whether it was accepted.
+    public func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
+        if completions.isEmpty { return [] }
+        let now = Clock.nowMs()
+        var arguments = [configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(completions.count)]
+        for completion in completions {
+            let envelope = completion.envelope
+            let followUps = completion.state == .completed ? completion.followUps : []
+            arguments += [
+                completion.queue, completion.entryId, envelope.id, envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "",
+                String(envelope.concurrencyLimit ?? 1), completion.result, String(envelope.attempt), completion.state.rawValue,
+                String(followUps.count),
+            ]
+            for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
+        }
+        let reply = try await redis.evaluate(QueueScripts.complete, keys: [], arguments: arguments)
+        let flags = reply.array?.map { $0.int == 1 } ?? []
+        guard flags.count == completions.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
+        return flags
+    }
+
+    /// Records failed runs: each goes back to the delayed set for a retry or to the dead-letter stream.
+    /// - Returns: per report, `retrying`, `dead` or `rejected` (lost to a reclaim).
+    public func fail(_ reports: [FailureReport], consumer: String) async throws -> [String] {
+        if reports.isEmpty { return [] }
+        var arguments = [
+            configuration.prefix, configuration.group, consumer, String(configuration.deadTTL.milliseconds), String(configuration.deadMaxLength),
+            String(reports.count),
+        ]
+        for report in reports {
+            arguments += [
+                report.queue, report.entryId, report.jobId, report.uniqueKey ?? "", report.concurrencyKey ?? "",
+                String(report.concurrencyLimit ?? 1), report.errorJSON, report.retryAtMs == nil ? "0" : "1",
+                String(report.retryAtMs ?? 0), String(report.fields.count),
+            ]
+            arguments += report.fields
+        }
+        let reply = try await redis.evaluate(QueueScripts.fail, keys: [], arguments: arguments)
+        let outcomes = reply.array?.compactMap(\.string) ?? []
+        guard outcomes.count == reports.count else { throw RedisError(.protocolError, "the fail script answered \(reply)") }
+        return outcomes
+    }
+
+    /// Renews the lease of entries this consumer holds. - Returns: the entry ids it no longer owns.
+    public func extend(_ held: [HeldEntry], consumer: String, lease: Duration) async throws -> Set<String> {
+        if held.isEmpty { return [] }
+        var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(held.count)]
+        for entry in held { arguments += [entry.queue, entry.entryId, entry.jobId, entry.concurrencyKey ?? ""] }
+        let reply = try await redis.evaluate(QueueScripts.extend, keys: [], arguments: arguments)
+        return Set(reply.array?.compactMap(\.string) ?? [])
+    }
+
+    /// Hands entries back for immediate reclaim by another worker (graceful shutdown). - Returns: how many.
+    @discardableResult
+    public func handBack(_ held: [HeldEntry], consumer: String, idle: Duration) async throws -> Int {
+        if held.isEmpty { return 0 }
+        var arguments = [configuration.prefix, configuration.group, consumer, String(idle.milliseconds), String(held.count)]
+        for entry in held {
+            arguments += [entry.queue, entry.entryId, entry.jobId, entry.concurrencyKey ?? "", String(entry.concurrencyLimit ?? 1)]
+        }
+        let reply = try await redis.evaluate(QueueScripts.handBack, keys: [], arguments: arguments)
+        var publish = Set(held.map(\.queue)).map { RedisCommand("PUBLISH", keys.events, "reclaim \($0)") }
+        publish.sort { $0.arguments[2] < $1.arguments[2] }
+        _ = try await redis.pipeline(publish)
+        return reply.int ?? 0
+    }
+
+    /// Takes a fleet-wide concurrency slot for each delivery that has a concurrency key, or parks it until one frees.
+    /// - Returns: per delivery, whether it may run now.
+    public func acquireSlots(_ deliveries: [(Delivery, JobEnvelope)], consumer: String, lease: Duration) async throws -> [Bool] {
+        if deliveries.isEmpty { return [] }
+        var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(deliveries.count)]
+        for (delivery, envelope) in deliveries {
+            let fields = envelope.fields
+            arguments += [
+                delivery.queue, delivery.entryId, envelope.id, envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1),
+                String(fields.count),
+            ]
+            arguments += fields
+        }
+        let reply = try await redis.evaluate(QueueScripts.acquire, keys: [], arguments: arguments)
+        let flags = reply.array?.map { $0.int == 1 } ?? []
+        guard flags.count == deliveries.count else { throw RedisError(.protocolError, "the acquire script answered \(reply)") }
+        return flags
+    }
+
+    /// Moves due delayed and retrying jobs of `queue` into its stream.
+    /// - Returns: how many moved, and when the next one is due (ms since the epoch), if any.
+    public func promoteDue(queue: String, limit: Int = 500) async throws -> (moved: Int, nextDueMs: Int64?) {
+        let reply = try await redis.evaluate(QueueScripts.promote, keys: [], arguments: [configuration.prefix, configuration.group, queue, String(limit)])
+        guard let parts = reply.array, parts.count == 2, let moved = parts[0].int, let next = parts[1].int else {
+            throw RedisError(.protocolError, "the promote script answered \(reply)")
+        }
+        return (moved, next < 0 ? nil : Int64(next))
+    }
+
+    /// Frees expired concurrency slots, unparks jobs whose key has room, and trims acknowledged entries off every
+    /// queue stream. Safe to run from every worker. - Returns: how many jobs were unparked.
+    @discardableResult
+    public func maintain() async throws -> Int {
+        try await redis.evaluate(QueueScripts.maintain, keys: [], arguments: [configuration.prefix, configuration.group]).int ?? 0
+    }
+
+    // MARK: - Helpers
+
+    func parseEntries(_ reply: RedisReply, queue: String, deliveries: Int) -> [Delivery] {
+        guard let entries = reply.array else { return [] }
+        var result: [Delivery] = []
+        result.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
+            result.append(Delivery(queue: queue, entryId: id, fields: parts[1].pairs, deliveries: deliveries))
+        }
+        return result
+    }
+
+    func droppingCancelled(_ deliveries: [Delivery]) async throws -> [Delivery] {
+        if deliveries.isEmpty { return deliveries }
+        var dropped: Set<String> = []
+        for (queue, group) in Dictionary(grouping: deliveries, by: \.queue) {
+            let reply = try await redis.evaluate(
+                QueueScripts.dropCancelled, keys: [],
+                arguments: [configuration.prefix, configuration.group, String(configuration.completedTTL.milliseconds), queue] + group.map(\.entryId))
+            for id in reply.array?.compactMap(\.string) ?? [] { dropped.insert("\(queue)\u{0}\(id)") }
+        }
+        if dropped.isEmpty { return deliveries }
+        return deliveries.filter { !dropped.contains("\($0.queue)\u{0}\($0.entryId)") }
+    }
+}

@@ -1,0 +1,223 @@
+import Metrics
+import Synchronization
+import FleetCore
+import Logging
+
+extension QueueWorker {
+    enum Outcome {
+        case completed
+        case cancelled
+        case retry(String, atMs: Int64)
+        case dead(String)
+        case abandoned
+    }
+
+    /// Runs one job and records its outcome.
+    func execute(_ delivery: Delivery, envelope: JobEnvelope, run: JobRun) async {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(envelope.id)"
+        logger[metadataKey: "job.type"] = "\(envelope.type)"
+        logger[metadataKey: "queue"] = "\(delivery.queue)"
+        if let entryMs = Int64(delivery.entryId.prefix { $0 != "-" }) {
+            metrics.wait(queue: delivery.queue, milliseconds: Clock.nowMs() - entryMs)
+        }
+        let context = JobContext(
+            id: envelope.id, queue: delivery.queue, type: envelope.type, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
+            deliveries: delivery.deliveries, enqueuedAtMs: envelope.enqueuedAtMs, traceContext: envelope.traceContext, logger: logger,
+            queueEngine: queue, run: run)
+        let started = ContinuousClock.now
+        let outcome: Outcome
+        if let handler = registry.handler(for: envelope.type) {
+            do {
+                try await handler(envelope.payload, context)
+                outcome = run.cancelReason == .leaseLost ? .abandoned : .completed
+            } catch {
+                outcome = classify(error, envelope: envelope, run: run)
+            }
+        } else {
+            outcome = .dead("unknown job type '\(envelope.type)': no handler is registered in this worker (it knows \(registry.names.joined(separator: ", "))); deploy a worker that has it, then retry the dead letter")
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.duration(queue: delivery.queue, type: envelope.type, nanoseconds: elapsed.nanoseconds)
+        let key = entryKey(delivery.queue, delivery.entryId)
+        let (waiter, count) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+            if let running = state.running.removeValue(forKey: key) {
+                switch outcome {
+                case .completed, .cancelled: state.acking[key] = running.held
+                case .retry, .dead, .abandoned: break
+                }
+            }
+            let waiter = state.slotWaiter
+            state.slotWaiter = nil
+            return (waiter, state.running.count)
+        }
+        metrics.inFlight.record(count)
+        waiter?.resume()
+
+        switch outcome {
+        case .completed, .cancelled:
+            var followUps: [JobRequest] = []
+            if case .completed = outcome {
+                if let next = envelope.next, let decoded = try? JSONCoding.decode([JobRequest].self, from: next) { followUps = decoded }
+                followUps += run.followUps
+            }
+            let completion = Completion(
+                queue: delivery.queue, entryId: delivery.entryId, envelope: envelope,
+                state: { if case .cancelled = outcome { return .cancelled } else { return .completed } }(),
+                result: run.result, followUps: followUps)
+            await acknowledge(completion)
+        case .retry(let message, let at):
+            var next = envelope
+            next.attempt += 1
+            await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: logger)
+        case .dead(let message):
+            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: logger)
+        case .abandoned:
+            metrics.jobFinished(queue: delivery.queue, type: envelope.type, status: "abandoned")
+            logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
+        }
+    }
+
+    func classify(_ error: any Error, envelope: JobEnvelope, run: JobRun) -> Outcome {
+        switch run.cancelReason {
+        case .requested: return .cancelled
+        case .leaseLost, .shutdown: return .abandoned
+        case nil: break
+        }
+        if error is CancellationError { return .abandoned }
+        let now = Clock.nowMs()
+        if let failure = error as? JobFailure {
+            switch failure {
+            case .permanent(let message): return .dead(message)
+            case .retryable(let message, let after):
+                if envelope.attempt >= envelope.maxAttempts { return .dead("\(message) (attempt \(envelope.attempt) of \(envelope.maxAttempts))") }
+                return .retry(message, atMs: now + (after ?? queue.retryDelayMs(afterAttempt: envelope.attempt)))
+            }
+        }
+        let message = String(describing: error)
+        if envelope.attempt >= envelope.maxAttempts { return .dead("\(message) (attempt \(envelope.attempt) of \(envelope.maxAttempts))") }
+        return .retry(message, atMs: now + queue.retryDelayMs(afterAttempt: envelope.attempt))
+    }
+
+    func report(for delivery: Delivery, envelope: JobEnvelope?, error: String, retryAtMs: Int64?, attempt: Int? = nil) -> FailureReport {
+        struct ErrorRecord: Encodable {
+            let attempt: Int
+            let at: Int64
+            let error: String
+            let worker: String
+            let deliveries: Int
+        }
+        let record = ErrorRecord(
+            attempt: attempt ?? envelope?.attempt ?? 1, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName,
+            deliveries: delivery.deliveries)
+        let json = (try? JSONCoding.encode(record)) ?? #"{"error":"unencodable error"}"#
+        return FailureReport(
+            queue: delivery.queue, entryId: delivery.entryId, jobId: envelope?.id ?? delivery.jobId ?? "entry-\(delivery.entryId)",
+            fields: envelope?.fields ?? delivery.fields.flatMap { [$0.0, $0.1] }, uniqueKey: envelope?.uniqueKey,
+            concurrencyKey: envelope?.concurrencyKey, concurrencyLimit: envelope?.concurrencyLimit, errorJSON: json,
+            retryAtMs: retryAtMs)
+    }
+
+    func recordFailure(_ report: FailureReport, logger: Logger) async {
+        var failures = 0
+        while true {
+            do {
+                let outcome = try await queue.fail([report], consumer: consumerName)[0]
+                state.withLock { $0.failed += 1 }
+                let type = report.fields.pairsValue("type") ?? "?"
+                metrics.jobFinished(queue: report.queue, type: type, status: outcome)
+                switch outcome {
+                case "dead": logger.error("job failed for good and was dead-lettered", metadata: ["error": "\(report.errorJSON)"])
+                case "retrying": logger.info("job failed; retrying later", metadata: ["error": "\(report.errorJSON)", "retry.at": "\(report.retryAtMs ?? 0)"])
+                default: logger.info("failure not recorded: another worker reclaimed the job", metadata: ["error": "\(report.errorJSON)"])
+                }
+                return
+            } catch {
+                failures += 1
+                metrics.redisError(operation: "fail")
+                if failures >= 8 || (isStopRequested && failures >= 3) {
+                    logger.error("could not record a job failure; the entry stays pending and will be redelivered after the lease", metadata: [
+                        "error": "\(error)", "entry.id": "\(report.entryId)",
+                    ])
+                    return
+                }
+                await pause(failures: failures)
+            }
+        }
+    }
+
+    /// Queues a completion; the first job to find no flush in progress flushes every queued completion in batches.
+    func acknowledge(_ completion: Completion) async {
+        let flusher = state.withLock { state -> Bool in
+            state.pendingAcks.append(completion)
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }
+        if flusher { await flushAcks() }
+    }
+
+    /// Sends queued completions until none are left.
+    func flushAcks() async {
+        while true {
+            let batch = state.withLock { state -> [Completion] in
+                let count = min(state.pendingAcks.count, 500)
+                let batch = Array(state.pendingAcks.prefix(count))
+                state.pendingAcks.removeFirst(count)
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            var failures = 0
+            while true {
+                do {
+                    let accepted = try await queue.complete(batch, consumer: consumerName)
+                    state.withLock { state in
+                        for completion in batch { state.acking.removeValue(forKey: entryKey(completion.queue, completion.entryId)) }
+                        state.processed += accepted.filter { $0 }.count
+                    }
+                    for (completion, ok) in zip(batch, accepted) {
+                        metrics.jobFinished(queue: completion.queue, type: completion.envelope.type, status: ok ? completion.state.rawValue : "rejected")
+                        if !ok {
+                            logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
+                                "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
+                            ])
+                        }
+                    }
+                    break
+                } catch {
+                    failures += 1
+                    metrics.redisError(operation: "complete")
+                    if failures >= 8 || (isStopRequested && failures >= 3) {
+                        state.withLock { state in
+                            for completion in batch { state.acking.removeValue(forKey: entryKey(completion.queue, completion.entryId)) }
+                        }
+                        logger.error("could not acknowledge finished jobs; they stay pending and will run again after the lease", metadata: [
+                            "error": "\(error)", "job.ids": "\(batch.map(\.envelope.id).joined(separator: ","))",
+                        ])
+                        break
+                    }
+                    await pause(failures: failures)
+                }
+            }
+        }
+    }
+}
+
+extension Array where Element == String {
+    func pairsValue(_ name: String) -> String? {
+        var index = 0
+        while index + 1 < count {
+            if self[index] == name { return self[index + 1] }
+            index += 2
+        }
+        return nil
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,125 @@
+import Synchronization
+import FleetCore
+import Foundation
+import Logging
+
+extension QueueWorker {
+    /// Renews leases of held entries, notices lost leases and cancellation requests, and publishes this worker's
+    /// heartbeat record.
+    func heartbeatLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await heartbeat()
+                failures = 0
+            } catch {
+                failures += 1
+                metrics.redisError(operation: "heartbeat")
+                if failures == 1 || failures % 10 == 0 {
+                    logger.error("heartbeat failed; leases of running jobs may run out", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+
+    func heartbeat() async throws {
+        let (held, runs) = state.withLock { state -> ([HeldEntry], [String: JobRun]) in
+            var runs: [String: JobRun] = [:]
+            for (_, running) in state.running { runs[running.held.jobId] = running.run }
+            return (state.running.values.map(\.held) + state.acking.values, runs)
+        }
+        let lost = try await queue.extend(held, consumer: consumerName, lease: configuration.lease)
+        if !lost.isEmpty {
+            for entry in held where lost.contains(entry.entryId) {
+                runs[entry.jobId]?.cancel(.leaseLost)
+                logger.info("lost the lease of a running job to another worker; its outcome will not be recorded", metadata: [
+                    "job.id": "\(entry.jobId)", "entry.id": "\(entry.entryId)",
+                ])
+            }
+        }
+        var commands: [RedisCommand] = []
+        let ids = Array(runs.keys)
+        if !ids.isEmpty { commands.append(RedisCommand(arguments: ["SMISMEMBER", queue.keys.cancelled] + ids)) }
+        let now = Clock.nowMs()
+        let (processed, failed) = state.withLock { ($0.processed, $0.failed) }
+        let record = queue.keys.worker(consumerName)
+        commands.append(RedisCommand(
+            "HSET", record, "name", consumerName, "host", ProcessInfo.processInfo.hostName, "pid", String(ProcessInfo.processInfo.processIdentifier),
+            "started", String(startedAtMs), "heartbeat", String(now), "queues", configuration.queues.joined(separator: ","),
+            "concurrency", String(configuration.concurrency), "running", String(runs.count), "jobs", ids.joined(separator: ","),
+            "processed", String(processed), "failed", String(failed)))
+        commands.append(RedisCommand("PEXPIRE", record, String(max(3 * configuration.heartbeatInterval.milliseconds, 3000))))
+        commands.append(RedisCommand("ZADD", queue.keys.workers, String(now), consumerName))
+        let replies = try await queue.redis.pipeline(commands)
+        for reply in replies { try reply.throwingError() }
+        if !ids.isEmpty, let flags = replies[0].array {
+            for (id, flag) in zip(ids, flags) where flag.int == 1 { runs[id]?.cancel(.requested) }
+        }
+    }
+
+    func deregister() async {
+        _ = try? await queue.redis.pipeline([
+            RedisCommand("DEL", queue.keys.worker(consumerName)),
+            RedisCommand("ZREM", queue.keys.workers, consumerName),
+        ])
+    }
+
+    /// Moves due delayed and retrying jobs into their streams, sleeping until the next is due (at most 1 s).
+    func promoteLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            var sleepMs: Int64 = 1000
+            do {
+                for name in configuration.queues {
+                    var result = try await queue.promoteDue(queue: name)
+                    while result.moved >= 500 { result = try await queue.promoteDue(queue: name) }
+                    if let next = result.nextDueMs { sleepMs = min(sleepMs, max(5, next - Clock.nowMs())) }
+                }
+                failures = 0
+            } catch {
+                failures += 1
+                metrics.redisError(operation: "promote")
+                if failures == 1 || failures % 20 == 0 {
+                    logger.error("moving due delayed jobs failed; retrying", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(sleepMs))
+        }
+    }
+
+    /// Trims streams, frees expired concurrency slots and unparks jobs, drops stale worker records and consumers.
+    func maintenanceLoop() async {
+        var rounds = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.maintenanceInterval)
+            if Task.isCancelled { return }
+            do {
+                try await queue.maintain()
+                if rounds % 12 == 0 { try await queue.pruneConsumers(olderThan: .seconds(600)) }
+                rounds += 1
+            } catch {
+                metrics.redisError(operation: "maintain")
+                logger.info("queue maintenance failed; will try again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Reacts to fleet events: `cancel <job id>`, `reclaim <queue>`.
+    func eventsLoop() async {
+        let subscriber = RedisSubscriber(redis: queue.redis, channels: [queue.keys.events], logger: logger)
+        try? await subscriber.run { _, message in
+            let parts = message.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return }
+            switch parts[0] {
+            case "cancel":
+                let run = self.state.withLock { state in state.running.values.first { $0.held.jobId == parts[1] }?.run }
+                run?.cancel(.requested)
+            case "reclaim":
+                if self.configuration.queues.contains(parts[1]) { self.state.withLock { $0.reclaimRequested = true } }
+            default:
+                break
+            }
+        }
+    }
+}

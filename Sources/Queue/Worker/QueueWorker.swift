@@ -1,0 +1,138 @@
+import FleetCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker runtime: a `Service` that consumes queues with a fixed concurrency and runs registered handlers.
+///
+/// One fetch loop reads batches (`XREADGROUP … COUNT`, blocking only when the queues are empty) and starts each job
+/// in a task group; finished jobs are acknowledged in batches (fenced: a job reclaimed by another worker cannot be
+/// completed here); failures are retried with backoff or dead-lettered. Heartbeats renew the leases of running jobs;
+/// entries of dead workers are reclaimed after ``Configuration/lease``. On graceful shutdown it stops fetching,
+/// lets running jobs finish for up to ``Configuration/shutdownTimeout``, hands the rest back for immediate reclaim,
+/// and returns.
+///
+/// ```swift
+/// let worker = QueueWorker(queue: queue, registry: registry, configuration: try .init(environment: env), logger: logger)
+/// try await ServiceGroup(services: [redis, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+/// ```
+public final class QueueWorker: Service, Sendable {
+    /// The queue engine.
+    public let queue: StreamQueue
+    /// Handlers by job type.
+    public let registry: JobRegistry
+    /// Settings.
+    public let configuration: Configuration
+    let logger: Logger
+    let metrics = QueueMetrics()
+    let state = Mutex(State())
+    let startedAtMs = Clock.nowMs()
+
+    struct Running {
+        var held: HeldEntry
+        var run: JobRun
+    }
+
+    struct State {
+        var running: [String: Running] = [:]
+        var acking: [String: HeldEntry] = [:]
+        var pendingAcks: [Completion] = []
+        var flushing = false
+        var stopRequested = false
+        var slotWaiter: CheckedContinuation<Void, Never>?
+        var reclaimRequested = true
+        var fetchConnection: RedisConnection?
+        var processed = 0
+        var failed = 0
+    }
+
+    /// Creates a worker.
+    public init(queue: StreamQueue, registry: JobRegistry, configuration: Configuration, logger: Logger) {
+        self.queue = queue
+        self.registry = registry
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(configuration.consumerName)"
+        self.logger = logger
+    }
+
+    /// The consumer name this worker reads as.
+    public var consumerName: String { configuration.consumerName }
+
+    /// Jobs running right now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
+    /// Runs until graceful shutdown (or cancellation), then drains as described above.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await self.runUntilStopped()
+        } onGracefulShutdown: {
+            self.requestStop()
+        }
+    }
+
+    /// Asks the worker to stop: no new fetches; running jobs get ``Configuration/shutdownTimeout`` to finish.
+    public func requestStop() {
+        let (waiter, connection) = state.withLock { state -> (CheckedContinuation<Void, Never>?, RedisConnection?) in
+            state.stopRequested = true
+            let waiter = state.slotWaiter
+            state.slotWaiter = nil
+            return (waiter, state.fetchConnection)
+        }
+        waiter?.resume()
+        connection?.interrupt()
+    }
+
+    var isStopRequested: Bool { state.withLock { $0.stopRequested } || Task.isCancelled }
+
+    private func runUntilStopped() async throws {
+        try await prepareGroups()
+        if isStopRequested { return }
+        let connection = try queue.redis.dedicatedConnection(role: "fetch")
+        state.withLock { $0.fetchConnection = connection }
+        logger.info("worker started", metadata: [
+            "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
+            "job.types": "\(registry.names.joined(separator: ","))",
+        ])
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.heartbeatLoop() }
+            background.addTask { await self.promoteLoop() }
+            background.addTask { await self.maintenanceLoop() }
+            background.addTask { await self.eventsLoop() }
+            await self.processLoop(connection)
+            background.cancelAll()
+        }
+        state.withLock { $0.fetchConnection = nil }
+        await queue.redis.closeDedicated(connection)
+        await deregister()
+        let (processed, failed) = state.withLock { ($0.processed, $0.failed) }
+        logger.info("worker stopped", metadata: ["jobs.processed": "\(processed)", "jobs.failed": "\(failed)"])
+    }
+
+    private func prepareGroups() async throws {
+        var failures = 0
+        while !isStopRequested {
+            do {
+                for name in configuration.queues { try await queue.ensureGroup(name) }
+                return
+            } catch let error as RedisError where error.isTransient {
+                failures += 1
+                if failures == 1 || failures % 10 == 0 {
+                    logger.error("cannot reach Redis to start consuming; retrying", metadata: ["error": "\(error)"])
+                }
+                await pause(failures: failures)
+            }
+        }
+    }
+
+    /// Sleeps a capped exponential backoff, returning early when a stop is requested.
+    func pause(failures: Int) async {
+        let ms = min(2000, 50 << min(failures, 6))
+        let deadline = ContinuousClock.now + .milliseconds(ms)
+        while !isStopRequested, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(min(50, ms)))
+        }
+    }
+
+    func entryKey(_ queue: String, _ entryId: String) -> String { "\(queue)\u{0}\(entryId)" }
+}

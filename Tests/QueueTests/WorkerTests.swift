@@ -1,0 +1,313 @@
+import FleetCore
+import FleetTesting
+import Foundation
+import Queue
+import Synchronization
+import Testing
+
+func diagnosticRegistry() -> JobRegistry {
+    var registry = JobRegistry()
+    registry.registerDiagnostic()
+    return registry
+}
+
+func members(_ set: String, _ queue: StreamQueue) async throws -> Set<String> {
+    Set(try await queue.redis.send(RedisCommand("SMEMBERS", set)).array?.compactMap(\.string) ?? [])
+}
+
+@Suite("Worker")
+struct WorkerTests {
+    @Test("runs every enqueued job exactly once and acknowledges it")
+    func runsJobs() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let results = try await queue.enqueue((0..<300).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: set + ":n")) })
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(concurrency: 8)) { _ in
+                #expect(await eventually { try await members(set, queue).count == 300 })
+            }
+            #expect(try await members(set, queue) == Set(results.map(\.id)))
+            let counts = try await queue.redis.send(RedisCommand("HVALS", set + ":n")).array?.compactMap(\.int) ?? []
+            #expect(counts.count == 300 && counts.allSatisfy { $0 == 1 })
+            let stats = try await queue.stats("default")
+            #expect(stats.pending == 0 && stats.waiting == 0 && stats.counters["processed"] == 300)
+            let info = try await queue.job(results[0].id)
+            #expect(info?.state == "completed" && info?.attempt == 1)
+        }
+    }
+
+    @Test("delayed jobs wait for their time")
+    func delayedJobs() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                let start = ContinuousClock.now
+                let job = try await queue.enqueue(DiagnosticJob.type, .init(set: set), options: .init(delayMs: 700))
+                #expect(await eventually { try await members(set, queue).contains(job.id) })
+                #expect(ContinuousClock.now - start >= .milliseconds(700))
+            }
+        }
+    }
+
+    @Test("retries with backoff, then dead-letters with the error history; dead letters can be retried")
+    func retriesThenDeadLetters() async throws {
+        try await TestRedis.withQueue({ $0.retryBackoffBase = .milliseconds(50); $0.retryBackoffCap = .milliseconds(200) }) { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                let flaky = try await queue.enqueue(DiagnosticJob.type, .init(set: set, failAttempts: 2), options: .init(maxAttempts: 3))
+                let doomed = try await queue.enqueue(DiagnosticJob.type, .init(set: set, failAttempts: 99), options: .init(maxAttempts: 2))
+                let permanent = try await queue.enqueue(DiagnosticJob.type, .init(set: set, failAttempts: 99, permanent: true))
+                #expect(await eventually { try await members(set, queue).contains(flaky.id) })
+                #expect(try await queue.job(flaky.id)?.attempt == 3)
+                #expect(await eventually { try await queue.stats("default").dead == 2 })
+                let dead = try await queue.deadLetters("default")
+                let doomedLetter = try #require(dead.first { $0.jobId == doomed.id })
+                let errors = try JSONSerialization.jsonObject(with: Data(doomedLetter.errors.utf8)) as? [[String: Any]]
+                #expect(errors?.count == 2)
+                #expect((errors?.last?["error"] as? String)?.contains("diagnostic failure on attempt 2") == true)
+                let permanentInfo = try await queue.job(permanent.id)
+                #expect(permanentInfo?.state == "dead" && permanentInfo?.attempt == 1)
+
+                // Retrying a dead letter runs it again from attempt 1 (it fails again, up to maxAttempts).
+                try await queue.retryDead(permanent.id)
+                #expect(try await queue.deadLetters("default").count == 1)
+                #expect(await eventually { try await queue.deadLetters("default").count == 2 })
+                try await queue.deleteDead(doomed.id)
+                #expect(try await queue.deadLetters("default").map(\.jobId) == [permanent.id])
+                let missing = await #expect(throws: QueueError.self) { try await queue.deleteDead(doomed.id) }
+                #expect(missing?.code == .notFound)
+            }
+        }
+    }
+
+    @Test("malformed entries and unknown types are dead-lettered with a reason while the worker keeps running")
+    func malformedEntries() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await queue.ensureGroup("default")
+            let stream = queue.keys.stream("default")
+            let bad: [[String]] = [
+                ["type", "queue.diagnostic", "payload", "{}"],
+                ["id", "J1", "payload", "{}"],
+                ["id", "J2", "type", "queue.diagnostic", "payload", "{\"set\": 5}"],
+                ["id", "J3", "type", "queue.diagnostic", "payload", "{not json"],
+                ["id", "J4", "type", "no.such.type", "payload", "{}"],
+                ["id", "J5", "type", "queue.diagnostic", "payload", "{}", "attempt", "x"],
+                ["id", "J6", "type", "queue.diagnostic", "payload", "{}", "v", "9"],
+            ]
+            for fields in bad { try await queue.redis.send(RedisCommand(arguments: ["XADD", stream, "*"] + fields)) }
+            let good = try await queue.enqueue(DiagnosticJob.type, .init(set: set))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                #expect(await eventually { try await members(set, queue).contains(good.id) })
+                #expect(await eventually { try await queue.stats("default").dead == bad.count })
+            }
+            let reasons = try await queue.deadLetters("default").map { ($0.jobId, $0.errors) }
+            let byId = Dictionary(reasons, uniquingKeysWith: { a, _ in a })
+            #expect(byId["J1"]?.contains("missing field 'type'") == true)
+            #expect(byId["J2"]?.contains("payload does not match") == true)
+            #expect(byId["J3"]?.contains("payload does not match") == true)
+            #expect(byId["J4"]?.contains("unknown job type 'no.such.type'") == true)
+            #expect(byId["J5"]?.contains("'attempt' is not an integer") == true)
+            #expect(byId["J6"]?.contains("version 9") == true)
+            #expect(reasons.contains { $0.1.contains("missing field 'id'") })
+            #expect(try await queue.stats("default").pending == 0)
+        }
+    }
+
+    @Test("an acknowledgement from a worker that lost the job to a reclaim is rejected")
+    func fencedAcknowledgement() async throws {
+        try await TestRedis.withQueue { queue in
+            try await queue.ensureGroup("default")
+            let job = try await queue.enqueue(DiagnosticJob.type, .init(set: "x"))
+            let taken = try await queue.fetch(consumer: "slow", queues: ["default"], count: 10)
+            #expect(taken.count == 1)
+            try await Task.sleep(for: .milliseconds(60))
+            let stolen = try await queue.reclaim(consumer: "fast", queue: "default", minIdle: .milliseconds(50), count: 10)
+            #expect(stolen.count == 1 && stolen[0].deliveries == 2)
+            let envelope = try stolen[0].envelope.get()
+            let late = try await queue.complete([Completion(queue: "default", entryId: taken[0].entryId, envelope: envelope)], consumer: "slow")
+            #expect(late == [false])
+            let lateFailure = try await queue.fail([FailureReport(queue: "default", entryId: taken[0].entryId, jobId: job.id, fields: envelope.fields, uniqueKey: nil, concurrencyKey: nil, concurrencyLimit: nil, errorJSON: "{}", retryAtMs: nil)], consumer: "slow")
+            #expect(lateFailure == ["rejected"])
+            let onTime = try await queue.complete([Completion(queue: "default", entryId: stolen[0].entryId, envelope: envelope)], consumer: "fast")
+            #expect(onTime == [true])
+            #expect(try await queue.job(job.id)?.worker == "fast")
+        }
+    }
+
+    @Test("jobs of a consumer that died are reclaimed after the lease and counted as a delivery, not an attempt")
+    func reclaimAfterLease() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await queue.ensureGroup("default")
+            let job = try await queue.enqueue(DiagnosticJob.type, .init(set: set))
+            #expect(try await queue.fetch(consumer: "dead-worker", queues: ["default"], count: 1).count == 1)
+            let start = ContinuousClock.now
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(lease: .seconds(1))) { _ in
+                #expect(await eventually { try await members(set, queue).contains(job.id) })
+            }
+            #expect(ContinuousClock.now - start >= .milliseconds(900))
+            let info = try await queue.job(job.id)
+            #expect(info?.attempt == 1 && info?.state == "completed")
+        }
+    }
+
+    @Test("a long job keeps its lease by heartbeat and is never reclaimed from a live worker")
+    func heartbeatKeepsLease() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let counts = set + ":n"
+            let job = try await queue.enqueue(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 2500))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(lease: .milliseconds(600))) { _ in
+                try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(lease: .milliseconds(600))) { _ in
+                    #expect(await eventually { try await members(set, queue).contains(job.id) })
+                }
+            }
+            #expect(try await queue.redis.send(RedisCommand("HGET", counts, job.id)).int == 1)
+        }
+    }
+
+    @Test("graceful shutdown finishes running jobs; past the deadline they are handed back and rerun elsewhere")
+    func gracefulShutdown() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let quick = try await queue.enqueue(DiagnosticJob.type, .init(set: set, sleepMs: 300))
+            var slowConfiguration = QueueWorker.Configuration.testing(lease: .seconds(30))
+            slowConfiguration.shutdownTimeout = .milliseconds(400)
+            let slow = try await queue.enqueue(DiagnosticJob.type, .init(set: set, sleepMs: 5000))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: slowConfiguration) { worker in
+                #expect(await eventually { worker.runningCount == 2 })
+            }
+            #expect(try await members(set, queue) == [quick.id])
+            #expect(try await queue.stats("default").pending == 1)
+            // Handed back: another worker takes it at once, though the lease is 30 s.
+            var fast = QueueWorker.Configuration.testing(lease: .seconds(30))
+            fast.reclaimInterval = .seconds(60)
+            let start = ContinuousClock.now
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: fast) { _ in
+                #expect(await eventually(timeout: .seconds(15)) { try await members(set, queue).contains(slow.id) })
+            }
+            #expect(ContinuousClock.now - start < .seconds(12))
+        }
+    }
+
+    @Test("cancels queued, delayed and running jobs")
+    func cancellation() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let delayed = try await queue.enqueue(DiagnosticJob.type, .init(set: set), options: .init(delayMs: 60_000, uniqueKey: "d"))
+            #expect(try await queue.cancel(delayed.id) == .cancelled)
+            #expect(try await queue.job(delayed.id)?.state == "cancelled")
+            #expect(try await queue.enqueue(DiagnosticJob.type, .init(set: set), options: .init(uniqueKey: "d")).status == .queued)
+            let queued = try await queue.enqueue(DiagnosticJob.type, .init(set: set))
+            #expect(try await queue.cancel(queued.id) == .requested)
+            let running = try await queue.enqueue(DiagnosticJob.type, .init(set: set, sleepMs: 30_000))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { worker in
+                #expect(await eventually { worker.runningCount == 1 })
+                let outcome = try await queue.cancel(running.id)
+                #expect(outcome == .requested)
+                #expect(await eventually { try await queue.job(running.id)?.state == "cancelled" })
+            }
+            #expect(try await queue.job(queued.id)?.state == "cancelled")
+            #expect(try await !members(set, queue).contains(queued.id))
+            let again = await #expect(throws: QueueError.self) { try await queue.cancel(running.id) }
+            #expect(again?.message.contains("already finished") == true)
+            let unknown = await #expect(throws: QueueError.self) { try await queue.cancel("NOPE") }
+            #expect(unknown?.code == .notFound)
+        }
+    }
+
+    @Test("paused queues are not consumed until resumed")
+    func pauseResume() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await queue.pause("default")
+            let job = try await queue.enqueue(DiagnosticJob.type, .init(set: set))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                try await Task.sleep(for: .milliseconds(800))
+                #expect(try await members(set, queue).isEmpty)
+                #expect(try await queue.stats("default").paused)
+                try await queue.resume("default")
+                #expect(await eventually { try await members(set, queue).contains(job.id) })
+            }
+        }
+    }
+
+    @Test("a concurrency key limits runs fleet-wide, and a busy key does not starve others")
+    func concurrencyKeys() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let hot = try await queue.enqueue((0..<40).map { _ in
+                try JobRequest(DiagnosticJob.type, .init(set: set, sleepMs: 20), options: .init(concurrencyKey: "account:hot", concurrencyLimit: 1))
+            })
+            let cold = try await queue.enqueue((0..<5).map { _ in
+                try JobRequest(DiagnosticJob.type, .init(set: set), options: .init(concurrencyKey: "account:cold", concurrencyLimit: 1))
+            })
+            let peak = Mutex((current: 0, peak: 0))
+            var registry = JobRegistry()
+            registry.register(DiagnosticJob.type) { payload, context in
+                peak.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) }
+                defer { peak.withLock { $0.current -= 1 } }
+                try await DiagnosticJob.run(payload, context)
+            }
+            try await withWorker(queue: queue, registry: registry, configuration: .testing(concurrency: 6)) { _ in
+                try await withWorker(queue: queue, registry: registry, configuration: .testing(concurrency: 6)) { _ in
+                    #expect(await eventually { try await members(set, queue).isSuperset(of: cold.map(\.id)) })
+                    let hotDone = try await members(set, queue).intersection(hot.map(\.id)).count
+                    #expect(hotDone < 40, "the cold key finished while the hot key still had work queued")
+                    #expect(await eventually(timeout: .seconds(20)) { try await members(set, queue).count == 45 })
+                }
+            }
+            #expect(peak.withLock { $0.peak } <= 2)
+        }
+    }
+
+    @Test("strict priority drains higher queues first")
+    func strictPriority() async throws {
+        try await TestRedis.withQueue { queue in
+            let order = "\(queue.configuration.prefix):order"
+            var registry = JobRegistry()
+            registry.register(DiagnosticJob.type) { payload, context in
+                try await context.queueEngine.redis.send(RedisCommand("RPUSH", order, context.queue))
+            }
+            _ = try await queue.enqueue((0..<20).map { _ in try JobRequest(DiagnosticJob.type, .init(set: "x"), queue: "low") })
+            _ = try await queue.enqueue((0..<20).map { _ in try JobRequest(DiagnosticJob.type, .init(set: "x"), queue: "high") })
+            try await withWorker(queue: queue, registry: registry, configuration: .testing(queues: ["high", "low"], concurrency: 1)) { _ in
+                #expect(await eventually { try await queue.redis.send(RedisCommand("LLEN", order)).int == 40 })
+            }
+            let ran = try await queue.redis.send(RedisCommand("LRANGE", order, "0", "-1")).array?.compactMap(\.string) ?? []
+            #expect(Array(ran.prefix(20)) == Array(repeating: "high", count: 20))
+        }
+    }
+
+    @Test("follow-up jobs are enqueued when a job succeeds, not when it fails")
+    func chains() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let next = try JobRequest(DiagnosticJob.type, .init(set: set, result: "second"), id: "FOLLOW1", options: .init(uniqueKey: "kpi"))
+            let first = try await queue.enqueue(DiagnosticJob.type, .init(set: set), options: .init(next: [next]))
+            let failing = try JobRequest(DiagnosticJob.type, .init(set: set), id: "NEVER1")
+            _ = try await queue.enqueue(DiagnosticJob.type, .init(set: set, failAttempts: 1, permanent: true), options: .init(next: [failing]))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                #expect(await eventually { try await members(set, queue) == [first.id, "FOLLOW1"] })
+                #expect(await eventually { try await queue.stats("default").dead == 1 })
+            }
+            #expect(try await queue.job("FOLLOW1")?.result == "\"second\"")
+            #expect(try await queue.job("NEVER1") == nil)
+        }
+    }
+
+    @Test("acknowledged entries are trimmed, so Redis memory does not grow with processed jobs")
+    func trimming() async throws {
+        try await TestRedis.withQueue({ $0.completedTTL = .milliseconds(500) }) { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            _ = try await queue.enqueue((0..<2000).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set)) })
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(concurrency: 20)) { _ in
+                #expect(await eventually { try await members(set, queue).count == 2000 })
+                #expect(await eventually { try await queue.redis.send(RedisCommand("XLEN", queue.keys.stream("default"))).int ?? 99 <= 1 })
+            }
+            let someJob = try #require(try await members(set, queue).first)
+            // Completed records expire after QUEUE_COMPLETED_TTL (500 ms here).
+            #expect(await eventually { try await queue.redis.send(RedisCommand("EXISTS", queue.keys.record(someJob))).int == 0 })
+        }
+    }
+}
