@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The built-in diagnostic job (`queue.diagnostic`): records that it ran, optionally after sleeping or failing.
 /// Operators use it to smoke-test a fleet; tests use it to count runs.
 ///
@@ -58,5 +62,51 @@ extension JobRegistry {
     /// Registers the built-in diagnostic job.
     public mutating func registerDiagnostic() {
         register(DiagnosticJob.type) { payload, context in try await DiagnosticJob.run(payload, context) }
+    }
+}
+
+/// Built-in jobs for measuring the queue itself: `queue.noop` does nothing; `queue.latency` records how long after
+/// its enqueue it started (microseconds, pushed onto a Redis list), for `joycity bench queue`.
+public enum ProbeJobs {
+    /// Does nothing.
+    public static let noop = JobType<Empty>(name: "queue.noop")
+    /// Records start latency.
+    public static let latency = JobType<Latency>(name: "queue.latency")
+
+    /// An empty payload.
+    public struct Empty: Codable, Sendable {
+        /// Creates an empty payload.
+        public init() {}
+    }
+
+    /// When the probe was enqueued and where to record its latency.
+    public struct Latency: Codable, Sendable {
+        /// Enqueue time, µs since the epoch (same host clock as the worker).
+        public var sentUs: Int64
+        /// Redis list to push the latency (µs) onto.
+        public var list: String
+        /// Creates a payload.
+        public init(sentUs: Int64, list: String) {
+            self.sentUs = sentUs
+            self.list = list
+        }
+    }
+
+    /// Wall-clock time in µs since the epoch.
+    public static func nowUs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+}
+
+extension JobRegistry {
+    /// Registers `queue.noop` and `queue.latency`.
+    public mutating func registerProbes() {
+        register(ProbeJobs.noop) { _, _ in }
+        register(ProbeJobs.latency) { payload, context in
+            let latency = ProbeJobs.nowUs() - payload.sentUs
+            try await context.queueEngine.redis.send(RedisCommand("RPUSH", payload.list, String(latency)))
+        }
     }
 }

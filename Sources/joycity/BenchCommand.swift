@@ -1,0 +1,40 @@
+import ArgumentParser
+
+/// `joycity bench …`: benchmarks that print figures with a baseline measured in the same run.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
+        subcommands: [BenchQueue.self])
+}
+
+struct BenchQueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "Enqueue and drain no-op jobs with worker processes; compare with raw XADD + XREADGROUP + XACK over the same client.")
+
+    @Option(help: "No-op jobs to enqueue and drain.") var jobs = 200_000
+    @Option(help: "Worker processes.") var workers = 2
+    @Option(help: "Concurrency per worker process.") var concurrency = 50
+    @Option(help: "Jobs per second of the start-latency probe.") var latencyRate = 1000
+    @Option(help: "Seconds of the start-latency probe.") var latencySeconds = 5
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard jobs >= 1000 else { throw ValidationError("--jobs must be at least 1000") }
+        guard (1...32).contains(workers) else { throw ValidationError("--workers must be 1 to 32") }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
+        guard (1...20_000).contains(latencyRate), (1...120).contains(latencySeconds) else {
+            throw ValidationError("--latency-rate must be 1 to 20000 and --latency-seconds 1 to 120")
+        }
+    }
+
+    func run() async throws {
+        do {
+            let benchmark = try QueueBenchmark(jobs: jobs, workers: workers, concurrency: concurrency, latencyRate: latencyRate, latencySeconds: latencySeconds)
+            let report = try await benchmark.run()
+            if json { try printJSON(report) } else { report.printText() }
+        } catch {
+            Runtime.fail(error)
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `joycity`: the JoyCity Fleet binary. Every role of the fleet is a subcommand.
+@main
+struct JoyCityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "joycity",
+        abstract: "JoyCity Fleet: a Redis job-queue worker fleet for Wildberries sellers.",
+        discussion: "Configuration comes from environment variables; see README.md for the full table.",
+        subcommands: [AllCommand.self, WorkerCommand.self, QueueCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,227 @@
+import FleetCore
+import Foundation
+import Logging
+import Queue
+
+/// `joycity bench queue`: our queue against the raw Redis Streams cycle on the same hiredis client, same run.
+struct QueueBenchmark {
+    let jobs: Int
+    let workers: Int
+    let concurrency: Int
+    let latencyRate: Int
+    let latencySeconds: Int
+    let environment = EnvironmentReader()
+    let prefix = "bench.\(UInt32.random(in: 0...UInt32.max))"
+
+    init(jobs: Int, workers: Int, concurrency: Int, latencyRate: Int, latencySeconds: Int) throws {
+        self.jobs = jobs
+        self.workers = workers
+        self.concurrency = concurrency
+        self.latencyRate = latencyRate
+        self.latencySeconds = latencySeconds
+    }
+
+    struct Report: Encodable {
+        var jobs: Int
+        var workers: Int
+        var concurrency: Int
+        var rawEnqueuePerSecond: Double
+        var rawDrainPerSecond: Double
+        var enqueuePerSecond: Double
+        var drainPerSecond: Double
+        var enqueueRatio: Double
+        var drainRatio: Double
+        var latencyRate: Int
+        var latencyP50Ms: Double
+        var latencyP99Ms: Double
+        var latencyMaxMs: Double
+        var workerPeakRSSMB: [Double]
+        var redisMemoryBeforeMB: Double
+        var redisMemoryAfterDrainMB: Double
+        var redisMemoryAfterExpiryMB: Double
+        var completedTTLSeconds: Int
+        var build: String
+
+        func printText() {
+            func f(_ value: Double) -> String { String(format: "%.0f", value) }
+            func r(_ value: Double) -> String { String(format: "%.2f", value) }
+            print("joycity bench queue — \(jobs) no-op jobs, \(workers) worker process(es) × concurrency \(concurrency), \(build) build")
+            print("")
+            print("                     ours/s      raw/s    ratio")
+            print("enqueue (bulk)    \(f(enqueuePerSecond).leftPad(9))  \(f(rawEnqueuePerSecond).leftPad(9))    \(r(enqueueRatio))")
+            print("drain             \(f(drainPerSecond).leftPad(9))  \(f(rawDrainPerSecond).leftPad(9))    \(r(drainRatio))")
+            print("")
+            print("start latency at \(latencyRate) jobs/s: p50 \(r(latencyP50Ms)) ms, p99 \(r(latencyP99Ms)) ms, max \(r(latencyMaxMs)) ms")
+            print("worker peak RSS: \(workerPeakRSSMB.map { String(format: "%.1f MB", $0) }.joined(separator: ", "))")
+            print("Redis used_memory: before \(r(redisMemoryBeforeMB)) MB, after drain \(r(redisMemoryAfterDrainMB)) MB, after records expire (QUEUE_COMPLETED_TTL=\(completedTTLSeconds)s) \(r(redisMemoryAfterExpiryMB)) MB")
+            print("raw = pipelined XADD (1000 per round trip) and XREADGROUP COUNT 500 + XACK per batch, one connection, no queue logic")
+        }
+    }
+
+    func run() async throws -> Report {
+        var logger = Logger(label: "joycity.bench")
+        logger.logLevel = .error
+        let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-bench")
+        defer { Task { await redis.shutdown() } }
+        let queueConfiguration = StreamQueue.Configuration(prefix: prefix, completedTTL: .seconds(5))
+        let queue = StreamQueue(redis: redis, configuration: queueConfiguration)
+        let memoryBefore = try await usedMemoryMB(redis)
+
+        let (rawEnqueue, rawDrain) = try await rawBaseline(redis)
+
+        // Ours: bulk enqueue.
+        let requests = try (0..<jobs).map { _ in try JobRequest(ProbeJobs.noop, ProbeJobs.Empty(), queue: "bench") }
+        var start = ContinuousClock.now
+        for chunk in stride(from: 0, to: requests.count, by: 10_000) {
+            _ = try await queue.enqueue(Array(requests[chunk..<min(requests.count, chunk + 10_000)]))
+        }
+        let enqueueRate = Double(jobs) / (ContinuousClock.now - start).seconds
+
+        // Ours: drain with worker processes.
+        let processes = try (0..<workers).map { index in try spawnWorker(index) }
+        defer { for process in processes where process.isRunning { process.terminate() } }
+        var firstSeen: (ContinuousClock.Instant, Int)?
+        start = ContinuousClock.now
+        while true {
+            let processed = try await queue.stats("bench").counters["processed"] ?? 0
+            if firstSeen == nil && processed > 0 { firstSeen = (.now, processed) }
+            if processed >= jobs { break }
+            if ContinuousClock.now - start > .seconds(600) { throw QueueError(.redis, "the workers did not drain \(jobs) jobs within 10 minutes") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let (t0, done0) = firstSeen ?? (start, 0)
+        let drainRate = Double(jobs - done0) / (ContinuousClock.now - t0).seconds
+
+        // Start latency at a fixed rate, workers idle-blocking between jobs.
+        let list = "\(prefix):latency"
+        let total = latencyRate * latencySeconds
+        let interval = Duration.nanoseconds(1_000_000_000 / Int64(latencyRate))
+        var next = ContinuousClock.now
+        for _ in 0..<total {
+            next += interval
+            if next > .now { try await Task.sleep(until: next) }
+            _ = try await queue.enqueue(JobRequest(ProbeJobs.latency, ProbeJobs.Latency(sentUs: ProbeJobs.nowUs(), list: list), queue: "bench"))
+        }
+        var latencies: [Double] = []
+        let waitStart = ContinuousClock.now
+        while latencies.count < total && ContinuousClock.now - waitStart < .seconds(60) {
+            latencies = (try await redis.send(RedisCommand("LRANGE", list, "0", "-1")).array ?? []).compactMap { $0.int.map { Double($0) / 1000 } }
+            if latencies.count < total { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+
+        let rss = processes.map { peakRSSMB(pid: $0.processIdentifier) }
+        try await queue.maintain()
+        let memoryAfterDrain = try await usedMemoryMB(redis)
+        for process in processes { process.terminate() }
+        for process in processes { process.waitUntilExit() }
+        try await Task.sleep(for: .seconds(6))
+        try await queue.maintain()
+        let memoryAfterExpiry = try await usedMemoryMB(redis)
+        try await deleteKeys(redis, pattern: "\(prefix):*")
+
+        #if DEBUG
+        let build = "debug (figures are not representative: build with -c release)"
+        #else
+        let build = "release"
+        #endif
+        return Report(
+            jobs: jobs, workers: workers, concurrency: concurrency, rawEnqueuePerSecond: rawEnqueue, rawDrainPerSecond: rawDrain,
+            enqueuePerSecond: enqueueRate, drainPerSecond: drainRate, enqueueRatio: enqueueRate / rawEnqueue, drainRatio: drainRate / rawDrain,
+            latencyRate: latencyRate, latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99), latencyMaxMs: latencies.last ?? .nan,
+            workerPeakRSSMB: rss, redisMemoryBeforeMB: memoryBefore, redisMemoryAfterDrainMB: memoryAfterDrain,
+            redisMemoryAfterExpiryMB: memoryAfterExpiry, completedTTLSeconds: 5, build: build)
+    }
+
+    /// Pipelined XADD of entries shaped like ours, then XREADGROUP COUNT 500 + XACK per batch, on one connection.
+    func rawBaseline(_ redis: RedisClient) async throws -> (enqueue: Double, drain: Double) {
+        let stream = "\(prefix):raw"
+        try await redis.send(RedisCommand("XGROUP", "CREATE", stream, "g", "0", "MKSTREAM"))
+        let sample = JobEnvelope(id: JobID.make(), type: ProbeJobs.noop.name, payload: "{}", maxAttempts: 5, enqueuedAtMs: Clock.nowMs()).fields
+        var start = ContinuousClock.now
+        for chunk in stride(from: 0, to: jobs, by: 1000) {
+            let count = min(1000, jobs - chunk)
+            _ = try await redis.pipeline((0..<count).map { _ in RedisCommand(arguments: ["XADD", stream, "*"] + sample) })
+        }
+        let enqueueRate = Double(jobs) / (ContinuousClock.now - start).seconds
+        start = ContinuousClock.now
+        var drained = 0
+        while drained < jobs {
+            let drainedSoFar = drained
+            drained += try await redis.withConnection { connection -> Int in
+                let reply = try connection.execute(RedisCommand("XREADGROUP", "GROUP", "g", "raw", "COUNT", "500", "STREAMS", stream, ">"))
+                let entries = reply.array?.first?.array?.last?.array ?? []
+                var ids: [String] = []
+                ids.reserveCapacity(entries.count)
+                for entry in entries {
+                    guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
+                    _ = parts[1].pairs
+                    ids.append(id)
+                }
+                if ids.isEmpty { throw QueueError(.redis, "raw baseline ran dry after \(drainedSoFar) entries") }
+                try connection.execute(RedisCommand(arguments: ["XACK", stream, "g"] + ids)).throwingError()
+                return ids.count
+            }
+        }
+        let drainRate = Double(jobs) / (ContinuousClock.now - start).seconds
+        try await redis.send(RedisCommand("DEL", stream))
+        return (enqueueRate, drainRate)
+    }
+
+    func spawnWorker(_ index: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: selfExecutable())
+        process.arguments = ["worker", "--queues", "bench", "--concurrency", String(concurrency), "--metrics-port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["QUEUE_PREFIX"] = prefix
+        environment["QUEUE_COMPLETED_TTL"] = "5s"
+        environment["WORKER_NAME"] = "bench-\(index)-\(UInt16.random(in: 0...UInt16.max))"
+        environment["LOG_LEVEL"] = "warning"
+        process.environment = environment
+        try process.run()
+        return process
+    }
+
+    func selfExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    func peakRSSMB(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return .nan }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = Double(line.split(separator: " ").dropFirst().first { Double($0) != nil } ?? "") ?? .nan
+            return kb / 1024
+        }
+        return .nan
+    }
+
+    func usedMemoryMB(_ redis: RedisClient) async throws -> Double {
+        let info = try await redis.send(RedisCommand("INFO", "memory")).string ?? ""
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
+            return (Double(line.dropFirst("used_memory:".count)) ?? .nan) / 1_048_576
+        }
+        return .nan
+    }
+
+    func deleteKeys(_ redis: RedisClient, pattern: String) async throws {
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"))
+            cursor = reply.array?.first?.string ?? "0"
+            let keys = reply.array?.last?.array?.compactMap(\.string) ?? []
+            if !keys.isEmpty { try await redis.send(RedisCommand(arguments: ["UNLINK"] + keys)) }
+        } while cursor != "0"
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The one run command (README): installs what the fleet needs, starts a private Redis and PostgreSQL unless
+# REDIS_URL / DATABASE_URL point at servers of yours, builds, and runs `joycity all` until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c "${JOYCITY_BUILD:-debug}" --product joycity
+BIN="$(swift build -c "${JOYCITY_BUILD:-debug}" --show-bin-path)/joycity"
+export JOYCITY_TEST_REDIS_PORT="${JOYCITY_TEST_REDIS_PORT:-6379}" JOYCITY_TEST_PG_PORT="${JOYCITY_TEST_PG_PORT:-5432}"
+exec scripts/with-services.sh "$BIN" all "$@"
