@@ -35,13 +35,15 @@ extension QueueWorker {
         public var shutdownTimeout: Duration
         /// Deliveries of one attempt before the job is dead-lettered as a suspected worker killer.
         public var maxDeliveries: Int
+        /// How long a starting worker keeps trying to reach Redis before it gives up (and the process exits non-zero).
+        public var startupTimeout: Duration
 
         /// Creates settings; the defaults are the documented ones.
         public init(
             queues: [String] = ["default"], priority: Priority = .strict, concurrency: Int = 10, consumerName: String = Configuration.defaultConsumerName(),
             batchSize: Int = 100, blockTimeout: Duration = .seconds(1), lease: Duration = .seconds(10), heartbeatInterval: Duration? = nil,
             reclaimInterval: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(5), shutdownTimeout: Duration = .seconds(25),
-            maxDeliveries: Int = 10
+            maxDeliveries: Int = 10, startupTimeout: Duration = .seconds(30)
         ) {
             self.queues = queues
             self.priority = priority
@@ -55,6 +57,7 @@ extension QueueWorker {
             self.maintenanceInterval = maintenanceInterval
             self.shutdownTimeout = shutdownTimeout
             self.maxDeliveries = maxDeliveries
+            self.startupTimeout = startupTimeout
         }
 
         /// Reads settings from the environment.
@@ -70,6 +73,7 @@ extension QueueWorker {
         /// - `QUEUE_MAINTENANCE_INTERVAL` (default `5s`): stream trimming and unparking
         /// - `WORKER_SHUTDOWN_TIMEOUT` (default `25s`): wait for running jobs on SIGTERM before handing them back
         /// - `QUEUE_MAX_DELIVERIES` (default `10`): deliveries of one attempt before dead-lettering
+        /// - `WORKER_STARTUP_TIMEOUT` (default `30s`): how long a starting worker waits for Redis before exiting non-zero
         /// - Throws: `ConfigurationError` naming the variable.
         public init(environment: EnvironmentReader) throws {
             let spec = environment.string("WORKER_QUEUES", default: "default")
@@ -88,7 +92,8 @@ extension QueueWorker {
                 reclaimInterval: try environment.duration("QUEUE_RECLAIM_INTERVAL", default: .seconds(2)),
                 maintenanceInterval: try environment.duration("QUEUE_MAINTENANCE_INTERVAL", default: .seconds(5)),
                 shutdownTimeout: try environment.duration("WORKER_SHUTDOWN_TIMEOUT", default: .seconds(25)),
-                maxDeliveries: try environment.int("QUEUE_MAX_DELIVERIES", default: 10, range: 1...1000))
+                maxDeliveries: try environment.int("QUEUE_MAX_DELIVERIES", default: 10, range: 1...1000),
+                startupTimeout: try environment.duration("WORKER_STARTUP_TIMEOUT", default: .seconds(30)))
         }
 
         /// Parses `a,b,c` (strict) or `a:3,b:1` (weighted).

@@ -111,11 +111,13 @@ public final class QueueWorker: Service, Sendable {
 
     private func prepareGroups() async throws {
         var failures = 0
+        let deadline = ContinuousClock.now + configuration.startupTimeout
         while !isStopRequested {
             do {
                 for name in configuration.queues { try await queue.ensureGroup(name) }
                 return
             } catch let error as RedisError where error.isTransient {
+                if ContinuousClock.now >= deadline { throw error }
                 failures += 1
                 if failures == 1 || failures % 10 == 0 {
                     logger.error("cannot reach Redis to start consuming; retrying", metadata: ["error": "\(error)"])
