@@ -311,3 +311,74 @@ struct WorkerTests {
         }
     }
 }
+
+@Suite("Worker features")
+struct WorkerFeatureTests {
+    @Test("a debounced burst runs once, with the last payload, after the last change")
+    func debounceRunsOnce() async throws {
+        try await TestRedis.withQueue { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            let counts = set + ":n"
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                var ids: Set<String> = []
+                for index in 0..<5 {
+                    let result = try await queue.enqueue(
+                        DiagnosticJob.type, .init(set: set, counts: counts, result: "v\(index)"), options: .init(delayMs: 400, debounceKey: "kpi:7"))
+                    ids.insert(result.id)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(ids.count == 1)
+                let id = try #require(ids.first)
+                #expect(await eventually { try await members(set, queue).contains(id) })
+                #expect(try await queue.job(id)?.result == "\"v4\"")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await queue.redis.send(RedisCommand("HLEN", counts)).int == 1)
+                // After the run, the next change starts a new debounced job.
+                let next = try await queue.enqueue(DiagnosticJob.type, .init(set: set), options: .init(delayMs: 100, debounceKey: "kpi:7"))
+                #expect(next.id != id && next.status == .delayed)
+            }
+        }
+    }
+
+    @Test("progress reported by a running job is visible in its record")
+    func progress() async throws {
+        try await TestRedis.withQueue { queue in
+            let gate = JobType<DiagnosticJob.Payload>(name: "test.progress")
+            var registry = JobRegistry()
+            registry.register(gate) { payload, context in
+                try await context.reportProgress(["pages": 3, "rows": 1200])
+                try await context.sleep(for: .seconds(30))
+            }
+            let job = try await queue.enqueue(gate, .init(set: "x"))
+            try await withWorker(queue: queue, registry: registry, configuration: .testing()) { worker in
+                #expect(await eventually { try await queue.job(job.id)?.progress == #"{"pages":3,"rows":1200}"# })
+                let info = try await queue.job(job.id)
+                #expect(info?.state == "active" && info?.deliveries == 1 && info?.worker == worker.consumerName)
+                _ = try await queue.cancel(job.id)
+            }
+        }
+    }
+
+    @Test("weighted priority serves every queue, in proportion")
+    func weightedPriority() async throws {
+        try await TestRedis.withQueue { queue in
+            let order = "\(queue.configuration.prefix):order"
+            var registry = JobRegistry()
+            registry.register(DiagnosticJob.type) { _, context in
+                try await context.queueEngine.redis.send(RedisCommand("RPUSH", order, context.queue))
+            }
+            _ = try await queue.enqueue((0..<300).map { _ in try JobRequest(DiagnosticJob.type, .init(set: "x"), queue: "big") })
+            _ = try await queue.enqueue((0..<300).map { _ in try JobRequest(DiagnosticJob.type, .init(set: "x"), queue: "small") })
+            var configuration = QueueWorker.Configuration.testing(queues: ["big", "small"], concurrency: 1)
+            configuration.priority = .weighted([3, 1])
+            configuration.batchSize = 1
+            try await withWorker(queue: queue, registry: registry, configuration: configuration) { _ in
+                #expect(await eventually { try await queue.redis.send(RedisCommand("LLEN", order)).int ?? 0 >= 200 })
+            }
+            let first200 = Array((try await queue.redis.send(RedisCommand("LRANGE", order, "0", "199")).array ?? []).compactMap(\.string))
+            let small = first200.filter { $0 == "small" }.count
+            // Expect about 50 of 200 from the weight-1 queue; strict priority would give 0.
+            #expect(small >= 25 && small <= 80, "small got \(small) of 200")
+        }
+    }
+}

@@ -65,7 +65,7 @@ struct WorkerProcessTests {
             let set = "\(queue.configuration.prefix):ran"
             let counts = set + ":n"
             let total = 3000
-            let ids = try await queue.enqueue((0..<total).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 3)) }).map(\.id)
+            let ids = try await queue.enqueue((0..<total).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 25)) }).map(\.id)
             let env = try Self.environment(queue)
             var workers = try (0..<3).map { index in try FleetProcess(["worker"], name: "w\(index)-0", environment: env) }
             var kills = 0

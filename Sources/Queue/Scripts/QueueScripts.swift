@@ -195,6 +195,7 @@ enum QueueScripts {
         local i = 6
         local out = {}
         local counts = {}
+        local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
         for _ = 1, n do
           local q, eid, id, uniq, ckey, climit, result, attempt, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
             ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
@@ -207,7 +208,7 @@ enum QueueScripts {
             redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
             if result ~= '' then redis.call('HSET', rec, 'result', result) end
             redis.call('PEXPIRE', rec, ttl)
-            redis.call('SREM', P .. ':cancelled', id)
+            if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
             release_unique(uniq, id)
             release_slot(ckey, climit, id, now)
             if state == 'completed' then

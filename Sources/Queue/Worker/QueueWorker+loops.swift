@@ -27,7 +27,7 @@ extension QueueWorker {
         let (held, runs) = state.withLock { state -> ([HeldEntry], [String: JobRun]) in
             var runs: [String: JobRun] = [:]
             for (_, running) in state.running { runs[running.held.jobId] = running.run }
-            return (state.running.values.map(\.held) + state.acking.values, runs)
+            return (state.running.values.map(\.held) + state.buffered.values + state.acking.values, runs)
         }
         let lost = try await queue.extend(held, consumer: consumerName, lease: configuration.lease)
         if !lost.isEmpty {

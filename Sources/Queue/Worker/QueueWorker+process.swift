@@ -6,16 +6,36 @@ import Logging
 extension QueueWorker {
     /// Fetches and starts jobs until a stop is requested, then waits for running jobs (up to the shutdown timeout)
     /// and hands back what is still running.
+    ///
+    /// Entries are fetched ahead into a small buffer (up to ``Configuration/batchSize``, at most twice the
+    /// concurrency), so reads come in large batches while jobs finish one by one; buffered entries are leased like
+    /// running ones and handed back on shutdown.
     func processLoop(_ connection: RedisConnection) async {
         await withDiscardingTaskGroup { jobs in
             var failures = 0
             var lastReclaim = ContinuousClock.now
-            while true {
-                await waitForFreeSlot()
-                if isStopRequested { break }
-                let free = configuration.concurrency - runningCount
-                if free <= 0 { continue }
-                let want = min(free, configuration.batchSize)
+            var buffer: [(Delivery, JobEnvelope)] = []
+            let prefetch = max(1, min(configuration.batchSize, configuration.concurrency * 2))
+            while !isStopRequested {
+                if !buffer.isEmpty {
+                    await waitForFreeSlot()
+                    if isStopRequested { break }
+                    let free = max(0, configuration.concurrency - runningCount)
+                    let starting = buffer.prefix(free)
+                    buffer.removeFirst(starting.count)
+                    for (delivery, envelope) in starting {
+                        let run = JobRun()
+                        let count = state.withLock { state -> Int in
+                            let key = entryKey(delivery.queue, delivery.entryId)
+                            if let held = state.buffered.removeValue(forKey: key) { state.running[key] = Running(held: held, run: run) }
+                            return state.running.count
+                        }
+                        metrics.inFlight.record(count)
+                        jobs.addTask { await self.execute(delivery, envelope: envelope, run: run) }
+                    }
+                    if buffer.count > prefetch / 4 { continue }
+                }
+                let want = prefetch - buffer.count
                 do {
                     var batch: [Delivery] = []
                     let reclaimDue = state.withLock { state in
@@ -34,7 +54,9 @@ extension QueueWorker {
                     if batch.isEmpty {
                         batch = try await queue.fetch(consumer: consumerName, queues: configuration.fetchOrder(), count: want)
                     }
-                    if batch.isEmpty {
+                    if batch.isEmpty && buffer.isEmpty {
+                        await waitForFreeSlot()
+                        if isStopRequested { break }
                         let paused = try await pausedQueues()
                         let open = configuration.queues.filter { !paused.contains($0) }
                         if open.isEmpty {
@@ -45,18 +67,15 @@ extension QueueWorker {
                         }
                     }
                     failures = 0
-                    for (delivery, envelope) in try await admit(batch) {
-                        let run = JobRun()
-                        let held = HeldEntry(
-                            queue: delivery.queue, entryId: delivery.entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
-                            concurrencyLimit: envelope.concurrencyLimit)
-                        let count = state.withLock { state -> Int in
-                            state.running[entryKey(delivery.queue, delivery.entryId)] = Running(held: held, run: run)
-                            return state.running.count
+                    let admitted = try await admit(batch)
+                    state.withLock { state in
+                        for (delivery, envelope) in admitted {
+                            state.buffered[entryKey(delivery.queue, delivery.entryId)] = HeldEntry(
+                                queue: delivery.queue, entryId: delivery.entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
+                                concurrencyLimit: envelope.concurrencyLimit)
                         }
-                        metrics.inFlight.record(count)
-                        jobs.addTask { await self.execute(delivery, envelope: envelope, run: run) }
                     }
+                    buffer += admitted
                 } catch {
                     if isStopRequested { break }
                     failures += 1
@@ -144,15 +163,18 @@ extension QueueWorker {
         while runningCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let leftovers = state.withLock { state in state.running.values.map { $0 } }
-        guard !leftovers.isEmpty else { return }
+        let (leftovers, unstarted) = state.withLock { state in
+            defer { state.buffered = [:] }
+            return (state.running.values.map { $0 }, Array(state.buffered.values))
+        }
+        guard !leftovers.isEmpty || !unstarted.isEmpty else { return }
         for job in leftovers { job.run.cancel(.shutdown) }
         do {
-            let count = try await queue.handBack(leftovers.map(\.held), consumer: consumerName, idle: configuration.lease + .seconds(1))
+            let count = try await queue.handBack(leftovers.map(\.held) + unstarted, consumer: consumerName, idle: configuration.lease + .seconds(1))
             logger.info("handed unfinished jobs back for immediate reclaim", metadata: ["count": "\(count)"])
         } catch {
             logger.error("could not hand unfinished jobs back; they will be reclaimed after the lease", metadata: [
-                "error": "\(error)", "job.ids": "\(leftovers.map(\.held.jobId).joined(separator: ","))",
+                "error": "\(error)", "job.ids": "\((leftovers.map(\.held) + unstarted).map(\.jobId).joined(separator: ","))",
             ])
         }
     }

@@ -35,6 +35,7 @@ public final class QueueWorker: Service, Sendable {
 
     struct State {
         var running: [String: Running] = [:]
+        var buffered: [String: HeldEntry] = [:]
         var acking: [String: HeldEntry] = [:]
         var pendingAcks: [Completion] = []
         var flushing = false
