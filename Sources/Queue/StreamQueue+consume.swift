@@ -91,14 +91,22 @@ extension StreamQueue {
     public func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
         if completions.isEmpty { return [] }
         let now = Clock.nowMs()
-        var arguments = [configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(completions.count)]
+        var arguments = [
+            configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs),
+            String(completions.count),
+        ]
+        arguments.reserveCapacity(arguments.count + completions.count * 12)
         for completion in completions {
             let envelope = completion.envelope
             let followUps = completion.state == .completed ? completion.followUps : []
+            let record = DoneRecord(
+                state: completion.state.rawValue, finished: now, attempt: envelope.attempt, worker: consumer, type: envelope.type,
+                result: completion.result.isEmpty ? nil : completion.result
+            ).json
             arguments += [
                 completion.queue, completion.entryId, envelope.id, envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "",
-                String(envelope.concurrencyLimit ?? 1), completion.result, String(envelope.attempt), completion.state.rawValue,
-                String(followUps.count),
+                String(envelope.concurrencyLimit ?? 1), record, completion.hasRecord ? "1" : "0", completion.state.rawValue, completion.result,
+                String(envelope.attempt), String(followUps.count),
             ]
             for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
         }
@@ -107,6 +115,10 @@ extension StreamQueue {
         guard flags.count == completions.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
         return flags
     }
+
+    /// Width of a done bucket: records of completed jobs are kept between ``Configuration/completedTTL`` and that
+    /// plus one bucket.
+    var doneBucketMs: Int64 { max(1000, configuration.completedTTL.milliseconds / 120) }
 
     /// Records failed runs: each goes back to the delayed set for a retry or to the dead-letter stream.
     /// - Returns: per report, `retrying`, `dead` or `rejected` (lost to a reclaim).

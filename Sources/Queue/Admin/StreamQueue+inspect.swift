@@ -97,9 +97,30 @@ extension StreamQueue {
             }
             return info
         }
-        let found = try await findEntry(id, queues: try await queueNames(), scanLimit: scanLimit)
+        let queues = try await queueNames()
+        if let done = try await doneRecord(id, queues: queues) { return done }
+        let found = try await findEntry(id, queues: queues, scanLimit: scanLimit)
         if var found, let progress = record["progress"] { found.progress = progress; return found }
         return found
+    }
+
+    /// The record of a finished job in the done buckets of `queues` (newest bucket first).
+    func doneRecord(_ id: String, queues: [String]) async throws -> JobInfo? {
+        let bucketMs = doneBucketMs
+        let newest = Clock.nowMs() / bucketMs
+        let oldest = (Clock.nowMs() - configuration.completedTTL.milliseconds) / bucketMs - 1
+        for queue in queues {
+            let buckets = Array(stride(from: newest, through: oldest, by: -1))
+            let replies = try await redis.pipeline(buckets.map { RedisCommand("HGET", "\(keys.prefix):done:\(queue):\($0)", id) })
+            for reply in replies {
+                guard let text = reply.string, let record = DoneRecord.parse(text) else { continue }
+                return JobInfo(
+                    id: id, queue: queue, state: record.state, type: record.type, payload: nil, attempt: record.attempt, maxAttempts: nil, deliveries: nil,
+                    worker: record.worker, enqueuedMs: JobID.timestampMs(of: id), runAtMs: nil, finishedMs: record.finished, errors: nil,
+                    result: record.result, progress: nil, entryId: nil)
+            }
+        }
+        return nil
     }
 
     func findEntry(_ id: String, queues: [String], scanLimit: Int) async throws -> JobInfo? {

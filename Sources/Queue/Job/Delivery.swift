@@ -50,15 +50,21 @@ public struct Completion: Sendable {
     public let result: String
     /// Jobs to enqueue atomically with the acknowledgement (only for `completed`).
     public let followUps: [JobRequest]
+    /// Whether the job has a record hash to update (it reported progress, or its envelope says so).
+    public let hasRecord: Bool
 
     /// Creates a completion.
-    public init(queue: String, entryId: String, envelope: JobEnvelope, state: State = .completed, result: String = "", followUps: [JobRequest] = []) {
+    public init(
+        queue: String, entryId: String, envelope: JobEnvelope, state: State = .completed, result: String = "", followUps: [JobRequest] = [],
+        hasRecord: Bool = false
+    ) {
         self.queue = queue
         self.entryId = entryId
         self.envelope = envelope
         self.state = state
         self.result = result
         self.followUps = followUps
+        self.hasRecord = hasRecord || envelope.hasRecord
     }
 }
 

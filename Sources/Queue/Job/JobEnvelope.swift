@@ -26,6 +26,9 @@ public struct JobEnvelope: Sendable, Equatable {
     public var traceContext: String?
     /// Follow-up jobs (JSON array of ``JobRequest``), enqueued when this job succeeds.
     public var next: String?
+    /// Whether the job has a record hash (`P:job:<id>`) from an earlier state (delayed, retried, parked, retried from
+    /// the dead letters): its completion updates that record instead of the shared done bucket. Wire field `rec`.
+    public var hasRecord: Bool = false
 
     /// Creates an envelope.
     public init(
@@ -58,6 +61,7 @@ public struct JobEnvelope: Sendable, Equatable {
         }
         if let traceContext { fields += ["trace", traceContext] }
         if let next { fields += ["next", next] }
+        if hasRecord { fields += ["rec", "1"] }
         return fields
     }
 
@@ -85,6 +89,7 @@ public struct JobEnvelope: Sendable, Equatable {
             concurrencyLimit: try values["ckey"] == nil ? nil : Self.int(values, "climit", default: 1, malformed),
             traceContext: values["trace"], next: values["next"].flatMap { $0.isEmpty ? nil : $0 })
         if let limit = concurrencyLimit, limit < 1 { throw malformed("field 'climit' must be 1 or more") }
+        hasRecord = values["rec"] == "1"
     }
 
     private static func int(_ values: [String: String], _ name: String, default value: Int, _ malformed: (String) -> QueueError) throws -> Int {

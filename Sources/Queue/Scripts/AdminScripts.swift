@@ -14,10 +14,14 @@ enum AdminScripts {
           local name = f[k]
           if name == 'attempt' then
             fields[#fields + 1] = 'attempt'; fields[#fields + 1] = '1'
-          elseif name ~= 'queue' and name ~= 'failed' and name ~= 'errors' then
+          elseif name ~= 'queue' and name ~= 'failed' and name ~= 'errors' and name ~= 'rec' then
             fields[#fields + 1] = name; fields[#fields + 1] = f[k + 1]
           end
           if name == 'id' then id = f[k + 1] end
+        end
+        if id then
+          fields[#fields + 1] = 'rec'
+          fields[#fields + 1] = '1'
         end
         local eid = redis.call('XADD', qkey(q), '*', unpack(fields))
         redis.call('XDEL', qkey(q) .. ':dead', did)

@@ -18,6 +18,12 @@ enum QueueScripts {
           local p = redis.call('XPENDING', stream, G, eid, eid, 1)
           return p[1] ~= nil and p[1][2] == consumer
         end
+        local function older(a, b)
+          local am, as = string.match(a, '(%d+)-(%d+)')
+          local bm, bs = string.match(b, '(%d+)-(%d+)')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am < bm or (am == bm and as < bs)
+        end
         local function requeue_from_record(q, id)
           local vals = redis.call('HMGET', rkey(id), unpack(ENVELOPE))
           if not vals[2] then return false end
@@ -25,6 +31,8 @@ enum QueueScripts {
           for i, name in ipairs(ENVELOPE) do
             if vals[i] then fields[#fields + 1] = name; fields[#fields + 1] = vals[i] end
           end
+          fields[#fields + 1] = 'rec'
+          fields[#fields + 1] = '1'
           local eid = redis.call('XADD', qkey(q), '*', unpack(fields))
           redis.call('HSET', rkey(id), 'state', 'queued', 'entry', eid)
           return eid
@@ -182,49 +190,87 @@ enum QueueScripts {
         return dropped
         """#)
 
-    /// ARGV: prefix, group, consumer, recordTTLms, count, then per job:
-    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, result, attempt, state (completed or
-    /// cancelled), followUpCount, job units….
-    /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued.
+    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, count, then per job:
+    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, record (JSON for the done bucket),
+    /// hasRecord (1: the job has a record hash to update instead), state (completed or cancelled), result, attempt,
+    /// followUpCount, job units….
+    /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
+    /// with one `XPENDING … consumer` per queue, acks go out as one `XACK` per queue, and records of jobs without a
+    /// record hash go into one `HSET` of the current done bucket (`P:done:<queue>:<bucket>`), which expires whole.
     /// → per job 1 (completed) or 0 (rejected: lost to a reclaim).
     static let complete = RedisScript(library + #"""
         local consumer = ARGV[3]
         local ttl = tonumber(ARGV[4])
-        local n = tonumber(ARGV[5])
+        local bucketMs = tonumber(ARGV[5])
+        local n = tonumber(ARGV[6])
         local now = now_ms()
-        local i = 6
-        local out = {}
-        local counts = {}
+        local jobs = {}
+        local i = 7
+        for k = 1, n do
+          local j = {q = ARGV[i], eid = ARGV[i + 1], id = ARGV[i + 2], uniq = ARGV[i + 3], ckey = ARGV[i + 4], climit = ARGV[i + 5],
+                     record = ARGV[i + 6], hasRecord = ARGV[i + 7], state = ARGV[i + 8], result = ARGV[i + 9], attempt = ARGV[i + 10]}
+          local follow = tonumber(ARGV[i + 11])
+          i = i + 12
+          j.follow = {}
+          for f = 1, follow do
+            local fj
+            fj, i = read_job(i)
+            j.follow[f] = fj
+          end
+          jobs[k] = j
+        end
+        local byQueue = {}
+        for _, j in ipairs(jobs) do
+          local list = byQueue[j.q]
+          if not list then list = {}; byQueue[j.q] = list end
+          list[#list + 1] = j
+        end
         local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
-        for _ = 1, n do
-          local q, eid, id, uniq, ckey, climit, result, attempt, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
-            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-          local follow = tonumber(ARGV[i + 9])
-          i = i + 10
-          local owned = owned_by(qkey(q), eid, consumer)
-          if owned then
-            redis.call('XACK', qkey(q), G, eid)
-            local rec = rkey(id)
-            redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
-            if result ~= '' then redis.call('HSET', rec, 'result', result) end
-            redis.call('PEXPIRE', rec, ttl)
-            if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
-            release_unique(uniq, id)
-            release_slot(ckey, climit, id, now)
-            if state == 'completed' then
-              counts[q] = (counts[q] or 0) + 1
-            else
-              redis.call('HINCRBY', qkey(q) .. ':stats', 'cancelled', 1)
+        local bucket = math.floor(now / bucketMs)
+        for q, list in pairs(byQueue) do
+          local lo, hi = list[1].eid, list[1].eid
+          for _, j in ipairs(list) do
+            if older(j.eid, lo) then lo = j.eid end
+            if older(hi, j.eid) then hi = j.eid end
+          end
+          local mine = {}
+          for _, e in ipairs(redis.call('XPENDING', qkey(q), G, lo, hi, 1000000, consumer)) do mine[e[1]] = true end
+          local ack, done, processed, cancelled = {}, {}, 0, 0
+          for _, j in ipairs(list) do
+            if mine[j.eid] then
+              j.owned = true
+              ack[#ack + 1] = j.eid
+              if j.hasRecord == '1' then
+                local rec = rkey(j.id)
+                redis.call('HSET', rec, 'state', j.state, 'queue', q, 'finished', now, 'attempt', j.attempt, 'worker', consumer)
+                if j.result ~= '' then redis.call('HSET', rec, 'result', j.result) end
+                redis.call('PEXPIRE', rec, ttl)
+              else
+                done[#done + 1] = j.id
+                done[#done + 1] = j.record
+              end
+              if anyCancelled then redis.call('SREM', P .. ':cancelled', j.id) end
+              release_unique(j.uniq, j.id)
+              release_slot(j.ckey, j.climit, j.id, now)
+              if j.state == 'completed' then
+                processed = processed + 1
+                for _, fj in ipairs(j.follow) do enqueue_one(fj, now) end
+              else
+                cancelled = cancelled + 1
+              end
             end
           end
-          for _ = 1, follow do
-            local j
-            j, i = read_job(i)
-            if owned and state == 'completed' then enqueue_one(j, now) end
+          if #ack > 0 then redis.call('XACK', qkey(q), G, unpack(ack)) end
+          if #done > 0 then
+            local key = P .. ':done:' .. q .. ':' .. bucket
+            redis.call('HSET', key, unpack(done))
+            redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
           end
-          out[#out + 1] = owned and 1 or 0
+          if processed > 0 then redis.call('HINCRBY', qkey(q) .. ':stats', 'processed', processed) end
+          if cancelled > 0 then redis.call('HINCRBY', qkey(q) .. ':stats', 'cancelled', cancelled) end
         end
-        for q, k in pairs(counts) do redis.call('HINCRBY', qkey(q) .. ':stats', 'processed', k) end
+        local out = {}
+        for k, j in ipairs(jobs) do out[k] = j.owned and 1 or 0 end
         return out
         """#)
 
@@ -392,12 +438,6 @@ enum QueueScripts {
           local before = redis.call('LLEN', P .. ':parked:' .. ckey)
           unpark(ckey, climit or 1, now)
           moved = moved + before - redis.call('LLEN', P .. ':parked:' .. ckey)
-        end
-        local function older(a, b)
-          local am, as = string.match(a, '(%d+)-(%d+)')
-          local bm, bs = string.match(b, '(%d+)-(%d+)')
-          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
-          return am < bm or (am == bm and as < bs)
         end
         for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
           local stream = qkey(q)

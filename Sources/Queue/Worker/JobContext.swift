@@ -47,6 +47,7 @@ public struct JobContext: Sendable {
     /// Records progress (any JSON value, e.g. `{"pages":3,"rows":1200}`) in the job record, where
     /// `joycity queue job ID` shows it.
     public func reportProgress(json: String) async throws {
+        run.markRecorded()
         try await queueEngine.redis.send(RedisCommand("HSET", queueEngine.keys.record(id), "progress", json, "queue", queue))
     }
 
@@ -82,6 +83,7 @@ final class JobRun: Sendable {
         var reason: CancelReason?
         var result = ""
         var followUps: [JobRequest] = []
+        var recorded = false
     }
     private let state = Mutex(State())
 
@@ -93,5 +95,7 @@ final class JobRun: Sendable {
     func setResult(_ json: String) { state.withLock { $0.result = json } }
     func addFollowUp(_ request: JobRequest) { state.withLock { $0.followUps.append(request) } }
     var result: String { state.withLock { $0.result } }
+    func markRecorded() { state.withLock { $0.recorded = true } }
+    var hasRecord: Bool { state.withLock { $0.recorded } }
     var followUps: [JobRequest] { state.withLock { $0.followUps } }
 }

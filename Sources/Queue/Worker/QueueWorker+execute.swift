@@ -64,7 +64,7 @@ extension QueueWorker {
             let completion = Completion(
                 queue: delivery.queue, entryId: delivery.entryId, envelope: envelope,
                 state: { if case .cancelled = outcome { return .cancelled } else { return .completed } }(),
-                result: run.result, followUps: followUps)
+                result: run.result, followUps: followUps, hasRecord: run.hasRecord)
             await acknowledge(completion)
         case .retry(let message, let at):
             var next = envelope

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The record of a finished job kept in a done bucket (`P:done:<queue>:<bucket>`, field = job id), as JSON:
+/// `{"state":"completed","finished":ms,"attempt":1,"worker":"…","type":"…","result":…}`.
+struct DoneRecord: Codable, Equatable {
+    var state: String
+    var finished: Int64
+    var attempt: Int
+    var worker: String
+    var type: String
+    /// The job's result, JSON text (embedded as JSON, not as a string).
+    var result: String?
+
+    /// Hand-rolled: this runs once per completed job on the hot path.
+    var json: String {
+        var text = #"{"state":"# + DoneRecord.quoted(state) + #","finished":"# + String(finished) + #","attempt":"# + String(attempt)
+        text += #","worker":"# + DoneRecord.quoted(worker) + #","type":"# + DoneRecord.quoted(type)
+        if let result { text += #","result":"# + result }
+        return text + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Parses a stored record; the result comes back as JSON text.
+    static func parse(_ text: String) -> DoneRecord? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+            let state = object["state"] as? String, let finished = (object["finished"] as? NSNumber)?.int64Value
+        else { return nil }
+        var result: String?
+        if let value = object["result"], !(value is NSNull),
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+        {
+            result = String(decoding: data, as: UTF8.self)
+        }
+        return DoneRecord(
+            state: state, finished: finished, attempt: (object["attempt"] as? NSNumber)?.intValue ?? 1, worker: object["worker"] as? String ?? "",
+            type: object["type"] as? String ?? "", result: result)
+    }
+}
