@@ -14,16 +14,28 @@ extension StreamQueue {
 
     /// Reads up to `count` new entries without blocking, taking `queues` in order (earlier queues first), skipping
     /// paused queues and dropping cancelled jobs.
-    public func fetch(consumer: String, queues: [String], count: Int) async throws -> [Delivery] {
-        let reply = try await redis.evaluate(
-            QueueScripts.fetch, keys: [],
-            arguments: [configuration.prefix, configuration.group, consumer, String(count), String(configuration.completedTTL.milliseconds)] + queues)
-        var deliveries: [Delivery] = []
-        for group in reply.array ?? [] {
-            guard let parts = group.array, parts.count == 2, let queue = parts[0].string else { continue }
-            deliveries += parseEntries(parts[1], queue: queue, deliveries: 1)
+    /// - Parameter paused: the paused queues, if the caller keeps track of them (workers do, from pub/sub events and
+    ///   a periodic refresh); `nil` reads them from Redis first.
+    public func fetch(consumer: String, queues: [String], count: Int, paused: Set<String>? = nil) async throws -> [Delivery] {
+        var skip = paused ?? []
+        if paused == nil {
+            skip = Set(try await redis.send(RedisCommand("SMEMBERS", keys.paused)).array?.compactMap(\.string) ?? [])
         }
-        return deliveries
+        var deliveries: [Delivery] = []
+        var anyCancelled = false
+        for queue in queues where !skip.contains(queue) && deliveries.count < count {
+            let read = RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count - deliveries.count), "STREAMS", keys.stream(queue), ">")
+            var replies = try await redis.pipeline([RedisCommand("SCARD", keys.cancelled), read])
+            if case .error(let message) = replies[1], message.hasPrefix("NOGROUP") {
+                try await ensureGroup(queue)
+                replies = try await redis.pipeline([RedisCommand("SCARD", keys.cancelled), read])
+            }
+            anyCancelled = anyCancelled || (replies[0].int ?? 0) > 0
+            let reply = try replies[1].throwingError()
+            guard let stream = reply.array?.first?.array, stream.count == 2 else { continue }
+            deliveries += parseEntries(stream[1], queue: queue, deliveries: 1)
+        }
+        return anyCancelled ? try await droppingCancelled(deliveries) : deliveries
     }
 
     /// Blocks on `connection` (a dedicated one) up to `block` for new entries of `queues`, at most `count` per queue.

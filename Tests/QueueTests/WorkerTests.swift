@@ -298,7 +298,7 @@ struct WorkerTests {
 
     @Test("acknowledged entries are trimmed, so Redis memory does not grow with processed jobs")
     func trimming() async throws {
-        try await TestRedis.withQueue({ $0.completedTTL = .milliseconds(500) }) { queue in
+        try await TestRedis.withQueue({ $0.completedTTL = .seconds(3) }) { queue in
             let set = "\(queue.configuration.prefix):ran"
             _ = try await queue.enqueue((0..<2000).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set)) })
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing(concurrency: 20)) { _ in
@@ -307,9 +307,9 @@ struct WorkerTests {
             }
             let someJob = try #require(try await members(set, queue).first)
             #expect(try await queue.job(someJob)?.state == "completed")
-            // Completed records live in done buckets that expire whole after QUEUE_COMPLETED_TTL (500 ms here) plus
+            // Completed records live in done buckets that expire whole after QUEUE_COMPLETED_TTL (3 s here) plus
             // one bucket (1 s): nothing of the 2000 jobs stays behind but the counters.
-            #expect(await eventually(timeout: .seconds(5)) {
+            #expect(await eventually(timeout: .seconds(8)) {
                 try await queue.redis.send(RedisCommand("KEYS", "\(queue.configuration.prefix):done:*")).array?.isEmpty == true
             })
             #expect(try await queue.job(someJob) == nil)

@@ -58,7 +58,8 @@ extension StreamQueue {
         throw QueueError(.notFound, "no dead letter holds job \(id); see `joycity queue dead` for what is there")
     }
 
-    /// Stops workers from taking new jobs from `queue` (running jobs finish). Takes effect within one fetch.
+    /// Stops workers from taking new jobs from `queue` (running jobs finish, prefetched ones still start). Workers
+    /// hear it at once through the events channel and re-read the paused set every 250 ms in any case.
     public func pause(_ queue: String) async throws {
         let queue = try validQueue(queue)
         for reply in try await redis.pipeline([

@@ -2,19 +2,27 @@ import Foundation
 
 /// The JSON encoder and decoder the queue uses for payloads and wire fields (sorted keys, ISO-8601 dates).
 public enum JSONCoding {
-    /// Encodes `value` as compact UTF-8 JSON text.
-    public static func encode<T: Encodable>(_ value: T) throws -> String {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    /// Encodes `value` as compact UTF-8 JSON text.
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// Decodes `T` from JSON text.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(type, from: Data(text.utf8))
+        try decoder.decode(type, from: Data(text.utf8))
     }
 
     /// Whether `text` is syntactically valid JSON.

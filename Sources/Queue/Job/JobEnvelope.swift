@@ -68,7 +68,7 @@ public struct JobEnvelope: Sendable, Equatable {
     /// Reads an envelope from stream entry fields.
     /// - Throws: ``QueueError`` with code `malformedEntry` and a reason that names the bad or missing field.
     public init(fields: [(String, String)]) throws {
-        var values: [String: String] = [:]
+        var values = EnvelopeFields()
         for (name, value) in fields { values[name] = value }
         func malformed(_ reason: String) -> QueueError { QueueError(.malformedEntry, reason) }
         if let version = values["v"], version != JobEnvelope.wireVersion {
@@ -92,9 +92,30 @@ public struct JobEnvelope: Sendable, Equatable {
         hasRecord = values["rec"] == "1"
     }
 
-    private static func int(_ values: [String: String], _ name: String, default value: Int, _ malformed: (String) -> QueueError) throws -> Int {
+    private static func int(_ values: EnvelopeFields, _ name: String, default value: Int, _ malformed: (String) -> QueueError) throws -> Int {
         guard let text = values[name] else { return value }
         guard let number = Int(text) else { throw malformed("field '\(name)' is not an integer: \(text.prefix(40))") }
         return number
+    }
+}
+
+/// The envelope's fields by name, without hashing: a stream entry has a dozen fields at most.
+struct EnvelopeFields {
+    private var storage: [(String, String)] = []
+
+    init() { storage.reserveCapacity(12) }
+
+    subscript(name: String) -> String? {
+        get {
+            for (key, value) in storage where key == name { return value }
+            return nil
+        }
+        set {
+            if let index = storage.firstIndex(where: { $0.0 == name }) {
+                if let newValue { storage[index].1 = newValue } else { storage.remove(at: index) }
+            } else if let newValue {
+                storage.append((name, newValue))
+            }
+        }
     }
 }

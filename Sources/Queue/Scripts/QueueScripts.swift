@@ -146,35 +146,6 @@ enum QueueScripts {
         return out
         """#)
 
-    /// ARGV: prefix, group, consumer, count, recordTTLms, queue… (in priority order). Reads up to `count` new
-    /// entries, taking queues in the given order, skipping paused ones and dropping cancelled jobs.
-    /// → `{ {queue, { {entryId, {field, value, …}}, … }}, … }`
-    static let fetch = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local want = tonumber(ARGV[4])
-        local ttl = tonumber(ARGV[5])
-        local now = now_ms()
-        local out = {}
-        for i = 6, #ARGV do
-          if want <= 0 then break end
-          local q = ARGV[i]
-          if redis.call('SISMEMBER', P .. ':paused', q) == 0 then
-            local res = redis.pcall('XREADGROUP', 'GROUP', G, consumer, 'COUNT', want, 'STREAMS', qkey(q), '>')
-            if type(res) == 'table' and res.err then
-              redis.call('XGROUP', 'CREATE', qkey(q), G, '0', 'MKSTREAM')
-              res = redis.call('XREADGROUP', 'GROUP', G, consumer, 'COUNT', want, 'STREAMS', qkey(q), '>')
-            end
-            if res and res[1] then
-              local entries = res[1][2]
-              want = want - #entries
-              entries = drop_cancelled(q, entries, now, ttl)
-              if #entries > 0 then out[#out + 1] = {q, entries} end
-            end
-          end
-        end
-        return out
-        """#)
-
     /// ARGV: prefix, group, recordTTLms, queue, entryId… → the entry ids that were cancelled (acked, recorded).
     /// For entries that came from a blocking read or a reclaim.
     static let dropCancelled = RedisScript(library + #"""
@@ -195,7 +166,8 @@ enum QueueScripts {
     /// hasRecord (1: the job has a record hash to update instead), state (completed or cancelled), result, attempt,
     /// followUpCount, job units….
     /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
-    /// with one `XPENDING … consumer` per queue, acks go out as one `XACK` per queue, and records of jobs without a
+    /// with one `XPENDING … consumer` per queue (the consumer's pending list is bounded by its concurrency and
+    /// prefetch), acks go out as one `XACK` per queue, and records of jobs without a
     /// record hash go into one `HSET` of the current done bucket (`P:done:<queue>:<bucket>`), which expires whole.
     /// → per job 1 (completed) or 0 (rejected: lost to a reclaim).
     static let complete = RedisScript(library + #"""
@@ -228,13 +200,8 @@ enum QueueScripts {
         local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
         local bucket = math.floor(now / bucketMs)
         for q, list in pairs(byQueue) do
-          local lo, hi = list[1].eid, list[1].eid
-          for _, j in ipairs(list) do
-            if older(j.eid, lo) then lo = j.eid end
-            if older(hi, j.eid) then hi = j.eid end
-          end
           local mine = {}
-          for _, e in ipairs(redis.call('XPENDING', qkey(q), G, lo, hi, 1000000, consumer)) do mine[e[1]] = true end
+          for _, e in ipairs(redis.call('XPENDING', qkey(q), G, '-', '+', 1000000, consumer)) do mine[e[1]] = true end
           local ack, done, processed, cancelled = {}, {}, 0, 0
           for _, j in ipairs(list) do
             if mine[j.eid] then

@@ -1,55 +1,63 @@
 import Metrics
 import Synchronization
 
-/// swift-metrics instruments of the worker runtime, cached per label set.
+/// swift-metrics instruments of the worker runtime, created once per (queue, job type) and cached.
 ///
-/// - `joycity_jobs_total{queue,type,status}`: finished runs by outcome (completed, retrying, dead, cancelled, rejected)
+/// - `joycity_jobs_total{queue,type,status}`: finished runs by outcome (completed, retrying, dead, cancelled, rejected,
+///   abandoned)
 /// - `joycity_job_duration_seconds{queue,type}`: handler run time
-/// - `joycity_job_wait_seconds{queue}`: from enqueue (or due time) to start
+/// - `joycity_job_wait_seconds{queue}`: from the stream entry's creation to start
 /// - `joycity_jobs_in_flight`: jobs running in this process
 /// - `joycity_queue_redis_errors_total{operation}`: failed Redis round trips of the worker loops
 final class QueueMetrics: Sendable {
-    private let counters = Mutex([String: Counter]())
-    private let timers = Mutex([String: Metrics.Timer]())
+    struct Key: Hashable {
+        let queue: String
+        let type: String
+    }
+
+    /// The instruments of one (queue, job type).
+    final class JobInstruments: Sendable {
+        static let statuses = ["completed", "cancelled", "retrying", "dead", "rejected", "abandoned"]
+        let duration: Metrics.Timer
+        let wait: Metrics.Timer
+        private let outcomes: [String: Counter]
+
+        init(queue: String, type: String) {
+            duration = Metrics.Timer(label: "joycity_job_duration_seconds", dimensions: [("queue", queue), ("type", type)], preferredDisplayUnit: .seconds)
+            wait = Metrics.Timer(label: "joycity_job_wait_seconds", dimensions: [("queue", queue)], preferredDisplayUnit: .seconds)
+            var outcomes: [String: Counter] = [:]
+            for status in JobInstruments.statuses {
+                outcomes[status] = Counter(label: "joycity_jobs_total", dimensions: [("queue", queue), ("type", type), ("status", status)])
+            }
+            self.outcomes = outcomes
+        }
+
+        func finished(_ status: String) {
+            outcomes[status]?.increment()
+        }
+    }
+
+    private let instruments = Mutex([Key: JobInstruments]())
+    private let errors = Mutex([String: Counter]())
     let inFlight = Gauge(label: "joycity_jobs_in_flight")
 
-    func jobFinished(queue: String, type: String, status: String) {
-        let key = "\(queue)\u{0}\(type)\u{0}\(status)"
-        let counter = counters.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(label: "joycity_jobs_total", dimensions: [("queue", queue), ("type", type), ("status", status)])
-            cache[key] = counter
-            return counter
+    func job(queue: String, type: String) -> JobInstruments {
+        let key = Key(queue: queue, type: type)
+        return instruments.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let created = JobInstruments(queue: queue, type: type)
+            cache[key] = created
+            return created
         }
-        counter.increment()
     }
 
     func redisError(operation: String) {
-        let key = "redis\u{0}\(operation)"
-        let counter = counters.withLock { cache in
-            if let counter = cache[key] { return counter }
+        let counter = errors.withLock { cache in
+            if let counter = cache[operation] { return counter }
             let counter = Counter(label: "joycity_queue_redis_errors_total", dimensions: [("operation", operation)])
-            cache[key] = counter
+            cache[operation] = counter
             return counter
         }
         counter.increment()
-    }
-
-    func duration(queue: String, type: String, nanoseconds: Int64) {
-        timer("joycity_job_duration_seconds", [("queue", queue), ("type", type)]).recordNanoseconds(nanoseconds)
-    }
-
-    func wait(queue: String, milliseconds: Int64) {
-        timer("joycity_job_wait_seconds", [("queue", queue)]).recordMilliseconds(max(0, milliseconds))
-    }
-
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        let key = label + dimensions.map { "\u{0}\($0.1)" }.joined()
-        return timers.withLock { cache in
-            if let timer = cache[key] { return timer }
-            let timer = Metrics.Timer(label: label, dimensions: dimensions, preferredDisplayUnit: .seconds)
-            cache[key] = timer
-            return timer
-        }
     }
 }

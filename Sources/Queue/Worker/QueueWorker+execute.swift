@@ -18,8 +18,9 @@ extension QueueWorker {
         logger[metadataKey: "job.id"] = "\(envelope.id)"
         logger[metadataKey: "job.type"] = "\(envelope.type)"
         logger[metadataKey: "queue"] = "\(delivery.queue)"
+        let instruments = metrics.job(queue: delivery.queue, type: envelope.type)
         if let entryMs = Int64(delivery.entryId.prefix { $0 != "-" }) {
-            metrics.wait(queue: delivery.queue, milliseconds: Clock.nowMs() - entryMs)
+            instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - entryMs))
         }
         let context = JobContext(
             id: envelope.id, queue: delivery.queue, type: envelope.type, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
@@ -38,7 +39,7 @@ extension QueueWorker {
             outcome = .dead("unknown job type '\(envelope.type)': no handler is registered in this worker (it knows \(registry.names.joined(separator: ", "))); deploy a worker that has it, then retry the dead letter")
         }
         let elapsed = ContinuousClock.now - started
-        metrics.duration(queue: delivery.queue, type: envelope.type, nanoseconds: elapsed.nanoseconds)
+        instruments.duration.recordNanoseconds(elapsed.nanoseconds)
         let key = entryKey(delivery.queue, delivery.entryId)
         let (waiter, count) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             if let running = state.running.removeValue(forKey: key) {
@@ -73,7 +74,7 @@ extension QueueWorker {
         case .dead(let message):
             await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: logger)
         case .abandoned:
-            metrics.jobFinished(queue: delivery.queue, type: envelope.type, status: "abandoned")
+            instruments.finished("abandoned")
             logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
         }
     }
@@ -125,7 +126,7 @@ extension QueueWorker {
                 let outcome = try await queue.fail([report], consumer: consumerName)[0]
                 state.withLock { $0.failed += 1 }
                 let type = report.fields.pairsValue("type") ?? "?"
-                metrics.jobFinished(queue: report.queue, type: type, status: outcome)
+                metrics.job(queue: report.queue, type: type).finished(outcome)
                 switch outcome {
                 case "dead": logger.error("job failed for good and was dead-lettered", metadata: ["error": "\(report.errorJSON)"])
                 case "retrying": logger.info("job failed; retrying later", metadata: ["error": "\(report.errorJSON)", "retry.at": "\(report.retryAtMs ?? 0)"])
@@ -177,7 +178,7 @@ extension QueueWorker {
                         state.processed += accepted.filter { $0 }.count
                     }
                     for (completion, ok) in zip(batch, accepted) {
-                        metrics.jobFinished(queue: completion.queue, type: completion.envelope.type, status: ok ? completion.state.rawValue : "rejected")
+                        metrics.job(queue: completion.queue, type: completion.envelope.type).finished(ok ? completion.state.rawValue : "rejected")
                         if !ok {
                             logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
                                 "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",

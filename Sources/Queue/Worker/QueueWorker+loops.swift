@@ -105,7 +105,7 @@ extension QueueWorker {
         }
     }
 
-    /// Reacts to fleet events: `cancel <job id>`, `reclaim <queue>`.
+    /// Reacts to fleet events: `cancel <job id>`, `pause <queue>`, `resume <queue>`, `reclaim <queue>`.
     func eventsLoop() async {
         let subscriber = RedisSubscriber(redis: queue.redis, channels: [queue.keys.events], logger: logger)
         try? await subscriber.run { _, message in
@@ -115,6 +115,10 @@ extension QueueWorker {
             case "cancel":
                 let run = self.state.withLock { state in state.running.values.first { $0.held.jobId == parts[1] }?.run }
                 run?.cancel(.requested)
+            case "pause":
+                self.state.withLock { _ = $0.paused.insert(parts[1]) }
+            case "resume":
+                self.state.withLock { _ = $0.paused.remove(parts[1]) }
             case "reclaim":
                 if self.configuration.queues.contains(parts[1]) { self.state.withLock { $0.reclaimRequested = true } }
             default:

@@ -51,13 +51,13 @@ extension QueueWorker {
                             logger.info("reclaimed jobs of a dead or stopping worker", metadata: ["count": "\(batch.count)"])
                         }
                     }
+                    let paused = try await pausedQueues()
                     if batch.isEmpty {
-                        batch = try await queue.fetch(consumer: consumerName, queues: configuration.fetchOrder(), count: want)
+                        batch = try await queue.fetch(consumer: consumerName, queues: configuration.fetchOrder(), count: want, paused: paused)
                     }
                     if batch.isEmpty && buffer.isEmpty {
                         await waitForFreeSlot()
                         if isStopRequested { break }
-                        let paused = try await pausedQueues()
                         let open = configuration.queues.filter { !paused.contains($0) }
                         if open.isEmpty {
                             await sleepUnlessStopped(configuration.blockTimeout)
@@ -110,9 +110,21 @@ extension QueueWorker {
         }
     }
 
+    /// The paused queues: kept from `pause`/`resume` events and re-read from Redis at most every 250 ms, so a pause
+    /// whose event was missed still takes effect within that time.
     func pausedQueues() async throws -> Set<String> {
+        let cached = state.withLock { state -> Set<String>? in
+            guard let at = state.pausedRefreshedAt, ContinuousClock.now - at < .milliseconds(250) else { return nil }
+            return state.paused
+        }
+        if let cached { return cached }
         let reply = try await queue.redis.send(RedisCommand("SMEMBERS", queue.keys.paused))
-        return Set(reply.array?.compactMap(\.string) ?? [])
+        let paused = Set(reply.array?.compactMap(\.string) ?? [])
+        state.withLock { state in
+            state.paused = paused
+            state.pausedRefreshedAt = .now
+        }
+        return paused
     }
 
     /// Dead-letters entries that cannot run (malformed, invalid follow-ups, delivered too often) and takes concurrency

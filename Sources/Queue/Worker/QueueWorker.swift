@@ -34,9 +34,9 @@ public final class QueueWorker: Service, Sendable {
     }
 
     struct State {
-        var running: [String: Running] = [:]
-        var buffered: [String: HeldEntry] = [:]
-        var acking: [String: HeldEntry] = [:]
+        var running: [EntryKey: Running] = [:]
+        var buffered: [EntryKey: HeldEntry] = [:]
+        var acking: [EntryKey: HeldEntry] = [:]
         var pendingAcks: [Completion] = []
         var flushing = false
         var stopRequested = false
@@ -45,6 +45,8 @@ public final class QueueWorker: Service, Sendable {
         var fetchConnection: RedisConnection?
         var processed = 0
         var failed = 0
+        var paused: Set<String> = []
+        var pausedRefreshedAt: ContinuousClock.Instant?
     }
 
     /// Creates a worker.
@@ -137,5 +139,11 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    func entryKey(_ queue: String, _ entryId: String) -> String { "\(queue)\u{0}\(entryId)" }
+    func entryKey(_ queue: String, _ entryId: String) -> EntryKey { EntryKey(queue: queue, entryId: entryId) }
+
+    /// Identifies a stream entry held by this worker.
+    struct EntryKey: Hashable {
+        let queue: String
+        let entryId: String
+    }
 }
