@@ -62,7 +62,17 @@ struct QueueBenchmark {
         var logger = Logger(label: "joycity.bench")
         logger.logLevel = .error
         let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-bench")
-        defer { Task { await redis.shutdown() } }
+        do {
+            let report = try await measure(redis)
+            await redis.shutdown()
+            return report
+        } catch {
+            await redis.shutdown()
+            throw error
+        }
+    }
+
+    func measure(_ redis: RedisClient) async throws -> Report {
         let queueConfiguration = StreamQueue.Configuration(prefix: prefix, completedTTL: .seconds(5))
         let queue = StreamQueue(redis: redis, configuration: queueConfiguration)
         let memoryBefore = try await usedMemoryMB(redis)

@@ -85,7 +85,8 @@ struct WorkerProcessTests {
             let duplicates = runs.reduce(0, +) - total
             print("random kills: \(kills) SIGKILLs over \(total) jobs; \(duplicates) duplicate run(s) (at-least-once)")
             #expect(runs.count == total)
-            #expect(duplicates <= kills * 8, "each kill may rerun at most the victim's in-flight jobs")
+            // A kill reruns at most what the victim had running (8) or finished but not yet acknowledged (≤ 8 more).
+            #expect(duplicates <= kills * 16, "\(duplicates) duplicates for \(kills) kills")
             // A process killed before it installed its signal handlers would die of SIGTERM: wait until all are up.
             let names = Set(workers.map { $0.name })
             #expect(await eventually { Set(try await queue.workers().map(\.name)).isSuperset(of: names) })

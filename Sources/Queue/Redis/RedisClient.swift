@@ -226,7 +226,9 @@ public final class RedisClient: Service, Sendable {
         switch decision {
         case .handOver(let waiter): waiter.resume(returning: connection)
         case .kept: break
-        case .close: Task { await connection.shutdown() }
+        case .close:
+            // Released after shutdown(): nobody awaits this connection any more; stop its thread off this task.
+            Task { await connection.shutdown() }
         }
     }
 }
