@@ -19,8 +19,9 @@ public struct JobContext: Sendable {
     public let enqueuedAtMs: Int64
     /// The producer's trace context, if any.
     public let traceContext: String?
-    /// A logger with `job.id`, `job.type` and `queue` metadata.
-    public var logger: Logger
+    /// A logger with `job.id`, `job.type` and `queue` metadata (made on first use).
+    public var logger: Logger { jobLogger.logger }
+    let jobLogger: JobLogger
     /// The queue engine (to enqueue, or reach Redis through `queue.redis`).
     public let queueEngine: StreamQueue
     let run: JobRun
@@ -98,4 +99,28 @@ final class JobRun: Sendable {
     func markRecorded() { state.withLock { $0.recorded = true } }
     var hasRecord: Bool { state.withLock { $0.recorded } }
     var followUps: [JobRequest] { state.withLock { $0.followUps } }
+}
+
+/// A logger with job metadata, made on first use and then kept.
+final class JobLogger: Sendable {
+    private let base: Logger
+    private let metadata: Logger.Metadata
+    private let cached = Mutex<Logger?>(nil)
+
+    init(base: Logger, metadata: Logger.Metadata) {
+        self.base = base
+        self.metadata = metadata
+    }
+
+    var logger: Logger {
+        cached.withLock { cached in
+            if let cached { return cached }
+            var logger = base
+            var merged = logger.handler.metadata
+            merged.merge(metadata) { _, new in new }
+            logger.handler.metadata = merged
+            cached = logger
+            return logger
+        }
+    }
 }

@@ -14,17 +14,16 @@ extension QueueWorker {
 
     /// Runs one job and records its outcome.
     func execute(_ delivery: Delivery, envelope: JobEnvelope, run: JobRun) async {
-        var logger = self.logger
-        logger[metadataKey: "job.id"] = "\(envelope.id)"
-        logger[metadataKey: "job.type"] = "\(envelope.type)"
-        logger[metadataKey: "queue"] = "\(delivery.queue)"
+        // Built on first use only: setting logger metadata re-renders the handler's metadata string each time,
+        // which costs more than a no-op job.
+        let jobLogger = JobLogger(base: logger, metadata: ["job.id": "\(envelope.id)", "job.type": "\(envelope.type)", "queue": "\(delivery.queue)"])
         let instruments = metrics.job(queue: delivery.queue, type: envelope.type)
         if let entryMs = Int64(delivery.entryId.prefix { $0 != "-" }) {
             instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - entryMs))
         }
         let context = JobContext(
             id: envelope.id, queue: delivery.queue, type: envelope.type, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
-            deliveries: delivery.deliveries, enqueuedAtMs: envelope.enqueuedAtMs, traceContext: envelope.traceContext, logger: logger,
+            deliveries: delivery.deliveries, enqueuedAtMs: envelope.enqueuedAtMs, traceContext: envelope.traceContext, jobLogger: jobLogger,
             queueEngine: queue, run: run)
         let started = ContinuousClock.now
         let outcome: Outcome
@@ -70,12 +69,12 @@ extension QueueWorker {
         case .retry(let message, let at):
             var next = envelope
             next.attempt += 1
-            await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: logger)
+            await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: jobLogger.logger)
         case .dead(let message):
-            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: logger)
+            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: jobLogger.logger)
         case .abandoned:
             instruments.finished("abandoned")
-            logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
+            jobLogger.logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
         }
     }
 
