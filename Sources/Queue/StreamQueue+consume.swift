@@ -103,28 +103,46 @@ extension StreamQueue {
     public func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
         if completions.isEmpty { return [] }
         let now = Clock.nowMs()
-        var arguments = [
-            configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs),
-            String(completions.count),
-        ]
-        arguments.reserveCapacity(arguments.count + completions.count * 12)
-        for completion in completions {
-            let envelope = completion.envelope
-            let followUps = completion.state == .completed ? completion.followUps : []
-            let record = DoneRecord(
-                state: completion.state.rawValue, finished: now, attempt: envelope.attempt, worker: consumer, type: envelope.type,
-                result: completion.result.isEmpty ? nil : completion.result
-            ).json
-            arguments += [
-                completion.queue, completion.entryId, envelope.id, envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "",
-                String(envelope.concurrencyLimit ?? 1), record, completion.hasRecord ? "1" : "0", completion.state.rawValue, completion.result,
-                String(envelope.attempt), String(followUps.count),
+        var byQueue: [String: [Int]] = [:]
+        for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
+        let queues = byQueue.keys.sorted()
+        var calls: [(RedisScript, [String], [String])] = []
+        for queue in queues {
+            let indexes = byQueue[queue]!
+            var arguments = [
+                configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
+                String(indexes.count),
             ]
-            for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
+            arguments.reserveCapacity(arguments.count + indexes.count * 5)
+            for index in indexes {
+                let completion = completions[index]
+                let envelope = completion.envelope
+                let followUps = completion.state == .completed ? completion.followUps : []
+                let record = DoneRecord(
+                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, worker: consumer, type: envelope.type,
+                    result: completion.result.isEmpty ? nil : completion.result
+                ).json
+                let plain = envelope.uniqueKey == nil && envelope.concurrencyKey == nil && !completion.hasRecord && completion.state == .completed
+                let extra =
+                    plain
+                    ? ""
+                    : [
+                        envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1), completion.hasRecord ? "1" : "0",
+                        completion.state.rawValue, completion.result, String(envelope.attempt),
+                    ].joined(separator: "\u{1F}")
+                arguments += [completion.entryId, envelope.id, record, extra, String(followUps.count)]
+                for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
+            }
+            calls.append((QueueScripts.complete, [], arguments))
         }
-        let reply = try await redis.evaluate(QueueScripts.complete, keys: [], arguments: arguments)
-        let flags = reply.array?.map { $0.int == 1 } ?? []
-        guard flags.count == completions.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
+        let replies = try await redis.evaluatePipelined(calls)
+        var flags = [Bool](repeating: false, count: completions.count)
+        for (queue, reply) in zip(queues, replies) {
+            let indexes = byQueue[queue]!
+            let answers = try reply.throwingError().array?.map { $0.int == 1 } ?? []
+            guard answers.count == indexes.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
+            for (index, answer) in zip(indexes, answers) { flags[index] = answer }
+        }
         return flags
     }
 

@@ -128,7 +128,9 @@ extension StreamQueue {
         if let limit = options.concurrencyLimit, limit < 1 { throw invalid("the concurrency limit must be 1 or more") }
         if options.concurrencyLimit != nil && options.concurrencyKey == nil { throw invalid("a concurrency limit needs a concurrency key") }
         for (name, key) in [("unique", options.uniqueKey), ("debounce", options.debounceKey), ("concurrency", options.concurrencyKey)] {
-            if let key, key.isEmpty || key.utf8.count > 512 { throw invalid("the \(name) key must be 1 to 512 characters") }
+            if let key, key.isEmpty || key.utf8.count > 512 || key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw invalid("the \(name) key must be 1 to 512 characters without control characters")
+            }
         }
         var runAt: Int64 = 0
         if let at = options.runAtMs, at > nowMs { runAt = at } else if let delay = options.delayMs, delay > 0 { runAt = nowMs + delay }

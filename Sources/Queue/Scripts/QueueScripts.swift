@@ -161,83 +161,79 @@ enum QueueScripts {
         return dropped
         """#)
 
-    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, count, then per job:
-    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, record (JSON for the done bucket),
-    /// hasRecord (1: the job has a record hash to update instead), state (completed or cancelled), result, attempt,
-    /// followUpCount, job units….
+    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, count, then per job of that queue:
+    /// entryId, jobId, record (JSON for the done bucket), extra, followUpCount, job units…. `extra` is empty for a
+    /// plain completed job, else `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US
+    /// attempt` joined by the unit separator (0x1F; keys cannot contain control characters).
     /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
-    /// with one `XPENDING … consumer` per queue (the consumer's pending list is bounded by its concurrency and
-    /// prefetch), acks go out as one `XACK` per queue, and records of jobs without a
-    /// record hash go into one `HSET` of the current done bucket (`P:done:<queue>:<bucket>`), which expires whole.
+    /// with one `XPENDING … consumer` (the consumer's pending list is bounded by its concurrency and prefetch), acks
+    /// go out as one `XACK`, and records of jobs without a record hash go into one `HSET` of the current done bucket
+    /// (`P:done:<queue>:<bucket>`), which expires whole. One pass over few ARGV per job: this script runs once per
+    /// batch of finished jobs and is the largest Redis cost per job.
     /// → per job 1 (completed) or 0 (rejected: lost to a reclaim).
     static let complete = RedisScript(library + #"""
         local consumer = ARGV[3]
         local ttl = tonumber(ARGV[4])
         local bucketMs = tonumber(ARGV[5])
-        local n = tonumber(ARGV[6])
+        local q = ARGV[6]
+        local n = tonumber(ARGV[7])
+        local stream = qkey(q)
         local now = now_ms()
-        local jobs = {}
-        local i = 7
-        for k = 1, n do
-          local j = {q = ARGV[i], eid = ARGV[i + 1], id = ARGV[i + 2], uniq = ARGV[i + 3], ckey = ARGV[i + 4], climit = ARGV[i + 5],
-                     record = ARGV[i + 6], hasRecord = ARGV[i + 7], state = ARGV[i + 8], result = ARGV[i + 9], attempt = ARGV[i + 10]}
-          local follow = tonumber(ARGV[i + 11])
-          i = i + 12
-          j.follow = {}
-          for f = 1, follow do
-            local fj
-            fj, i = read_job(i)
-            j.follow[f] = fj
-          end
-          jobs[k] = j
-        end
-        local byQueue = {}
-        for _, j in ipairs(jobs) do
-          local list = byQueue[j.q]
-          if not list then list = {}; byQueue[j.q] = list end
-          list[#list + 1] = j
-        end
+        local mine = {}
+        for _, e in ipairs(redis.call('XPENDING', stream, G, '-', '+', 1000000, consumer)) do mine[e[1]] = true end
         local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
-        local bucket = math.floor(now / bucketMs)
-        for q, list in pairs(byQueue) do
-          local mine = {}
-          for _, e in ipairs(redis.call('XPENDING', qkey(q), G, '-', '+', 1000000, consumer)) do mine[e[1]] = true end
-          local ack, done, processed, cancelled = {}, {}, 0, 0
-          for _, j in ipairs(list) do
-            if mine[j.eid] then
-              j.owned = true
-              ack[#ack + 1] = j.eid
-              if j.hasRecord == '1' then
-                local rec = rkey(j.id)
-                redis.call('HSET', rec, 'state', j.state, 'queue', q, 'finished', now, 'attempt', j.attempt, 'worker', consumer)
-                if j.result ~= '' then redis.call('HSET', rec, 'result', j.result) end
+        local ack, done, out = {}, {}, {}
+        local processed, cancelled = 0, 0
+        local i = 8
+        for k = 1, n do
+          local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+          local follow = tonumber(ARGV[i + 4])
+          local owned = mine[eid] == true
+          if owned then
+            ack[#ack + 1] = eid
+            if extra == '' then
+              done[#done + 1] = id
+              done[#done + 1] = ARGV[i + 2]
+              processed = processed + 1
+            else
+              local x = {}
+              for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
+              local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+              if hasRecord == '1' then
+                local rec = rkey(id)
+                redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
+                if result ~= '' then redis.call('HSET', rec, 'result', result) end
                 redis.call('PEXPIRE', rec, ttl)
               else
-                done[#done + 1] = j.id
-                done[#done + 1] = j.record
+                done[#done + 1] = id
+                done[#done + 1] = ARGV[i + 2]
               end
-              if anyCancelled then redis.call('SREM', P .. ':cancelled', j.id) end
-              release_unique(j.uniq, j.id)
-              release_slot(j.ckey, j.climit, j.id, now)
-              if j.state == 'completed' then
-                processed = processed + 1
-                for _, fj in ipairs(j.follow) do enqueue_one(fj, now) end
-              else
-                cancelled = cancelled + 1
-              end
+              if uniq ~= '' then release_unique(uniq, id) end
+              if ckey ~= '' then release_slot(ckey, climit, id, now) end
+              if state == 'completed' then processed = processed + 1 else cancelled = cancelled + 1 end
             end
+            if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
+            out[k] = 1
+          else
+            out[k] = 0
           end
-          if #ack > 0 then redis.call('XACK', qkey(q), G, unpack(ack)) end
-          if #done > 0 then
-            local key = P .. ':done:' .. q .. ':' .. bucket
-            redis.call('HSET', key, unpack(done))
-            redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
+          i = i + 5
+          -- Follow-ups (sent only for completed jobs) go out with the acknowledgement, or not at all.
+          for _ = 1, follow do
+            local fj
+            fj, i = read_job(i)
+            if owned then enqueue_one(fj, now) end
           end
-          if processed > 0 then redis.call('HINCRBY', qkey(q) .. ':stats', 'processed', processed) end
-          if cancelled > 0 then redis.call('HINCRBY', qkey(q) .. ':stats', 'cancelled', cancelled) end
         end
-        local out = {}
-        for k, j in ipairs(jobs) do out[k] = j.owned and 1 or 0 end
+        if #ack > 0 then redis.call('XACK', stream, G, unpack(ack)) end
+        if #done > 0 then
+          local bucket = math.floor(now / bucketMs)
+          local key = P .. ':done:' .. q .. ':' .. bucket
+          redis.call('HSET', key, unpack(done))
+          redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
+        end
+        if processed > 0 then redis.call('HINCRBY', stream .. ':stats', 'processed', processed) end
+        if cancelled > 0 then redis.call('HINCRBY', stream .. ':stats', 'cancelled', cancelled) end
         return out
         """#)
 
