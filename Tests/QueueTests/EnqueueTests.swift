@@ -1,7 +1,7 @@
 import FleetCore
 import FleetTesting
 import Foundation
-import Queue
+@testable import Queue
 import Testing
 
 @Suite("Enqueue")
@@ -55,6 +55,19 @@ struct EnqueueTests {
             }
             let names = try await queue.queueNames()
             #expect(names.isEmpty)
+        }
+    }
+}
+
+@Suite("Done records")
+struct DoneRecordTests {
+    @Test("records are valid JSON whatever the worker and type names hold, and parse back")
+    func roundTrip() throws {
+        for (worker, type) in [("plain-1", "queue.noop"), ("quote\"back\\slash", "tab\tnew\nline\u{1}")] {
+            let record = DoneRecord(state: "completed", finished: 1_795_000_000_000, attempt: 2, worker: worker, type: type, result: #"{"rows":3}"#)
+            let object = try JSONSerialization.jsonObject(with: Data(record.json.utf8)) as? [String: Any]
+            #expect(object?["worker"] as? String == worker && object?["type"] as? String == type)
+            #expect(DoneRecord.parse(record.json) == record)
         }
     }
 }

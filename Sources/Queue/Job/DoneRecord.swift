@@ -13,13 +13,28 @@ struct DoneRecord: Codable, Equatable {
 
     /// Hand-rolled: this runs once per completed job on the hot path.
     var json: String {
-        var text = #"{"state":"# + DoneRecord.quoted(state) + #","finished":"# + String(finished) + #","attempt":"# + String(attempt)
-        text += #","worker":"# + DoneRecord.quoted(worker) + #","type":"# + DoneRecord.quoted(type)
-        if let result { text += #","result":"# + result }
-        return text + "}"
+        var text = ""
+        text.reserveCapacity(96 + worker.utf8.count + type.utf8.count + (result?.utf8.count ?? 0))
+        text += #"{"state":"#
+        text += DoneRecord.quoted(state)
+        text += #","finished":"#
+        text += String(finished)
+        text += #","attempt":"#
+        text += String(attempt)
+        text += #","worker":"#
+        text += DoneRecord.quoted(worker)
+        text += #","type":"#
+        text += DoneRecord.quoted(type)
+        if let result {
+            text += #","result":"#
+            text += result
+        }
+        text += "}"
+        return text
     }
 
     static func quoted(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
