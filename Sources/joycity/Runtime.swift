@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import Queue
+import Synchronization
 
 /// Process-wide wiring shared by the subcommands: environment, logging, metrics, Redis.
 enum Runtime {
@@ -46,15 +47,15 @@ enum Runtime {
 }
 
 enum LoggingBootstrap {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var done = false
+    private static let done = Mutex(false)
+
+    /// Runs `body` the first time only (swift-log may be bootstrapped once per process).
     static func once(_ body: () -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        if !done {
-            done = true
-            body()
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
         }
+        if first { body() }
     }
 
     static let prometheusOnce: PrometheusCollectorRegistry = {

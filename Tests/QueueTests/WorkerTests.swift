@@ -386,4 +386,18 @@ struct WorkerFeatureTests {
             #expect(small >= 25 && small <= 80, "small got \(small) of 200")
         }
     }
+
+    @Test("an entry without `max` (a foreign producer) gets the queue's default attempts")
+    func missingMaxUsesDefault() async throws {
+        try await TestRedis.withQueue({ $0.retryBackoffBase = .milliseconds(20); $0.maxAttempts = 3 }) { queue in
+            let set = "\(queue.configuration.prefix):ran"
+            try await queue.redis.send(RedisCommand(
+                "XADD", queue.keys.stream("default"), "*", "id", "FOREIGN-1", "type", "queue.diagnostic", "payload",
+                #"{"set":"\#(set)","failAttempts":2}"#))
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                #expect(await eventually { try await members(set, queue).contains("FOREIGN-1") })
+            }
+            #expect(try await queue.job("FOREIGN-1")?.attempt == 3)
+        }
+    }
 }

@@ -86,7 +86,8 @@ extension StreamQueue {
                 maxAttempts: record["max"].flatMap { Int($0) }, deliveries: nil, worker: record["worker"], enqueuedMs: record["enq"].flatMap { Int64($0) },
                 runAtMs: record["runAt"].flatMap { Int64($0) }, finishedMs: record["finished"].flatMap { Int64($0) }, errors: record["errors"],
                 result: record["result"], progress: record["progress"], entryId: record["entry"])
-            if state == "queued" || (state != "completed" && state != "dead" && state != "cancelled" && record["entry"] == nil && record["type"] == nil) {
+            if state == "queued" {
+                // Requeued from the delayed set, a parked list or the dead letters: the stream says whether it runs.
                 if let found = try await findEntry(id, queues: [queue], scanLimit: scanLimit) {
                     let progress = info.progress
                     let errors = info.errors

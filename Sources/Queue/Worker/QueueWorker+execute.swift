@@ -42,9 +42,10 @@ extension QueueWorker {
         let key = entryKey(delivery.queue, delivery.entryId)
         let (waiter, count) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             if let running = state.running.removeValue(forKey: key) {
+                // Until its outcome is written the entry stays leased (heartbeats renew `acking` entries too).
                 switch outcome {
-                case .completed, .cancelled: state.acking[key] = running.held
-                case .retry, .dead, .abandoned: break
+                case .completed, .cancelled, .retry, .dead: state.acking[key] = running.held
+                case .abandoned: break
                 }
             }
             let waiter = state.slotWaiter
@@ -70,8 +71,10 @@ extension QueueWorker {
             var next = envelope
             next.attempt += 1
             await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: jobLogger.logger)
+            _ = state.withLock { $0.acking.removeValue(forKey: key) }
         case .dead(let message):
             await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: jobLogger.logger)
+            _ = state.withLock { $0.acking.removeValue(forKey: key) }
         case .abandoned:
             instruments.finished("abandoned")
             jobLogger.logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
@@ -84,19 +87,23 @@ extension QueueWorker {
         case .leaseLost, .shutdown: return .abandoned
         case nil: break
         }
-        if error is CancellationError { return .abandoned }
+        // The worker itself is being cancelled: the job was handed back (or will be reclaimed), record nothing.
+        if error is CancellationError && Task.isCancelled { return .abandoned }
         let now = Clock.nowMs()
+        // `max` 0 or absent (a producer that did not say) means the queue's default.
+        let maxAttempts = envelope.maxAttempts > 0 ? envelope.maxAttempts : queue.configuration.maxAttempts
+        var message = String(describing: error)
+        var retryAt = now + queue.retryDelayMs(afterAttempt: envelope.attempt)
         if let failure = error as? JobFailure {
             switch failure {
-            case .permanent(let message): return .dead(message)
-            case .retryable(let message, let after):
-                if envelope.attempt >= envelope.maxAttempts { return .dead("\(message) (attempt \(envelope.attempt) of \(envelope.maxAttempts))") }
-                return .retry(message, atMs: now + (after ?? queue.retryDelayMs(afterAttempt: envelope.attempt)))
+            case .permanent(let reason): return .dead(reason)
+            case .retryable(let reason, let after):
+                message = reason
+                if let after { retryAt = now + after }
             }
         }
-        let message = String(describing: error)
-        if envelope.attempt >= envelope.maxAttempts { return .dead("\(message) (attempt \(envelope.attempt) of \(envelope.maxAttempts))") }
-        return .retry(message, atMs: now + queue.retryDelayMs(afterAttempt: envelope.attempt))
+        if envelope.attempt >= maxAttempts { return .dead("\(message) (attempt \(envelope.attempt) of \(maxAttempts))") }
+        return .retry(message, atMs: retryAt)
     }
 
     func report(for delivery: Delivery, envelope: JobEnvelope?, error: String, retryAtMs: Int64?, attempt: Int? = nil) -> FailureReport {
