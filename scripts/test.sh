@@ -4,5 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+if command -v docker >/dev/null 2>&1; then
+  # Offline check of the Swarm stack: unknown keys, wrong types, bad interpolation.
+  docker stack config -c helm-free-swarm/stack.yml >/dev/null
+  echo "helm-free-swarm/stack.yml: valid"
+fi
 swift build --build-tests
 exec scripts/with-services.sh swift test --skip-build "$@"
