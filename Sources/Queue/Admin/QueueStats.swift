@@ -37,7 +37,8 @@ public struct WorkerInfo: Sendable, Codable, Equatable {
 public struct JobInfo: Sendable, Codable, Equatable {
     public var id: String
     public var queue: String
-    /// queued, active, delayed, retrying, parked, completed, cancelled or dead.
+    /// queued, active (delivered to a worker: running, or in its prefetch buffer about to start), delayed, retrying,
+    /// parked, completed, cancelled or dead.
     public var state: String
     public var type: String?
     public var payload: String?
