@@ -121,7 +121,7 @@ extension StreamQueue {
         guard !request.type.isEmpty, request.type.utf8.count <= 200 else { throw invalid("the type name must be 1 to 200 characters") }
         let id = request.id ?? JobID.make(nowMs: nowMs)
         guard JobID.isValid(id) else { throw invalid("id \"\(id.prefix(40))\" must be 1 to 128 characters of A-Z a-z 0-9 - _ . :") }
-        guard JSONCoding.isValid(request.payload) else { throw invalid("the payload is not valid JSON") }
+        guard request.payloadIsEncoded || JSONCoding.isValid(request.payload) else { throw invalid("the payload is not valid JSON") }
         if let delay = options.delayMs, delay < 0 { throw invalid("the delay must not be negative") }
         let maxAttempts = options.maxAttempts ?? configuration.maxAttempts
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be 1 or more") }

@@ -8,6 +8,10 @@ import Synchronization
 public enum JobID {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
+    /// A fast generator seeded once from the system's: ids need uniqueness, not secrecy, and the system generator
+    /// costs a `getrandom` system call per number.
+    private static let random = Mutex(SplitMix64(seed: UInt64.random(in: 0...UInt64.max)))
+
     /// A new identifier for a job created now.
     public static func make(nowMs: Int64 = Clock.nowMs()) -> String {
         var bytes = [UInt8](repeating: 0, count: 26)
@@ -16,9 +20,7 @@ public enum JobID {
             bytes[index] = alphabet[Int(time & 31)]
             time >>= 5
         }
-        var generator = SystemRandomNumberGenerator()
-        var random = generator.next() as UInt64
-        var random2 = generator.next() as UInt64
+        var (random, random2) = JobID.random.withLock { generator in (generator.next(), generator.next()) }
         for index in 10..<26 {
             if index < 22 {
                 bytes[index] = alphabet[Int(random & 31)]
@@ -59,5 +61,20 @@ public enum Clock {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, well-distributed 64-bit generator.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

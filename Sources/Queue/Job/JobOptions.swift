@@ -51,13 +51,21 @@ public struct JobRequest: Sendable, Codable, Equatable {
     /// The job type's wire name.
     public var type: String
     /// The payload as JSON text.
-    public var payload: String
+    public var payload: String {
+        didSet { payloadIsEncoded = false }
+    }
     /// The queue (`nil`: the queue's configured default).
     public var queue: String?
     /// A caller-chosen id (`nil`: a new ULID).
     public var id: String?
     /// Enqueue options.
     public var options: JobOptions
+    /// Whether ``payload`` came from our own JSON encoder (valid by construction, not parsed again on enqueue).
+    var payloadIsEncoded = false
+
+    enum CodingKeys: String, CodingKey {
+        case type, payload, queue, id, options
+    }
 
     /// Creates a request from already-encoded JSON.
     public init(type: String, payload: String, queue: String? = nil, id: String? = nil, options: JobOptions = JobOptions()) {
@@ -72,5 +80,6 @@ public struct JobRequest: Sendable, Codable, Equatable {
     /// - Throws: `EncodingError` when the payload cannot be encoded.
     public init<Payload>(_ type: JobType<Payload>, _ payload: Payload, queue: String? = nil, id: String? = nil, options: JobOptions = JobOptions()) throws {
         self.init(type: type.name, payload: try JSONCoding.encode(payload), queue: queue, id: id, options: options)
+        payloadIsEncoded = true
     }
 }
