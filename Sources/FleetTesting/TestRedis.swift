@@ -51,25 +51,13 @@ public enum TestRedis {
             let queue = StreamQueue(redis: client, configuration: configuration)
             do {
                 let result = try await body(queue)
-                try await deleteKeys(matching: "\(configuration.prefix):*", client: client)
+                try await client.deleteKeys(matching: "\(configuration.prefix):*")
                 return result
             } catch {
-                try? await deleteKeys(matching: "\(configuration.prefix):*", client: client)
+                _ = try? await client.deleteKeys(matching: "\(configuration.prefix):*")
                 throw error
             }
         }
-    }
-
-    /// Deletes every key matching `pattern`.
-    public static func deleteKeys(matching pattern: String, client: RedisClient) async throws {
-        var cursor = "0"
-        repeat {
-            let reply = try await client.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"))
-            guard let parts = reply.array, parts.count == 2 else { return }
-            cursor = parts[0].string ?? "0"
-            let keys = parts[1].array?.compactMap(\.string) ?? []
-            if !keys.isEmpty { try await client.send(RedisCommand(arguments: ["DEL"] + keys)) }
-        } while cursor != "0"
     }
 }
 

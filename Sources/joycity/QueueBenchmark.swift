@@ -129,7 +129,7 @@ struct QueueBenchmark {
         try await Task.sleep(for: .seconds(6))
         try await queue.maintain()
         let memoryAfterExpiry = try await usedMemoryMB(redis)
-        try await deleteKeys(redis, pattern: "\(prefix):*")
+        try await redis.deleteKeys(matching: "\(prefix):*")
 
         #if DEBUG
         let build = "debug (figures are not representative: build with -c release)"
@@ -212,16 +212,6 @@ struct QueueBenchmark {
             return (Double(line.dropFirst("used_memory:".count)) ?? .nan) / 1_048_576
         }
         return .nan
-    }
-
-    func deleteKeys(_ redis: RedisClient, pattern: String) async throws {
-        var cursor = "0"
-        repeat {
-            let reply = try await redis.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"))
-            cursor = reply.array?.first?.string ?? "0"
-            let keys = reply.array?.last?.array?.compactMap(\.string) ?? []
-            if !keys.isEmpty { try await redis.send(RedisCommand(arguments: ["UNLINK"] + keys)) }
-        } while cursor != "0"
     }
 }
 
