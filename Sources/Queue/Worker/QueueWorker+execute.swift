@@ -40,7 +40,7 @@ extension QueueWorker {
         let elapsed = ContinuousClock.now - started
         instruments.duration.recordNanoseconds(elapsed.nanoseconds)
         let key = entryKey(delivery.queue, delivery.entryId)
-        let (waiter, count) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+        let count = state.withLock { state -> Int in
             if let running = state.running.removeValue(forKey: key) {
                 // Until its outcome is written the entry stays leased (heartbeats renew `acking` entries too).
                 switch outcome {
@@ -48,12 +48,9 @@ extension QueueWorker {
                 case .abandoned: break
                 }
             }
-            let waiter = state.slotWaiter
-            state.slotWaiter = nil
-            return (waiter, state.running.count)
+            return state.running.count
         }
         metrics.inFlight.record(count)
-        waiter?.resume()
 
         switch outcome {
         case .completed, .cancelled:

@@ -4,38 +4,29 @@ import FleetCore
 import Logging
 
 extension QueueWorker {
-    /// Fetches and starts jobs until a stop is requested, then waits for running jobs (up to the shutdown timeout)
-    /// and hands back what is still running.
+    /// Runs `concurrency` slot tasks that take jobs from a local buffer, and a fetch loop that refills the buffer
+    /// in batches, until a stop is requested; then waits for running jobs (up to the shutdown timeout) and hands
+    /// back what is still running or buffered.
     ///
-    /// Entries are fetched ahead into a small buffer (up to ``Configuration/batchSize``, at most twice the
-    /// concurrency), so reads come in large batches while jobs finish one by one; buffered entries are leased like
-    /// running ones and handed back on shutdown.
+    /// The buffer holds up to ``Configuration/batchSize`` entries (at most twice the concurrency); buffered entries
+    /// are leased like running ones. Slot tasks are long-lived, so a busy worker creates no task per job and the
+    /// fetch loop wakes once per refill, not once per finished job.
     func processLoop(_ connection: RedisConnection) async {
-        await withDiscardingTaskGroup { jobs in
+        let prefetch = max(1, min(configuration.batchSize, configuration.concurrency * 2))
+        let lowWater = prefetch / 4
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<configuration.concurrency {
+                group.addTask { await self.slotLoop() }
+            }
             var failures = 0
             var lastReclaim = ContinuousClock.now
-            var buffer: [(Delivery, JobEnvelope)] = []
-            let prefetch = max(1, min(configuration.batchSize, configuration.concurrency * 2))
+            // After an empty fetch, wait for the buffer to run dry (then block on Redis) instead of polling.
+            var refillAt = lowWater
             while !isStopRequested {
-                if !buffer.isEmpty {
-                    await waitForFreeSlot()
-                    if isStopRequested { break }
-                    let free = max(0, configuration.concurrency - runningCount)
-                    let starting = buffer.prefix(free)
-                    buffer.removeFirst(starting.count)
-                    for (delivery, envelope) in starting {
-                        let run = JobRun()
-                        let count = state.withLock { state -> Int in
-                            let key = entryKey(delivery.queue, delivery.entryId)
-                            if let held = state.buffered.removeValue(forKey: key) { state.running[key] = Running(held: held, run: run) }
-                            return state.running.count
-                        }
-                        metrics.inFlight.record(count)
-                        jobs.addTask { await self.execute(delivery, envelope: envelope, run: run) }
-                    }
-                    if buffer.count > prefetch / 4 { continue }
-                }
-                let want = prefetch - buffer.count
+                await waitForRefill(lowWater: refillAt)
+                if isStopRequested { break }
+                let want = prefetch - state.withLock { $0.pendingCount }
+                if want <= 0 { continue }
                 do {
                     var batch: [Delivery] = []
                     let reclaimDue = state.withLock { state in
@@ -55,9 +46,7 @@ extension QueueWorker {
                     if batch.isEmpty {
                         batch = try await queue.fetch(consumer: consumerName, queues: configuration.fetchOrder(), count: want, paused: paused)
                     }
-                    if batch.isEmpty && buffer.isEmpty {
-                        await waitForFreeSlot()
-                        if isStopRequested { break }
+                    if batch.isEmpty && state.withLock({ $0.pendingCount == 0 }) {
                         let open = configuration.queues.filter { !paused.contains($0) }
                         if open.isEmpty {
                             await sleepUnlessStopped(configuration.blockTimeout)
@@ -67,15 +56,22 @@ extension QueueWorker {
                         }
                     }
                     failures = 0
+                    refillAt = batch.isEmpty ? 0 : lowWater
                     let admitted = try await admit(batch)
-                    state.withLock { state in
+                    if admitted.isEmpty { continue }
+                    let wake = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                         for (delivery, envelope) in admitted {
                             state.buffered[entryKey(delivery.queue, delivery.entryId)] = HeldEntry(
                                 queue: delivery.queue, entryId: delivery.entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
                                 concurrencyLimit: envelope.concurrencyLimit)
                         }
+                        state.pending += admitted
+                        let count = min(state.idleSlots.count, state.pendingCount)
+                        let wake = Array(state.idleSlots.suffix(count))
+                        state.idleSlots.removeLast(count)
+                        return wake
                     }
-                    buffer += admitted
+                    for slot in wake { slot.resume() }
                 } catch {
                     if isStopRequested { break }
                     failures += 1
@@ -91,12 +87,49 @@ extension QueueWorker {
         await flushAcks()
     }
 
-    /// Waits until fewer than `concurrency` jobs run, or a stop is requested.
-    func waitForFreeSlot() async {
+    /// One of `concurrency` long-lived tasks: takes the next buffered job, runs it, repeats; waits when the buffer
+    /// is empty; returns once a stop is requested (after finishing the job it runs).
+    func slotLoop() async {
+        while true {
+            let (job, refill) = state.withLock { state -> ((Delivery, JobEnvelope)?, CheckedContinuation<Void, Never>?) in
+                if state.stopRequested { return (nil, nil) }
+                guard let job = state.popPending() else { return (nil, nil) }
+                let key = entryKey(job.0.queue, job.0.entryId)
+                if let held = state.buffered.removeValue(forKey: key) { state.running[key] = Running(held: held, run: JobRun()) }
+                var refill: CheckedContinuation<Void, Never>?
+                if state.refillWaiter != nil && state.pendingCount <= state.refillThreshold {
+                    refill = state.refillWaiter
+                    state.refillWaiter = nil
+                }
+                return (job, refill)
+            }
+            refill?.resume()
+            if let (delivery, envelope) = job {
+                let key = entryKey(delivery.queue, delivery.entryId)
+                guard let run = state.withLock({ $0.running[key]?.run }) else { continue }
+                metrics.inFlight.record(runningCount)
+                await execute(delivery, envelope: envelope, run: run)
+                continue
+            }
+            if isStopRequested { return }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.stopRequested || state.pendingCount > 0 { return true }
+                    state.idleSlots.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+    }
+
+    /// Waits until the buffer holds at most `lowWater` entries, or a stop is requested.
+    func waitForRefill(lowWater: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = state.withLock { state -> Bool in
-                if state.stopRequested || state.running.count < configuration.concurrency { return true }
-                state.slotWaiter = continuation
+                if state.stopRequested || state.pendingCount <= lowWater { return true }
+                state.refillThreshold = lowWater
+                state.refillWaiter = continuation
                 return false
             }
             if now { continuation.resume() }
@@ -176,7 +209,11 @@ extension QueueWorker {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let (leftovers, unstarted) = state.withLock { state in
-            defer { state.buffered = [:] }
+            defer {
+                state.buffered = [:]
+                state.pending = []
+                state.pendingHead = 0
+            }
             return (state.running.values.map { $0 }, Array(state.buffered.values))
         }
         guard !leftovers.isEmpty || !unstarted.isEmpty else { return }

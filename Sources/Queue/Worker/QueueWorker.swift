@@ -40,7 +40,27 @@ public final class QueueWorker: Service, Sendable {
         var pendingAcks: [Completion] = []
         var flushing = false
         var stopRequested = false
-        var slotWaiter: CheckedContinuation<Void, Never>?
+        /// Admitted entries waiting for a slot, oldest first from `pendingHead`.
+        var pending: [(Delivery, JobEnvelope)] = []
+        var pendingHead = 0
+        /// Slot tasks waiting for work.
+        var idleSlots: [CheckedContinuation<Void, Never>] = []
+        /// The fetch loop, waiting for the buffer to hold at most `refillThreshold` entries.
+        var refillWaiter: CheckedContinuation<Void, Never>?
+        var refillThreshold = 0
+
+        var pendingCount: Int { pending.count - pendingHead }
+
+        mutating func popPending() -> (Delivery, JobEnvelope)? {
+            guard pendingHead < pending.count else { return nil }
+            let job = pending[pendingHead]
+            pendingHead += 1
+            if pendingHead >= 256 && pendingHead * 2 >= pending.count {
+                pending.removeFirst(pendingHead)
+                pendingHead = 0
+            }
+            return job
+        }
         var reclaimRequested = true
         var fetchConnection: RedisConnection?
         var processed = 0
@@ -76,13 +96,15 @@ public final class QueueWorker: Service, Sendable {
 
     /// Asks the worker to stop: no new fetches; running jobs get ``Configuration/shutdownTimeout`` to finish.
     public func requestStop() {
-        let (waiter, connection) = state.withLock { state -> (CheckedContinuation<Void, Never>?, RedisConnection?) in
+        let (waiters, connection) = state.withLock { state -> ([CheckedContinuation<Void, Never>], RedisConnection?) in
             state.stopRequested = true
-            let waiter = state.slotWaiter
-            state.slotWaiter = nil
-            return (waiter, state.fetchConnection)
+            var waiters = state.idleSlots
+            state.idleSlots = []
+            if let refill = state.refillWaiter { waiters.append(refill) }
+            state.refillWaiter = nil
+            return (waiters, state.fetchConnection)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
         connection?.interrupt()
     }
 
