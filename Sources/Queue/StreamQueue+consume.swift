@@ -109,9 +109,16 @@ extension StreamQueue {
         var calls: [(RedisScript, [String], [String])] = []
         for queue in queues {
             let indexes = byQueue[queue]!
+            var lowest = completions[indexes[0]].entryId
+            var highest = lowest
+            for index in indexes {
+                let id = completions[index].entryId
+                if StreamQueue.entryId(id, isBefore: lowest) { lowest = id }
+                if StreamQueue.entryId(highest, isBefore: id) { highest = id }
+            }
             var arguments = [
                 configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
-                String(indexes.count),
+                String(indexes.count), lowest, highest,
             ]
             arguments.reserveCapacity(arguments.count + indexes.count * 5)
             for index in indexes {
@@ -144,6 +151,16 @@ extension StreamQueue {
             for (index, answer) in zip(indexes, answers) { flags[index] = answer }
         }
         return flags
+    }
+
+    /// Whether stream entry id `a` (`ms-seq`) sorts before `b`. Malformed ids compare as text.
+    static func entryId(_ a: String, isBefore b: String) -> Bool {
+        func parts(_ id: String) -> (UInt64, UInt64)? {
+            guard let dash = id.firstIndex(of: "-"), let ms = UInt64(id[..<dash]), let seq = UInt64(id[id.index(after: dash)...]) else { return nil }
+            return (ms, seq)
+        }
+        guard let x = parts(a), let y = parts(b) else { return a < b }
+        return x < y
     }
 
     /// Width of a done bucket: records of completed jobs are kept between ``Configuration/completedTTL`` and that

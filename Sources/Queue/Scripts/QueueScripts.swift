@@ -161,12 +161,13 @@ enum QueueScripts {
         return dropped
         """#)
 
-    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, count, then per job of that queue:
+    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, count, lowest entry id, highest entry id, then
+    /// per job of that queue:
     /// entryId, jobId, record (JSON for the done bucket), extra, followUpCount, job units…. `extra` is empty for a
     /// plain completed job, else `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US
     /// attempt` joined by the unit separator (0x1F; keys cannot contain control characters).
     /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
-    /// with one `XPENDING … consumer` (the consumer's pending list is bounded by its concurrency and prefetch), acks
+    /// with one `XPENDING lo hi … consumer` over the batch's id range (bounded by the consumer's leased entries), acks
     /// go out as one `XACK`, and records of jobs without a record hash go into one `HSET` of the current done bucket
     /// (`P:done:<queue>:<bucket>`), which expires whole. One pass over few ARGV per job: this script runs once per
     /// batch of finished jobs and is the largest Redis cost per job.
@@ -177,14 +178,15 @@ enum QueueScripts {
         local bucketMs = tonumber(ARGV[5])
         local q = ARGV[6]
         local n = tonumber(ARGV[7])
+        local lo, hi = ARGV[8], ARGV[9]
         local stream = qkey(q)
         local now = now_ms()
         local mine = {}
-        for _, e in ipairs(redis.call('XPENDING', stream, G, '-', '+', 1000000, consumer)) do mine[e[1]] = true end
+        for _, e in ipairs(redis.call('XPENDING', stream, G, lo, hi, 1000000, consumer)) do mine[e[1]] = true end
         local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
         local ack, done, out = {}, {}, {}
         local processed, cancelled = 0, 0
-        local i = 8
+        local i = 10
         for k = 1, n do
           local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local follow = tonumber(ARGV[i + 4])

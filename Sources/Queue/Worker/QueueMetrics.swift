@@ -22,7 +22,14 @@ final class QueueMetrics: Sendable {
         let wait: Metrics.Timer
         private let outcomes: [String: Counter]
 
+        let queue: String
+        let type: String
+
+        func matches(queue: String, type: String) -> Bool { self.queue == queue && self.type == type }
+
         init(queue: String, type: String) {
+            self.queue = queue
+            self.type = type
             duration = Metrics.Timer(label: "joycity_job_duration_seconds", dimensions: [("queue", queue), ("type", type)], preferredDisplayUnit: .seconds)
             wait = Metrics.Timer(label: "joycity_job_wait_seconds", dimensions: [("queue", queue)], preferredDisplayUnit: .seconds)
             var outcomes: [String: Counter] = [:]

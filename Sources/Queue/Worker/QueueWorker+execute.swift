@@ -180,8 +180,13 @@ extension QueueWorker {
                         for completion in batch { state.acking.removeValue(forKey: entryKey(completion.queue, completion.entryId)) }
                         state.processed += accepted.filter { $0 }.count
                     }
+                    var instruments: QueueMetrics.JobInstruments?
                     for (completion, ok) in zip(batch, accepted) {
-                        metrics.job(queue: completion.queue, type: completion.envelope.type).finished(ok ? completion.state.rawValue : "rejected")
+                        // Batches are mostly one queue and type: look the instruments up again only when they change.
+                        if instruments?.matches(queue: completion.queue, type: completion.envelope.type) != true {
+                            instruments = metrics.job(queue: completion.queue, type: completion.envelope.type)
+                        }
+                        instruments?.finished(ok ? completion.state.rawValue : "rejected")
                         if !ok {
                             logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
                                 "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
