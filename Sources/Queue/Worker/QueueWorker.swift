@@ -5,8 +5,8 @@ import Synchronization
 
 /// The worker runtime: a `Service` that consumes queues with a fixed concurrency and runs registered handlers.
 ///
-/// One fetch loop reads batches (`XREADGROUP … COUNT`, blocking only when the queues are empty) and starts each job
-/// in a task group; finished jobs are acknowledged in batches (fenced: a job reclaimed by another worker cannot be
+/// One fetch loop reads batches (`XREADGROUP … COUNT`, blocking only when the queues are empty) into a leased local
+/// buffer; `concurrency` long-lived slot tasks take jobs from it and run them; finished jobs are acknowledged in batches (fenced: a job reclaimed by another worker cannot be
 /// completed here); failures are retried with backoff or dead-lettered. Heartbeats renew the leases of running jobs;
 /// entries of dead workers are reclaimed after ``Configuration/lease``. On graceful shutdown it stops fetching,
 /// lets running jobs finish for up to ``Configuration/shutdownTimeout``, hands the rest back for immediate reclaim,
