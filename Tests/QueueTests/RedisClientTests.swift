@@ -52,6 +52,32 @@ struct RedisClientTests {
         }
     }
 
+    @Test("scripts keep working while another client flushes the script cache")
+    func scriptsSurviveConcurrentFlushes() async throws {
+        try await TestRedis.withClient(poolSize: 4) { client in
+            let script = RedisScript("return 'flush-proof-' .. ARGV[1]")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await TestRedis.withClient { flusher in
+                        for _ in 0..<30 {
+                            try await flusher.send(RedisCommand("SCRIPT", "FLUSH"))
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                    }
+                }
+                for worker in 0..<3 {
+                    group.addTask {
+                        for round in 0..<100 {
+                            let reply = try await client.evaluate(script, keys: [], arguments: ["\(worker)-\(round)"])
+                            #expect(reply.string == "flush-proof-\(worker)-\(round)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test("an unreachable Redis gives a clear connection error")
     func unreachableRedis() async throws {
         let client = RedisClient(configuration: .init(url: RedisURL(host: "127.0.0.1", port: 1), connectTimeout: .seconds(1)), logger: TestRedis.logger)

@@ -158,28 +158,28 @@ public final class RedisClient: Service, Sendable {
 
     // MARK: - Scripts
 
-    /// Runs a Lua script with `EVALSHA`, loading it on `NOSCRIPT` (after a Redis restart or `SCRIPT FLUSH`).
+    /// Runs a Lua script with `EVALSHA`; on `NOSCRIPT` (after a Redis restart or `SCRIPT FLUSH`) it runs it once with
+    /// `EVAL`, which also caches it again. `EVAL` runs and loads in one step, so a flush racing the retry cannot fail it.
     /// - Throws: ``RedisError``; `serverError` carries the script's own error reply.
     @discardableResult
     public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisReply {
         try await evaluatePipelined([(script, keys, arguments)])[0].throwingError()
     }
 
-    /// Runs several script calls in one round trip (each reply in order, error replies returned).
+    /// Runs several script calls in one round trip (each reply in order, error replies returned); calls answered
+    /// `NOSCRIPT` are sent again with `EVAL` in a second round trip.
     public func evaluatePipelined(_ calls: [(RedisScript, [String], [String])]) async throws -> [RedisReply] {
         let commands = calls.map { script, keys, arguments in script.command(keys: keys, arguments: arguments) }
         var replies = try await pipeline(commands)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
-            let retried = try await withConnection { connection -> [RedisReply] in
-                var load: [RedisCommand] = []
-                var seen: Set<String> = []
-                for index in missing where seen.insert(calls[index].0.sha1).inserted {
-                    load.append(RedisCommand("SCRIPT", "LOAD", calls[index].0.source))
-                }
-                for reply in try connection.execute(load) { try reply.throwingError() }
-                return try connection.execute(missing.map { commands[$0] })
-            }
+            let retried = try await pipeline(missing.map { index in
+                let (script, keys, arguments) = calls[index]
+                var command = RedisCommand("EVAL", script.source, String(keys.count))
+                command.append(contentsOf: keys)
+                command.append(contentsOf: arguments)
+                return command
+            })
             for (offset, index) in missing.enumerated() { replies[index] = retried[offset] }
         }
         return replies

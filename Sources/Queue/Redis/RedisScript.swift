@@ -1,5 +1,5 @@
 /// A Lua script run with `EVALSHA`; its SHA-1 is computed locally, so the first call needs no `SCRIPT LOAD`
-/// round trip, and ``RedisClient/evaluate(_:keys:arguments:)`` loads it when Redis answers `NOSCRIPT`.
+/// round trip, and ``RedisClient/evaluate(_:keys:arguments:)`` falls back to `EVAL` when Redis answers `NOSCRIPT`.
 public struct RedisScript: Sendable {
     /// The Lua source.
     public let source: String
