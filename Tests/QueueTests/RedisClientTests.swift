@@ -115,7 +115,7 @@ struct RedisClientTests {
                 try await Task.sleep(for: .milliseconds(100))
                 let start = ContinuousClock.now
                 while ContinuousClock.now - start < .seconds(1) {
-                    try await Task.sleep(for: .milliseconds(45))
+                    try await Task.sleep(for: .milliseconds(40))
                     ticks.add(1, ordering: .relaxed)
                 }
                 try await group.waitForAll()
