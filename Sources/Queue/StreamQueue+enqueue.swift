@@ -146,7 +146,7 @@ extension StreamQueue {
             id: id, type: request.type, payload: request.payload, attempt: 1, maxAttempts: maxAttempts, enqueuedAtMs: nowMs,
             uniqueKey: options.uniqueKey, concurrencyKey: options.concurrencyKey,
             concurrencyLimit: options.concurrencyKey == nil ? nil : (options.concurrencyLimit ?? 1),
-            traceContext: options.traceContext, next: next)
+            traceContext: options.traceContext ?? TraceCarrier.current(), next: next)
         return PreparedJob(
             queue: queue, envelope: envelope, runAtMs: runAt, uniqueKey: options.uniqueKey ?? "",
             uniqueTTLms: options.uniqueTTLms ?? configuration.uniqueTTL.milliseconds, debounceKey: options.debounceKey ?? "")

@@ -17,7 +17,8 @@ public struct JobOptions: Sendable, Codable, Equatable {
     public var concurrencyKey: String?
     /// Limit for ``concurrencyKey`` (default 1).
     public var concurrencyLimit: Int?
-    /// W3C `traceparent` of the producer, carried to the consumer's span.
+    /// The producer's trace context, carried to the job's consumer span: a JSON object of propagation headers
+    /// (`{"traceparent":"00-…"}`) or a bare W3C `traceparent`. `nil`: the current task's context, if any.
     public var traceContext: String?
     /// Jobs enqueued atomically with this job's acknowledgement when it succeeds.
     public var next: [JobRequest]?

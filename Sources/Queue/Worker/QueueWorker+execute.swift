@@ -2,6 +2,7 @@ import Metrics
 import Synchronization
 import FleetCore
 import Logging
+import Tracing
 
 extension QueueWorker {
     enum Outcome {
@@ -29,7 +30,13 @@ extension QueueWorker {
         let outcome: Outcome
         if let handler = registry.handler(for: envelope.type) {
             do {
-                try await handler(envelope.payload, context)
+                // A consumer span per run, a child of the producer's trace when the job carries one.
+                try await withSpan(envelope.type, context: TraceCarrier.context(from: envelope.traceContext), ofKind: .consumer) { span in
+                    span.attributes["job.id"] = envelope.id
+                    span.attributes["job.queue"] = delivery.queue
+                    span.attributes["job.attempt"] = envelope.attempt
+                    try await handler(envelope.payload, context)
+                }
                 outcome = run.cancelReason == .leaseLost ? .abandoned : .completed
             } catch {
                 outcome = classify(error, envelope: envelope, run: run)
