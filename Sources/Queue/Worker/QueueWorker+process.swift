@@ -91,23 +91,25 @@ extension QueueWorker {
     /// is empty; returns once a stop is requested (after finishing the job it runs).
     func slotLoop() async {
         while true {
-            let (job, refill) = state.withLock { state -> ((Delivery, JobEnvelope)?, CheckedContinuation<Void, Never>?) in
+            // One lock per job: take it, mark it running, and see whether the fetch loop should refill.
+            let (taken, refill) = state.withLock { state -> ((Delivery, JobEnvelope, JobRun, Int)?, CheckedContinuation<Void, Never>?) in
                 if state.stopRequested { return (nil, nil) }
-                guard let job = state.popPending() else { return (nil, nil) }
-                let key = entryKey(job.0.queue, job.0.entryId)
-                if let held = state.buffered.removeValue(forKey: key) { state.running[key] = Running(held: held, run: JobRun()) }
+                guard let (delivery, envelope) = state.popPending() else { return (nil, nil) }
                 var refill: CheckedContinuation<Void, Never>?
                 if state.refillWaiter != nil && state.pendingCount <= state.refillThreshold {
                     refill = state.refillWaiter
                     state.refillWaiter = nil
                 }
-                return (job, refill)
+                let key = entryKey(delivery.queue, delivery.entryId)
+                // Gone from `buffered` only if a shutdown handed it back meanwhile: then it must not start.
+                guard let held = state.buffered.removeValue(forKey: key) else { return (nil, refill) }
+                let run = JobRun()
+                state.running[key] = Running(held: held, run: run)
+                return ((delivery, envelope, run, state.running.count), refill)
             }
             refill?.resume()
-            if let (delivery, envelope) = job {
-                let key = entryKey(delivery.queue, delivery.entryId)
-                guard let run = state.withLock({ $0.running[key]?.run }) else { continue }
-                metrics.inFlight.record(runningCount)
+            if let (delivery, envelope, run, running) = taken {
+                metrics.inFlight.record(running)
                 await execute(delivery, envelope: envelope, run: run)
                 continue
             }

@@ -154,11 +154,7 @@ public final class QueueWorker: Service, Sendable {
 
     /// Sleeps a capped exponential backoff, returning early when a stop is requested.
     func pause(failures: Int) async {
-        let ms = min(2000, 50 << min(failures, 6))
-        let deadline = ContinuousClock.now + .milliseconds(ms)
-        while !isStopRequested, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(min(50, ms)))
-        }
+        await sleepUnlessStopped(.milliseconds(min(2000, 50 << min(failures, 6))))
     }
 
     func entryKey(_ queue: String, _ entryId: String) -> EntryKey { EntryKey(queue: queue, entryId: entryId) }
