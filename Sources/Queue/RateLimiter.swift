@@ -51,6 +51,31 @@ public struct RateLimiter: Sendable {
         return .milliseconds(wait)
     }
 
+    static let holdScript = RedisScript(#"""
+        local key = KEYS[1]
+        local hold = tonumber(ARGV[1])
+        local tolerance = tonumber(ARGV[2])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local tat = tonumber(redis.call('GET', key) or '0')
+        local newTat = now + hold + tolerance
+        if newTat > tat then
+          redis.call('SET', key, newTat, 'PX', newTat - now + 1000)
+        end
+        return 0
+        """#)
+
+    /// Empties `key`'s budget for `duration`, fleet-wide: nobody takes a unit before it passes. Use it when the
+    /// remote side says it is out of patience (WB's 429 with `X-Ratelimit-Retry`).
+    /// - Parameters: as ``acquire(key:limit:per:burst:)``, which must be given the same `limit`, `period`, `burst`.
+    public func hold(key: String, for duration: Duration, limit: Int, per period: Duration, burst: Int = 1) async throws {
+        guard limit >= 1, burst >= 1 else { throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))") }
+        let emission = max(1, period.milliseconds / Int64(limit))
+        let tolerance = emission * Int64(burst - 1)
+        _ = try await redis.evaluate(
+            RateLimiter.holdScript, keys: ["\(prefix):rate:\(key)"], arguments: [String(max(0, duration.milliseconds)), String(tolerance)])
+    }
+
     /// Waits until one unit of `key`'s budget is taken.
     /// - Throws: `CancellationError` when the task is cancelled while waiting; as ``acquire(key:limit:per:burst:)``.
     public func wait(key: String, limit: Int, per period: Duration, burst: Int = 1) async throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetCore
 import Logging
+import FleetStore
 import Queue
 import ServiceLifecycle
 import UnixSignals
@@ -38,19 +39,22 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// The services of a worker process, in start order (shutdown runs in reverse): Redis, the queue worker, the
-/// metrics endpoint.
+/// The services of a worker process, in start order (shutdown runs in reverse): Redis, PostgreSQL (migrations at
+/// start), the queue worker, the metrics endpoint.
 struct WorkerServices {
     let redis: RedisClient
     let worker: QueueWorker
+    let stack: WorkerStack
     let services: [any Service]
 
     /// - `METRICS_HOST` (default `127.0.0.1`) and `METRICS_PORT` (default `9464`, 0: off): `/metrics` and `/health`
     init(environment: EnvironmentReader, logger: Logger) throws {
         let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-worker")
         let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
-        let worker = QueueWorker(queue: queue, registry: FleetJobs.registry(), configuration: try .init(environment: environment), logger: logger)
-        var services: [any Service] = [redis, worker]
+        let stack = try WorkerStack(environment: environment, redis: redis, keyPrefix: queue.configuration.prefix, logger: logger)
+        let worker = QueueWorker(
+            queue: queue, registry: FleetJobs.registry(wbSync: stack.syncer), configuration: try .init(environment: environment), logger: logger)
+        var services: [any Service] = [redis, stack.store, worker]
         let port = try environment.int("METRICS_PORT", default: 9464, range: 0...65535)
         if port != 0 {
             let registry = Runtime.prometheus()
@@ -59,6 +63,7 @@ struct WorkerServices {
         }
         self.redis = redis
         self.worker = worker
+        self.stack = stack
         self.services = services
     }
 }

@@ -9,6 +9,7 @@ extension QueueWorker {
         case completed
         case cancelled
         case retry(String, atMs: Int64)
+        case deferred(String, atMs: Int64)
         case dead(String)
         case abandoned
     }
@@ -51,7 +52,7 @@ extension QueueWorker {
             if let running = state.running.removeValue(forKey: key) {
                 // Until its outcome is written the entry stays leased (heartbeats renew `acking` entries too).
                 switch outcome {
-                case .completed, .cancelled, .retry, .dead: state.acking[key] = running.held
+                case .completed, .cancelled, .retry, .deferred, .dead: state.acking[key] = running.held
                 case .abandoned: break
                 }
             }
@@ -75,6 +76,10 @@ extension QueueWorker {
             var next = envelope
             next.attempt += 1
             await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: jobLogger.logger)
+            _ = state.withLock { $0.acking.removeValue(forKey: key) }
+        case .deferred(let message, let at):
+            // The attempt is not spent: the envelope goes back unchanged.
+            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: at), logger: jobLogger.logger)
             _ = state.withLock { $0.acking.removeValue(forKey: key) }
         case .dead(let message):
             await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: jobLogger.logger)
@@ -101,6 +106,7 @@ extension QueueWorker {
         if let failure = error as? JobFailure {
             switch failure {
             case .permanent(let reason): return .dead(reason)
+            case .deferred(let reason, let until): return .deferred(reason, atMs: max(now, until))
             case .retryable(let reason, let after):
                 message = reason
                 if let after { retryAt = now + after }

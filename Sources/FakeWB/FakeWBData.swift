@@ -1,0 +1,178 @@
+import Foundation
+
+/// Time on WB's wire: Moscow wall-clock milliseconds since 1970 (MSK, no offset).
+enum MSK {
+    static let offsetMs: Int64 = 3 * 3_600_000
+    static let dayMs: Int64 = 86_400_000
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) + offsetMs }
+
+    static func render(_ ms: Int64) -> String {
+        let (y, m, d) = civil(ms / dayMs)
+        let rest = ms % dayMs
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, Int(rest / 3_600_000), Int(rest / 60_000 % 60), Int(rest / 1000 % 60))
+    }
+
+    static func renderDay(_ day: Int64) -> String {
+        let (y, m, d) = civil(day)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// Parses an RFC3339 date or date-time; without an offset it is MSK. Nil when it does not parse.
+    static func parse(_ text: String) -> Int64? {
+        let chars = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= chars.count else { return nil }
+            var value = 0
+            for c in chars[range] {
+                guard c >= 48 && c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard chars.count >= 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"), let y = number(0..<4), let mo = number(5..<7),
+            let d = number(8..<10), (1...12).contains(mo), (1...31).contains(d)
+        else { return nil }
+        var ms = days(y, mo, d) * dayMs
+        if chars.count == 10 { return ms }
+        guard chars.count >= 19, chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: " "), let h = number(11..<13), let mi = number(14..<16),
+            let s = number(17..<19), h < 24, mi < 60, s < 61
+        else { return nil }
+        ms += Int64(h * 3_600_000 + mi * 60_000 + s * 1000)
+        var i = 19
+        if i < chars.count && chars[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale: Int64 = 100
+            while i < chars.count, chars[i] >= 48, chars[i] <= 57 {
+                ms += Int64(chars[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if i == chars.count { return ms }
+        if chars[i] == UInt8(ascii: "Z") && i + 1 == chars.count { return ms + offsetMs }
+        if (chars[i] == UInt8(ascii: "+") || chars[i] == UInt8(ascii: "-")), let oh = number((i + 1)..<(i + 3)), let om = number((i + 4)..<(i + 6)) {
+            let offset = Int64(oh * 3_600_000 + om * 60_000) * (chars[i] == UInt8(ascii: "+") ? 1 : -1)
+            return ms - offset + offsetMs
+        }
+        return nil
+    }
+
+    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    static func days(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
+        let y = Int64(m <= 2 ? y0 - 1 : y0)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64((m + 9) % 12)
+        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(_ z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(yoe + era * 400 + (m <= 2 ? 1 : 0)), Int(m), Int(d))
+    }
+}
+
+/// A deterministic random source (SplitMix64).
+struct FakeRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// One stored row of the fake: its key, ordering fields and rendered JSON.
+struct FakeRow: Sendable {
+    var key: String
+    /// orders/sales: lastChangeDate (MSK ms); report: rr_dt day.
+    var lcd: Int64
+    var day: Int64
+    var rrd: Int64
+    var json: String
+    /// report: the finance-api rendering (camelCase, money as strings).
+    var financeJSON: String?
+    /// Parameters to render it again after a change.
+    var spec: RowSpec
+}
+
+struct RowSpec: Sendable {
+    var template: Int
+    var overrides: [String: FakeValue]
+}
+
+/// A JSON value the fake writes into a row.
+enum FakeValue: Sendable, Equatable {
+    case string(String), int(Int64), double(Double), bool(Bool)
+    var object: Any {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return NSNumber(value: i)
+        case .double(let d): return NSNumber(value: d)
+        case .bool(let b): return b
+        }
+    }
+}
+
+/// Fixture bodies parsed once (read-only afterwards).
+enum Templates {
+    nonisolated(unsafe) static let orders = parse(FixtureTemplates.orders)
+    nonisolated(unsafe) static let sales = parse(FixtureTemplates.sales)
+    nonisolated(unsafe) static let report = parse(FixtureTemplates.reportDetail)
+
+    static func parse(_ text: String) -> [[String: Any]] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    static func render(_ templates: [[String: Any]], _ spec: RowSpec) -> String {
+        var object = templates[spec.template % templates.count]
+        for (key, value) in spec.overrides { object[key] = value.object }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let moneyKeys: Set<String> = [
+        "retail_price", "retail_amount", "retail_price_withdisc_rub", "delivery_rub", "ppvz_sales_commission", "ppvz_for_pay", "ppvz_reward",
+        "acquiring_fee", "ppvz_vw", "ppvz_vw_nds", "penalty", "additional_payment", "rebill_logistic_cost", "storage_fee", "deduction",
+        "acceptance", "cashback_amount", "cashback_discount", "installment_cofinancing_amount", "supplier_promo", "product_discount_for_report",
+    ]
+    static let renames: [String: String] = [
+        "ppvz_for_pay": "forPay", "storage_fee": "paidStorage", "acceptance": "paidAcceptance", "assembly_id": "orderId",
+    ]
+
+    /// The finance-api (2026) form of a report row: camelCase keys, money as strings.
+    static func renderFinance(_ spec: RowSpec) -> String {
+        var object = report[spec.template % report.count]
+        for (key, value) in spec.overrides { object[key] = value.object }
+        var camel: [String: Any] = [:]
+        for (key, value) in object {
+            let name = renames[key] ?? camelCase(key)
+            if moneyKeys.contains(key), let number = value as? NSNumber {
+                camel[name] = String(format: "%.2f", number.doubleValue)
+            } else {
+                camel[name] = value
+            }
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: camel, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func camelCase(_ key: String) -> String {
+        let parts = key.split(separator: "_")
+        guard let first = parts.first else { return key }
+        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Seller accounts in PostgreSQL; tokens are sealed with a ``SecretBox`` before they are written.
+public struct AccountStore: Sendable {
+    public let client: PostgresClient
+    public let secrets: SecretBox
+    public let logger: Logger
+
+    /// Creates a store.
+    public init(client: PostgresClient, secrets: SecretBox, logger: Logger) {
+        self.client = client
+        self.secrets = secrets
+        self.logger = logger
+    }
+
+    static let columns = """
+        id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
+        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL
+        """
+
+    /// Adds an account.
+    /// - Parameters:
+    ///   - token: the WB API token; `sellerID` and `expiresAt` are what the caller decoded from it.
+    /// - Throws: ``StoreError`` `invalidInput` for an empty name, an INN that is not 10 or 12 digits, or an INN that
+    ///   is already registered; `secretKeyMissing` when no encryption key is configured.
+    public func add(
+        name: String, inn: String, token: String?, sellerID: String?, expiresAt: Date?, reportSource: SellerAccount.ReportSource = .statistics
+    ) async throws -> SellerAccount {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
+        guard inn.count == 10 || inn.count == 12, inn.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw StoreError(.invalidInput, "INN '\(inn)' is not 10 digits (company) or 12 digits (sole proprietor)")
+        }
+        let sealed = try token.map { try secrets.seal($0) }
+        let query: PostgresQuery = """
+            INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_seller_id, wb_token_expires_at, report_source)
+            VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(sellerID), \(expiresAt), \(reportSource.rawValue))
+            ON CONFLICT (inn) DO NOTHING
+            RETURNING id
+            """
+        let rows = try await client.query(query, logger: logger)
+        var id: Int64?
+        for try await row in rows.decode(Int64.self) { id = row }
+        guard let id else { throw StoreError(.invalidInput, "an account with INN \(inn) is already registered (joycity accounts list)") }
+        return try await account(id: id)
+    }
+
+    /// One account.
+    /// - Throws: ``StoreError`` `notFound`.
+    public func account(id: Int64) async throws -> SellerAccount {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM seller_accounts WHERE id = $1", binds: binds(id)), logger: logger)
+        for try await row in rows {
+            return try Self.decode(row)
+        }
+        throw StoreError(.notFound, "there is no seller account \(id) (joycity accounts list)")
+    }
+
+    /// Every account, by id.
+    public func list() async throws -> [SellerAccount] {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM seller_accounts ORDER BY id"), logger: logger)
+        var accounts: [SellerAccount] = []
+        for try await row in rows { accounts.append(try Self.decode(row)) }
+        return accounts
+    }
+
+    /// Turns syncing on or off.
+    /// - Throws: ``StoreError`` `notFound`.
+    public func setSyncEnabled(id: Int64, _ enabled: Bool) async throws {
+        try await updateOne(id: id, "UPDATE seller_accounts SET sync_enabled = \(enabled), updated_at = now() WHERE id = \(id) RETURNING id")
+    }
+
+    /// Stores a new token; its status goes back to `unchecked`, so a refused account syncs again.
+    /// - Throws: ``StoreError`` `notFound`, `secretKeyMissing`.
+    public func setToken(id: Int64, token: String, sellerID: String?, expiresAt: Date?) async throws {
+        let sealed = try secrets.seal(token)
+        try await updateOne(
+            id: id,
+            """
+            UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: sealed.ciphertext)), wb_token_key_id = \(sealed.keyID),
+              wb_seller_id = \(sellerID), wb_token_expires_at = \(expiresAt), token_status = 'unchecked', token_error = NULL, updated_at = now()
+            WHERE id = \(id) RETURNING id
+            """)
+    }
+
+    /// Chooses where the detailed report comes from.
+    public func setReportSource(id: Int64, _ source: SellerAccount.ReportSource) async throws {
+        try await updateOne(id: id, "UPDATE seller_accounts SET report_source = \(source.rawValue), updated_at = now() WHERE id = \(id) RETURNING id")
+    }
+
+    /// The account with its decrypted token.
+    /// - Throws: ``StoreError`` `notFound`; `invalidInput` when no token is stored; secret errors.
+    public func credentials(id: Int64) async throws -> AccountCredentials {
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns), wb_token, wb_token_key_id FROM seller_accounts WHERE id = $1", binds: binds(id)), logger: logger)
+        for try await row in rows {
+            let account = try Self.decode(row)
+            let columns = row.makeRandomAccess()
+            guard let cipher = try columns[13].decode(ByteBuffer?.self), let keyID = try columns[14].decode(String?.self) else {
+                throw StoreError(.invalidInput, "seller account \(id) has no WB token (joycity accounts set-token \(id) TOKEN)")
+            }
+            let token = try secrets.open(.init(ciphertext: Array(buffer: cipher), keyID: keyID))
+            return AccountCredentials(account: account, token: token)
+        }
+        throw StoreError(.notFound, "there is no seller account \(id) (joycity accounts list)")
+    }
+
+    /// Marks the token refused by WB (with WB's detail): syncs skip the account until its token changes.
+    public func markTokenInvalid(id: Int64, detail: String) async throws {
+        try await client.query(
+            "UPDATE seller_accounts SET token_status = 'invalid', token_error = \(detail), updated_at = now() WHERE id = \(id)", logger: logger)
+    }
+
+    /// Marks the token accepted (after a successful WB call).
+    public func markTokenOK(id: Int64) async throws {
+        try await client.query(
+            "UPDATE seller_accounts SET token_status = 'ok', token_error = NULL WHERE id = \(id) AND token_status <> 'ok'", logger: logger)
+    }
+
+    /// Records the outcome of the latest sync.
+    public func recordSync(id: Int64, state: String, error: String?) async throws {
+        try await client.query(
+            "UPDATE seller_accounts SET last_sync_state = \(state), last_sync_error = \(error), last_sync_at = now() WHERE id = \(id)", logger: logger)
+    }
+
+    /// Re-seals every stored token with the active key.
+    /// - Returns: how many tokens were re-sealed.
+    public func rotateKeys() async throws -> Int {
+        guard let active = secrets.activeKeyID else { throw StoreError(.secretKeyMissing, "set JOYCITY_SECRET_KEYS (and JOYCITY_SECRET_KEY_ID) first") }
+        var count = 0
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                "SELECT id, wb_token, wb_token_key_id FROM seller_accounts WHERE wb_token IS NOT NULL AND wb_token_key_id <> \(active) FOR UPDATE",
+                logger: logger)
+            var pending: [(Int64, SecretBox.Sealed)] = []
+            for try await (id, cipher, keyID) in rows.decode((Int64, ByteBuffer, String).self) {
+                pending.append((id, .init(ciphertext: Array(buffer: cipher), keyID: keyID)))
+            }
+            for (id, sealed) in pending {
+                let resealed = try secrets.seal(try secrets.open(sealed))
+                try await connection.query(
+                    "UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: resealed.ciphertext)), wb_token_key_id = \(resealed.keyID) WHERE id = \(id)",
+                    logger: logger)
+            }
+            count = pending.count
+        }
+        return count
+    }
+
+    private func updateOne(id: Int64, _ query: PostgresQuery) async throws {
+        let rows = try await client.query(query, logger: logger)
+        var found = false
+        for try await _ in rows { found = true }
+        if !found { throw StoreError(.notFound, "there is no seller account \(id) (joycity accounts list)") }
+    }
+
+    private func binds(_ id: Int64) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(id)
+        return binds
+    }
+
+    static func decode(_ row: PostgresRow) throws -> SellerAccount {
+        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken) = try row.decode(
+            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool).self)
+        return SellerAccount(
+            id: id, name: name, inn: inn, wbSellerID: sid, tokenExpiresAt: expires, reportSource: .init(rawValue: source) ?? .statistics,
+            syncEnabled: enabled, tokenStatus: .init(rawValue: status) ?? .unchecked, tokenError: tokenError, lastSyncState: state,
+            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken)
+    }
+}

@@ -1,0 +1,137 @@
+/// One versioned schema change: statements run in order inside one transaction.
+public struct Migration: Sendable {
+    /// Applied in ascending order; never reuse or renumber.
+    public let version: Int
+    /// A short name shown in logs and errors.
+    public let name: String
+    /// SQL statements (one statement each: the extended protocol takes one at a time).
+    public let statements: [String]
+
+    /// Creates a migration.
+    public init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+}
+
+extension Migration {
+    /// Every migration of the fleet's schema, oldest first. Append; never edit one that has shipped.
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "seller accounts",
+            statements: [
+                """
+                CREATE TABLE seller_accounts (
+                  id bigserial PRIMARY KEY,
+                  name text NOT NULL CHECK (length(btrim(name)) > 0),
+                  inn text NOT NULL UNIQUE CHECK (inn ~ '^[0-9]{10}([0-9]{2})?$'),
+                  wb_token bytea,
+                  wb_token_key_id text,
+                  portal_credentials bytea,
+                  portal_credentials_key_id text,
+                  wb_seller_id text,
+                  wb_token_expires_at timestamptz,
+                  report_source text NOT NULL DEFAULT 'statistics' CHECK (report_source IN ('statistics', 'finance')),
+                  sync_enabled boolean NOT NULL DEFAULT true,
+                  token_status text NOT NULL DEFAULT 'unchecked' CHECK (token_status IN ('unchecked', 'ok', 'invalid')),
+                  token_error text,
+                  last_sync_state text,
+                  last_sync_error text,
+                  last_sync_at timestamptz,
+                  created_at timestamptz NOT NULL DEFAULT now(),
+                  updated_at timestamptz NOT NULL DEFAULT now()
+                )
+                """
+            ]),
+        Migration(
+            version: 2, name: "raw WB data, cursors and sync runs",
+            statements: [
+                """
+                CREATE TABLE wb_orders (
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  srid text NOT NULL,
+                  last_change_date timestamp NOT NULL,
+                  order_date timestamp,
+                  nm_id bigint,
+                  doc jsonb NOT NULL,
+                  synced_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (account_id, srid)
+                )
+                """,
+                "CREATE INDEX wb_orders_nm ON wb_orders (account_id, nm_id)",
+                """
+                CREATE TABLE wb_sales (
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  sale_id text NOT NULL,
+                  srid text,
+                  last_change_date timestamp NOT NULL,
+                  sale_date timestamp,
+                  nm_id bigint,
+                  doc jsonb NOT NULL,
+                  synced_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (account_id, sale_id)
+                )
+                """,
+                "CREATE INDEX wb_sales_nm ON wb_sales (account_id, nm_id)",
+                """
+                CREATE TABLE wb_report_rows (
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  rrd_id bigint NOT NULL,
+                  realizationreport_id bigint,
+                  rr_dt date,
+                  nm_id bigint,
+                  source text NOT NULL,
+                  sync_run bigint NOT NULL,
+                  doc jsonb NOT NULL,
+                  synced_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (account_id, rrd_id)
+                )
+                """,
+                "CREATE INDEX wb_report_rows_dt ON wb_report_rows (account_id, rr_dt)",
+                """
+                CREATE TABLE wb_stocks (
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  warehouse_name text NOT NULL,
+                  barcode text NOT NULL,
+                  nm_id bigint,
+                  last_change_date timestamp,
+                  doc jsonb NOT NULL,
+                  snapshot_run bigint NOT NULL,
+                  synced_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (account_id, warehouse_name, barcode)
+                )
+                """,
+                """
+                CREATE TABLE wb_sync_cursors (
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  dataset text NOT NULL,
+                  cursor_ts timestamp,
+                  cursor_text text,
+                  window_from date,
+                  window_to date,
+                  rrd_id bigint NOT NULL DEFAULT 0,
+                  run_id bigint,
+                  completed_to date,
+                  updated_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (account_id, dataset)
+                )
+                """,
+                """
+                CREATE TABLE wb_sync_runs (
+                  id bigserial PRIMARY KEY,
+                  account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+                  dataset text NOT NULL,
+                  job_id text,
+                  started_at timestamptz NOT NULL DEFAULT now(),
+                  finished_at timestamptz,
+                  state text NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'succeeded', 'failed', 'deferred', 'skipped')),
+                  pages integer NOT NULL DEFAULT 0,
+                  rows integer NOT NULL DEFAULT 0,
+                  error text
+                )
+                """,
+                "CREATE INDEX wb_sync_runs_account ON wb_sync_runs (account_id, dataset, started_at DESC)",
+            ]),
+    ]
+}

@@ -1,0 +1,33 @@
+import FleetStore
+import Queue
+
+/// `wb.sync`: sync one dataset (orders, sales or report) of one seller account from WB into PostgreSQL.
+///
+/// Unique per account and dataset (a slow sync is never run twice at once: the unique key stops a second enqueue and
+/// a fleet-wide concurrency key of 1 stops a second run), incremental from the stored cursor, and on success it
+/// chains a debounced `kpi.recompute` for the account. See ``WBSyncer`` for what one run does.
+///
+/// ```
+/// joycity accounts sync 3                  # every dataset of account 3
+/// joycity queue enqueue wb.sync --payload '{"account":3,"dataset":"orders"}'
+/// ```
+public enum WBSyncJob {
+    /// The job type.
+    public static let type = JobType<Payload>(name: "wb.sync")
+
+    /// Which account and dataset.
+    public struct Payload: Codable, Sendable, Equatable {
+        public var account: Int64
+        public var dataset: WBDataset
+        public init(account: Int64, dataset: WBDataset) {
+            self.account = account
+            self.dataset = dataset
+        }
+    }
+
+    /// The request to enqueue: unique and single-flight per account and dataset.
+    public static func request(account: Int64, dataset: WBDataset, queue: String? = nil) throws -> JobRequest {
+        let key = "wb.sync:\(account):\(dataset.rawValue)"
+        return try JobRequest(type, Payload(account: account, dataset: dataset), queue: queue, options: JobOptions(uniqueKey: key, concurrencyKey: key, concurrencyLimit: 1))
+    }
+}

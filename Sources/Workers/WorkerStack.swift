@@ -1,0 +1,32 @@
+import FleetCore
+import FleetStore
+import Logging
+import PostgresNIO
+import Queue
+
+/// What a worker process needs for WB jobs, built from the environment: PostgreSQL (with migrations), sealed
+/// account tokens, the WB client on the fleet-wide limiter, and the syncer.
+public struct WorkerStack: Sendable {
+    public let store: PostgresStore
+    public let accounts: AccountStore
+    public let raw: WBRawStore
+    public let client: WBClient
+    public let syncer: WBSyncer
+
+    /// Reads `DATABASE_URL`, `POSTGRES_MAX_CONNECTIONS`, `JOYCITY_SECRET_KEYS`, `JOYCITY_SECRET_KEY_ID`, the `WB_*`
+    /// keys of ``WBClient/Configuration`` and ``WBSyncer/Configuration``.
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public init(environment: EnvironmentReader, redis: RedisClient, keyPrefix: String, logger: Logger) throws {
+        let database = try DatabaseConfiguration(environment: environment)
+        let postgres = database.makeClient(logger: logger)
+        store = PostgresStore(client: postgres, logger: logger)
+        accounts = AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger)
+        raw = WBRawStore(client: postgres, logger: logger)
+        client = WBClient(
+            configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: keyPrefix), logger: logger)
+        let store = self.store
+        syncer = WBSyncer(
+            accounts: accounts, raw: raw, client: client, configuration: try .init(environment: environment),
+            waitForStore: { try await store.waitUntilReady() })
+    }
+}
