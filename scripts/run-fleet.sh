@@ -6,5 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c "${JOYCITY_BUILD:-debug}" --product joycity
 BIN="$(swift build -c "${JOYCITY_BUILD:-debug}" --show-bin-path)/joycity"
+# Tokens are sealed at rest: a development key is made once and kept out of git (.joycity-dev/).
+if [ -z "${JOYCITY_SECRET_KEYS:-}" ]; then
+  mkdir -p .joycity-dev
+  [ -s .joycity-dev/secret-keys ] || echo "dev1:$(head -c 32 /dev/urandom | base64)" > .joycity-dev/secret-keys
+  export JOYCITY_SECRET_KEYS="$(cat .joycity-dev/secret-keys)"
+fi
 export JOYCITY_TEST_REDIS_PORT="${JOYCITY_TEST_REDIS_PORT:-6379}" JOYCITY_TEST_PG_PORT="${JOYCITY_TEST_PG_PORT:-5432}"
 exec scripts/with-services.sh "$BIN" all "$@"

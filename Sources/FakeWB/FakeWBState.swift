@@ -216,3 +216,9 @@ public final class FakeWBState: Sendable {
         }
     }
 }
+
+/// Seller ids of the fake, for tools that mint tokens without generating data.
+public enum FakeWBSellerID {
+    /// The `sid` of seller `seller` (1-based) under `seed`.
+    public static func sid(seller: Int, seed: UInt64) -> String { FakeWBSeller.sid(index: seller, seed: seed) }
+}

@@ -1,27 +1,100 @@
 import ArgumentParser
+import FakeWB
 import FleetCore
+import FleetStore
+import Foundation
 import Logging
+import Queue
 import ServiceLifecycle
 import UnixSignals
+import Workers
 
 /// `joycity all`: every role of the fleet in one process, for a laptop or a single small server.
 ///
-/// Today that is the worker (with its metrics endpoint); the scheduler, API and proxy edge join as their issues land.
+/// Today that is the worker (with its metrics endpoint and PostgreSQL migrations); the scheduler, API and proxy edge
+/// join as their issues land. With no real WB configured (`WB_STATISTICS_URL` unset and `WB_FAKE` not `off`) it also
+/// runs the built-in fake WB, points the workers at it, registers its demo sellers when there are no accounts yet,
+/// and (until the scheduler exists) enqueues a sync of every enabled account every `DEMO_SYNC_INTERVAL` (default 60s)
+/// while the fake gains a few orders and cancellations, so a new user sees data flowing.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run every fleet role in one process (today: the worker and its /metrics).")
+        commandName: "all", abstract: "Run every fleet role in one process (today: the worker, /metrics, and the fake WB when no WB is configured).")
 
     func run() async throws {
         do {
-            let environment = EnvironmentReader()
+            var environment = EnvironmentReader()
             let logger = try Runtime.logger("joycity", environment: environment)
+            var services: [any Service] = []
+            var fake: FakeWBState?
+            if environment.string("WB_STATISTICS_URL") == nil && environment.string("WB_FAKE", default: "auto") != "off" {
+                var fakeEnvironment = environment.values
+                let relaxed = "orders=10/1s:10,sales=10/1s:10,report=10/1s:10,finance=10/1s:10"
+                if fakeEnvironment["FAKE_WB_RATE_LIMITS"] == nil { fakeEnvironment["FAKE_WB_RATE_LIMITS"] = relaxed }
+                let configuration = try FakeWBConfiguration(environment: EnvironmentReader(values: fakeEnvironment))
+                let state = FakeWBState(configuration: configuration)
+                let base = "http://\(configuration.host):\(configuration.port)"
+                var overrides = ["WB_STATISTICS_URL": base, "WB_FINANCE_URL": base]
+                if environment.string("WB_RATE_LIMITS") == nil { overrides["WB_RATE_LIMITS"] = relaxed }
+                environment = EnvironmentReader(values: environment.values.merging(overrides) { _, new in new })
+                services.append(FakeWBServer.application(state: state, host: configuration.host, port: configuration.port, logger: logger))
+                fake = state
+                logger.info("no WB configured: serving the fake WB", metadata: ["url": "\(base)"])
+            }
             let worker = try WorkerServices(environment: environment, logger: logger)
-            logger.info("joycity all: running the worker; the scheduler, API and proxy edge are not built yet")
-            try await ServiceGroup(
-                configuration: .init(services: worker.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            services += worker.services
+            if let fake {
+                services.append(DemoSyncService(fake: fake, stack: worker.stack, queue: worker.worker.queue, environment: environment, logger: logger))
+            }
+            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         } catch {
             Runtime.fail(error)
+        }
+    }
+}
+
+/// Demo stand-in for the scheduler while `joycity all` runs the fake WB: registers the fake's sellers when there are
+/// no accounts, then every interval lets the fake change a little and enqueues syncs (unique per account+dataset, so
+/// repeated enqueues never pile up).
+struct DemoSyncService: Service {
+    let fake: FakeWBState
+    let stack: WorkerStack
+    let queue: StreamQueue
+    let environment: EnvironmentReader
+    let logger: Logger
+
+    func run() async throws {
+        let interval = try environment.duration("DEMO_SYNC_INTERVAL", default: .seconds(60), defaultUnit: .seconds)
+        do {
+            try await stack.store.waitUntilReady(timeout: .seconds(120))
+            if try await stack.accounts.list().isEmpty {
+                for seller in 1...max(1, fake.sellerIDs.count) where seller <= fake.sellerIDs.count {
+                    let token = fake.token(seller: seller)
+                    let claims = try WBToken(token)
+                    _ = try await stack.accounts.add(
+                        name: "Demo seller \(seller)", inn: String(format: "77%08d", seller), token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
+                }
+                logger.info("registered the fake WB's demo sellers", metadata: ["count": "\(fake.sellerIDs.count)"])
+            }
+        } catch {
+            logger.error("could not register demo sellers (set JOYCITY_SECRET_KEYS; scripts/run-fleet.sh does)", metadata: ["error": "\(error)"])
+        }
+        var round = 0
+        while !Task.isShuttingDownGracefully {
+            do {
+                if round > 0 {
+                    for seller in 1...max(1, fake.sellerIDs.count) where seller <= fake.sellerIDs.count {
+                        fake.addOrders(seller: seller, count: 3)
+                        fake.cancelOrders(seller: seller, count: 1)
+                    }
+                }
+                let accounts = try await stack.accounts.list().filter { $0.syncEnabled && $0.hasToken }
+                let requests = try accounts.flatMap { a in try WBDataset.allCases.map { try WBSyncJob.request(account: a.id, dataset: $0) } }
+                _ = try await queue.enqueue(requests)
+            } catch {
+                logger.warning("demo sync round failed", metadata: ["error": "\(error)"])
+            }
+            round += 1
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -1,9 +1,12 @@
 import FleetCore
 import Foundation
+import PostgresNIO
 import Logging
 import Metrics
 import Prometheus
+import FleetStore
 import Queue
+import Workers
 import Synchronization
 
 /// Process-wide wiring shared by the subcommands: environment, logging, metrics, Redis.
@@ -39,6 +42,8 @@ enum Runtime {
         case let error as RedisError: message = error.message
         case let error as QueueError: message = error.description
         case let error as ConfigurationError: message = error.description
+        case let error as StoreError: message = error.description
+        case let error as WBError: message = error.description
         default: message = String(describing: error)
         }
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
@@ -63,4 +68,31 @@ enum LoggingBootstrap {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
     }()
+}
+
+extension Runtime {
+    /// Runs `body` with a running PostgreSQL client from `DATABASE_URL`.
+    static func withDatabase<T: Sendable>(
+        environment: EnvironmentReader, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = try DatabaseConfiguration(environment: environment).makeClient(logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do {
+                let result = try await body(client)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// A quiet logger for one-shot commands.
+    static func cliLogger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .error
+        return logger
+    }
 }
