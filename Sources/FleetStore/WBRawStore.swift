@@ -86,7 +86,14 @@ public struct WBRawStore: Sendable {
         binds.append(dataset.rawValue)
         let sql = """
             WITH page AS (
-              SELECT e AS doc, e->>'\(wireKey)' AS k, (e->>'lastChangeDate')::timestamp AS lcd, e->>'lastChangeDate' AS lcd_text
+              SELECT e AS doc, e->>'\(wireKey)' AS k, e->>'lastChangeDate' AS lcd_text,
+                     -- Only ISO dates (PostgreSQL would also take words like 'yesterday'); anything else is NULL and
+                     -- fails the NOT NULL column, refusing the page.
+                     -- A timestamp with a zone (WB usually sends none: MSK) is turned into MSK wall-clock time.
+                     CASE WHEN e->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                          THEN (e->>'lastChangeDate')::timestamp
+                          WHEN e->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+                          THEN (e->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
               FROM jsonb_array_elements($2) AS e
             ), latest AS (
               SELECT DISTINCT ON (k) * FROM page ORDER BY k, lcd DESC

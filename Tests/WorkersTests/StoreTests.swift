@@ -1,0 +1,146 @@
+import FleetCore
+import FleetStore
+import FleetTesting
+import Foundation
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// The PostgreSQL store: migrations, sealed tokens, accounts, and refusal of malformed pages.
+@Suite struct StoreTests {
+    @Test func migrationsRunOnceWhenRunTwiceAndByTwoProcessesAtOnce() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { postgres, configuration in
+            // Two migrators on two clients (as two processes would be) race; the advisory lock serialises them.
+            async let first = TestPostgres.run(configuration) { try await Migrator(client: $0, logger: TestRedis.logger).migrate() }
+            async let second = TestPostgres.run(configuration) { try await Migrator(client: $0, logger: TestRedis.logger).migrate() }
+            let applied = try await [first, second]
+            #expect(applied.flatMap { $0 }.sorted() == Migration.all.map(\.version), "every migration applied exactly once: \(applied)")
+            #expect(try await Migrator(client: postgres, logger: TestRedis.logger).migrate().isEmpty)
+            var versions: [Int] = []
+            for try await v in try await postgres.query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self) { versions.append(v) }
+            #expect(versions == Migration.all.map(\.version))
+        }
+    }
+
+    @Test func twoJoycityMigrateProcessesAtOnce() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { postgres, configuration in
+            let url = TestPostgres.url(configuration)
+            let processes = try (0..<2).map { _ in try FleetProcess(["migrate"], environment: ["DATABASE_URL": url]) }
+            for process in processes {
+                #expect(await process.waitForExit(timeout: .seconds(30)) == 0, "\(process.output)")
+            }
+            #expect(processes.map(\.output).contains { $0.contains("applied migrations") })
+            var count = 0
+            for try await n in try await postgres.query("SELECT count(*) FROM schema_migrations").decode(Int.self) { count = n }
+            #expect(count == Migration.all.count)
+        }
+    }
+
+    @Test func aFailedMigrationRollsBackAndSaysWhich() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { postgres, _ in
+            let broken = Migration.all + [Migration(version: 99, name: "broken on purpose", statements: ["CREATE TABLE half_done (id int)", "SELECT no_such_column FROM half_done"])]
+            do {
+                try await Migrator(client: postgres, migrations: broken, logger: TestRedis.logger).migrate()
+                Issue.record("a broken migration must fail")
+            } catch let error as StoreError {
+                #expect(error.code == .migrationFailed)
+                #expect(error.message.contains("99") && error.message.contains("broken on purpose"))
+            }
+            var tables = 0
+            for try await n in try await postgres.query("SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'").decode(Int.self) { tables = n }
+            #expect(tables == 0, "the failed migration left nothing behind")
+            #expect(try await Migrator(client: postgres, logger: TestRedis.logger).migrate().isEmpty, "the good ones stayed applied")
+        }
+    }
+
+    @Test func tokensAreSealedAtRestAndKeysRotate() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let old = try SecretBox(keys: [("k1", Array(repeating: 1, count: 32))])
+            let store = AccountStore(client: postgres, secrets: old, logger: TestRedis.logger)
+            let token = "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0.secret-signature"
+            let account = try await store.add(name: "ООО Ромашка", inn: "7701234567", token: token, sellerID: "x", expiresAt: nil)
+            var raw = ByteBuffer()
+            for try await bytes in try await postgres.query("SELECT wb_token FROM seller_accounts WHERE id = \(account.id)").decode(ByteBuffer.self) { raw = bytes }
+            #expect(!String(buffer: raw).contains("secret-signature"))
+            #expect(try await store.credentials(id: account.id).token == token)
+
+            let rotated = try SecretBox(keys: [("k1", Array(repeating: 1, count: 32)), ("k2", Array(repeating: 2, count: 32))], activeKeyID: "k2")
+            #expect(try await AccountStore(client: postgres, secrets: rotated, logger: TestRedis.logger).rotateKeys() == 1)
+            let onlyNew = AccountStore(client: postgres, secrets: try SecretBox(keys: [("k2", Array(repeating: 2, count: 32))]), logger: TestRedis.logger)
+            #expect(try await onlyNew.credentials(id: account.id).token == token)
+            await #expect(throws: StoreError.self) { _ = try await store.credentials(id: account.id) }  // k2 is unknown to the old box
+            let wrongMaterial = AccountStore(client: postgres, secrets: try SecretBox(keys: [("k2", Array(repeating: 9, count: 32))]), logger: TestRedis.logger)
+            do {
+                _ = try await wrongMaterial.credentials(id: account.id)
+                Issue.record("a wrong key must not open the token")
+            } catch let error as StoreError {
+                #expect(error.code == .secretUndecryptable)
+            }
+        }
+    }
+
+    @Test func badAccountInputGetsClearErrors() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let store = AccountStore(client: postgres, secrets: try SecretBox(keys: [("k", Array(repeating: 3, count: 32))]), logger: TestRedis.logger)
+            for (name, inn) in [("", "7701234567"), ("A", "123"), ("A", "77012345AB")] {
+                do {
+                    _ = try await store.add(name: name, inn: inn, token: nil, sellerID: nil, expiresAt: nil)
+                    Issue.record("\(name)/\(inn) must be refused")
+                } catch let error as StoreError {
+                    #expect(error.code == .invalidInput)
+                }
+            }
+            _ = try await store.add(name: "A", inn: "770123456789", token: nil, sellerID: nil, expiresAt: nil)
+            await #expect(throws: StoreError.self) { _ = try await store.add(name: "B", inn: "770123456789", token: nil, sellerID: nil, expiresAt: nil) }
+            await #expect(throws: StoreError.self) { try await store.setSyncEnabled(id: 999, false) }
+            let noKeys = AccountStore(client: postgres, secrets: try SecretBox(keys: []), logger: TestRedis.logger)
+            do {
+                _ = try await noKeys.add(name: "C", inn: "7709876543", token: "t.t.t", sellerID: nil, expiresAt: nil)
+                Issue.record("a token cannot be stored without a key")
+            } catch let error as StoreError {
+                #expect(error.code == .secretKeyMissing)
+                #expect(error.message.contains("JOYCITY_SECRET_KEYS"))
+            }
+            #expect(throws: ConfigurationError.self) { _ = try SecretBox(environment: EnvironmentReader(values: ["JOYCITY_SECRET_KEYS": "k:notbase64"])) }
+            #expect(throws: ConfigurationError.self) { _ = try DatabaseConfiguration(url: "mysql://x") }
+        }
+    }
+
+    @Test func malformedPagesAreRefusedWholeWithoutMovingTheCursor() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let store = AccountStore(client: postgres, secrets: try SecretBox(keys: []), logger: TestRedis.logger)
+            let account = try await store.add(name: "A", inn: "7701234567", token: nil, sellerID: nil, expiresAt: nil).id
+            let raw = WBRawStore(client: postgres, logger: TestRedis.logger)
+            let good = #"[{"srid":"a","lastChangeDate":"2026-11-01T10:00:00","date":"2026-11-01T09:00:00","nmId":1}]"#
+            #expect(try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: good)).written == 1)
+            let bad = [
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"},{"lastChangeDate":"2026-11-03T10:00:00"}]"#,  // a row without srid
+                #"[{"srid":"b","lastChangeDate":"yesterday"}]"#,  // a bad timestamp
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00","nmId":"x"}]"#,  // a non-numeric article
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T1"#,  // truncated
+                #"{"srid":"b"}"#,  // not an array
+            ]
+            for page in bad {
+                do {
+                    _ = try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: page))
+                    Issue.record("must be refused: \(page)")
+                } catch let error as StoreError {
+                    #expect(error.code == .malformedData, "\(error)")
+                }
+            }
+            #expect(try await raw.cursor(account: account, dataset: .orders)?.changeCursor == "2026-11-01T10:00:00")
+            var n = 0
+            for try await c in try await postgres.query("SELECT count(*) FROM wb_orders").decode(Int.self) { n = c }
+            #expect(n == 1)
+            // A zoned timestamp is read as the same instant in MSK.
+            let zoned = #"[{"srid":"z","lastChangeDate":"2026-11-01T08:00:00Z","date":"2026-11-01T09:00:00","nmId":3}]"#
+            _ = try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: zoned))
+            for try await text in try await postgres.query("SELECT last_change_date::text FROM wb_orders WHERE srid = 'z'").decode(String.self) {
+                #expect(text == "2026-11-01 11:00:00")
+            }
+            // An older version of a row never overwrites a newer one.
+            let stale = #"[{"srid":"a","lastChangeDate":"2026-10-01T10:00:00","date":"2026-11-01T09:00:00","nmId":2}]"#
+            #expect(try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: stale)).written == 0)
+        }
+    }
+}
