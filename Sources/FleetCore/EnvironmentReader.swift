@@ -30,10 +30,28 @@ public struct EnvironmentReader: Sendable {
         self.values = values
     }
 
-    /// The raw value of `name`, or `nil` when it is unset or empty.
+    /// The raw value of `name`, or `nil` when it is unset or empty. When `name` is unset and `<name>_FILE` names a
+    /// readable file (a Docker/Swarm secret such as `/run/secrets/joycity_secret_keys`), the file's content is the
+    /// value, trailing newlines and spaces trimmed.
     public func raw(_ name: String) -> String? {
-        guard let value = values[name]?.trimmingSpaces(), !value.isEmpty else { return nil }
-        return value
+        if let value = values[name]?.trimmingSpaces(), !value.isEmpty { return value }
+        guard let path = values[name + "_FILE"]?.trimmingSpaces(), !path.isEmpty, let content = Self.readFile(path) else { return nil }
+        let value = content.trimmingSpaces()
+        return value.isEmpty ? nil : value
+    }
+
+    static func readFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            if bytes.count > 1 << 20 { return nil }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A string value.

@@ -133,5 +133,23 @@ extension Migration {
                 """,
                 "CREATE INDEX wb_sync_runs_account ON wb_sync_runs (account_id, dataset, started_at DESC)",
             ]),
+        Migration(
+            version: 3, name: "lz4 compression of raw documents",
+            statements: [
+                // Raw WB rows are 1–3 kB of JSON: PostgreSQL compresses them when it stores them, and lz4 costs a
+                // fraction of the default pglz. Servers built without lz4 keep pglz.
+                """
+                DO $$
+                BEGIN
+                  ALTER TABLE wb_orders ALTER COLUMN doc SET COMPRESSION lz4;
+                  ALTER TABLE wb_sales ALTER COLUMN doc SET COMPRESSION lz4;
+                  ALTER TABLE wb_report_rows ALTER COLUMN doc SET COMPRESSION lz4;
+                  ALTER TABLE wb_stocks ALTER COLUMN doc SET COMPRESSION lz4;
+                EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+                  RAISE NOTICE 'lz4 is not available; raw documents stay pglz-compressed';
+                END
+                $$
+                """
+            ]),
     ]
 }

@@ -86,7 +86,7 @@ public struct WBRawStore: Sendable {
         binds.append(dataset.rawValue)
         let sql = """
             WITH page AS (
-              SELECT e AS doc, e->>'\(wireKey)' AS k, e->>'lastChangeDate' AS lcd_text,
+              SELECT e::jsonb AS doc, e->>'\(wireKey)' AS k, e->>'lastChangeDate' AS lcd_text,
                      -- Only ISO dates (PostgreSQL would also take words like 'yesterday'); anything else is NULL and
                      -- fails the NOT NULL column, refusing the page.
                      -- A timestamp with a zone (WB usually sends none: MSK) is turned into MSK wall-clock time.
@@ -94,7 +94,7 @@ public struct WBRawStore: Sendable {
                           THEN (e->>'lastChangeDate')::timestamp
                           WHEN e->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
                           THEN (e->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
-              FROM jsonb_array_elements($2) AS e
+              FROM json_array_elements($2) AS e
             ), latest AS (
               SELECT DISTINCT ON (k) * FROM page ORDER BY k, lcd DESC
             ), up AS (
@@ -163,7 +163,7 @@ public struct WBRawStore: Sendable {
         binds.append(source)
         let sql = """
             WITH page AS (
-              SELECT e AS doc, coalesce(e->>'rrd_id', e->>'rrdId')::bigint AS rrd FROM jsonb_array_elements($2) AS e
+              SELECT e::jsonb AS doc, coalesce(e->>'rrd_id', e->>'rrdId')::bigint AS rrd FROM json_array_elements($2) AS e
             ), up AS (
               INSERT INTO wb_report_rows AS t (account_id, rrd_id, realizationreport_id, rr_dt, nm_id, source, sync_run, doc)
               SELECT $1, rrd,

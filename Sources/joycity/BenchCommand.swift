@@ -4,7 +4,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
-        subcommands: [BenchQueue.self])
+        subcommands: [BenchQueue.self, BenchIngest.self])
 }
 
 struct BenchQueue: AsyncParsableCommand {
@@ -32,6 +32,28 @@ struct BenchQueue: AsyncParsableCommand {
         do {
             let benchmark = try QueueBenchmark(jobs: jobs, workers: workers, concurrency: concurrency, latencyRate: latencyRate, latencySeconds: latencySeconds)
             let report = try await benchmark.run()
+            if json { try printJSON(report) } else { report.printText() }
+        } catch {
+            Runtime.fail(error)
+        }
+    }
+}
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Sync report-detail rows from the fake WB into PostgreSQL; compare with a COPY of the same rows.")
+
+    @Option(help: "Report rows to generate and ingest (about).") var rows = 200_000
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (1000...5_000_000).contains(rows) else { throw ValidationError("--rows must be 1000 to 5000000") }
+    }
+
+    func run() async throws {
+        do {
+            let report = try await IngestBenchmark(rows: rows, logger: Runtime.cliLogger("joycity.bench")).run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
             Runtime.fail(error)

@@ -1,0 +1,140 @@
+import FakeWB
+import FleetCore
+import FleetStore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Queue
+import ServiceLifecycle
+import Synchronization
+import Workers
+
+/// `joycity bench ingest`: report-detail rows from the fake WB into PostgreSQL through the real sync path (HTTP,
+/// fleet limiter in Redis, page upsert + cursor statement), against a baseline COPY of the same rows (same JSON,
+/// same key columns) into a scratch table with the same primary key. Uses a database of its own on the server of
+/// `DATABASE_URL`, dropped afterwards.
+struct IngestBenchmark {
+    let rows: Int
+    let logger: Logger
+
+    struct Report: Encodable {
+        var rows: Int
+        var pages: Int
+        var pageRows: Int
+        var bytesPerRow: Int
+        var generateSeconds: Double
+        var syncSeconds: Double
+        var syncRowsPerSecond: Double
+        var copySeconds: Double
+        var copyRowsPerSecond: Double
+        var ratio: Double
+
+        func printText() {
+            print("bench ingest: \(rows) report-detail rows (≈\(bytesPerRow) B of JSON each), pages of \(pageRows)")
+            print(String(format: "  sync path (fake WB → HTTP → upsert+cursor): %8.0f rows/s  (%.2f s, %d pages)", syncRowsPerSecond, syncSeconds, pages))
+            print(String(format: "  baseline COPY of the same rows:             %8.0f rows/s  (%.2f s)", copyRowsPerSecond, copySeconds))
+            print(String(format: "  ratio: %.2f of COPY", ratio))
+        }
+    }
+
+    func run() async throws -> Report {
+        let environment = EnvironmentReader()
+        let server = try DatabaseConfiguration(environment: environment)
+        var database = server
+        database.database = "joycity_bench_\(UInt32.random(in: 0...UInt32.max))"
+        let benchDatabase = database
+        try await Runtime.withDatabase(environment: environment, logger: logger) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(benchDatabase.database)"), logger: logger)
+        }
+        let result: Result<Report, any Error>
+        do { result = .success(try await measure(database: benchDatabase, environment: environment)) } catch { result = .failure(error) }
+        try await Runtime.withDatabase(environment: environment, logger: logger) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(benchDatabase.database) WITH (FORCE)"), logger: logger)
+        }
+        return try result.get()
+    }
+
+    func measure(database: DatabaseConfiguration, environment: EnvironmentReader) async throws -> Report {
+        // The fake: one seller, 30 days, about `rows` report rows (≈1.2 rows per order), no limits, pages of 100k.
+        let generated = ContinuousClock.now
+        var configuration = FakeWBConfiguration()
+        configuration.port = 0
+        configuration.accounts = 1
+        configuration.days = 30
+        configuration.ordersPerDay = max(1, Int((Double(rows) / (1.2 * 28)).rounded(.up)))
+        configuration.limits = try FakeWBConfiguration.parseLimits(
+            "orders=1000/1s:1000,sales=1000/1s:1000,report=1000/1s:1000,finance=1000/1s:1000", variable: "bench")
+        let fake = FakeWBState(configuration: configuration)
+        let expected = fake.snapshot(seller: 1, dataset: "report")
+        let generateSeconds = (ContinuousClock.now - generated).seconds
+        let port = Mutex<Int?>(nil)
+        let app = FakeWBServer.application(state: fake, host: "127.0.0.1", port: 0, logger: logger) { bound in port.withLock { $0 = bound } }
+        let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-bench")
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            let postgres = database.makeClient(logger: logger)
+            group.addTask { await postgres.run() }
+            defer { group.cancelAll() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let url = "http://127.0.0.1:\(port.withLock { $0 }!)"
+            try await Migrator(client: postgres, logger: logger).migrate()
+
+            let secrets = try SecretBox(keys: [("bench", Array(repeating: 5, count: 32))])
+            let accounts = AccountStore(client: postgres, secrets: secrets, logger: logger)
+            let token = fake.token(seller: 1)
+            let claims = try WBToken(token)
+            let account = try await accounts.add(name: "Bench", inn: "7700000000", token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt).id
+            let client = WBClient(
+                configuration: .init(statisticsURL: url, financeURL: url, rateLimits: try WBRateLimits(parsing: "report=1000/1s:1000")),
+                limiter: RateLimiter(redis: redis, prefix: "joycity-bench-\(UInt32.random(in: 0...UInt32.max))"), logger: logger)
+            let syncer = WBSyncer(
+                accounts: accounts, raw: WBRawStore(client: postgres, logger: logger), client: client,
+                configuration: .init(lookback: .seconds(40 * 86_400)))
+
+            let started = ContinuousClock.now
+            let outcome = try await syncer.sync(account: account, dataset: .report, context: nil)
+            let syncSeconds = (ContinuousClock.now - started).seconds
+            guard outcome.state == "succeeded", outcome.rows == expected.count else {
+                throw StoreError(.invalidInput, "the sync stored \(outcome.rows) of \(expected.count) rows (\(outcome.state) \(outcome.note ?? ""))")
+            }
+
+            // Baseline: COPY the same JSON with the same key columns into a scratch copy of the same table (same
+            // key, indexes, storage), so only the path differs. The COPY text is prepared before the clock starts.
+            try await postgres.query("CREATE TABLE bench_copy (LIKE wb_report_rows INCLUDING ALL)", logger: logger)
+            var chunks: [ByteBuffer] = []
+            var chunk = ByteBuffer()
+            var bytes = 0
+            for (key, json) in expected {
+                let row = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
+                let report = (row["realizationreport_id"] as? NSNumber)?.stringValue ?? "\\N"
+                let day = (row["rr_dt"] as? String).map { String($0.prefix(10)) } ?? "\\N"
+                let nm = (row["nm_id"] as? NSNumber)?.stringValue ?? "\\N"
+                chunk.writeString("\(account)\t\(key)\t\(report)\t\(day)\t\(nm)\tstatistics\t1\t")
+                chunk.writeString(json.replacingOccurrences(of: "\\", with: "\\\\"))
+                chunk.writeStaticString("\n")
+                bytes += json.utf8.count
+                if chunk.readableBytes > 8 << 20 {
+                    chunks.append(chunk)
+                    chunk = ByteBuffer()
+                }
+            }
+            chunks.append(chunk)
+            let copyStarted = ContinuousClock.now
+            try await postgres.withConnection { connection in
+                try await connection.copyFrom(
+                    table: "bench_copy", columns: ["account_id", "rrd_id", "realizationreport_id", "rr_dt", "nm_id", "source", "sync_run", "doc"], logger: logger
+                ) { writer in
+                    for chunk in chunks { try await writer.write(chunk) }
+                }
+            }
+            let copySeconds = (ContinuousClock.now - copyStarted).seconds
+            await redis.shutdown()
+            let n = Double(expected.count)
+            return Report(
+                rows: expected.count, pages: outcome.pages, pageRows: client.configuration.reportPageLimit, bytesPerRow: bytes / max(1, expected.count),
+                generateSeconds: generateSeconds, syncSeconds: syncSeconds, syncRowsPerSecond: n / syncSeconds, copySeconds: copySeconds,
+                copyRowsPerSecond: n / copySeconds, ratio: copySeconds / syncSeconds)
+        }
+    }
+}
