@@ -18,8 +18,12 @@ public final class PostgresStore: Service, Sendable {
     let ready = Mutex(false)
 
     /// Creates a store around `client` (which this service runs).
-    public init(client: PostgresClient, migrations: [Migration] = Migration.all, logger: Logger) {
+    /// The server, for messages.
+    let server: String
+
+    public init(client: PostgresClient, server: String = "DATABASE_URL", migrations: [Migration] = Migration.all, logger: Logger) {
         self.client = client
+        self.server = server
         self.migrations = migrations
         self.logger = logger
     }
@@ -31,6 +35,7 @@ public final class PostgresStore: Service, Sendable {
                 var delay = Duration.milliseconds(250)
                 while !Task.isCancelled {
                     do {
+                        try await self.client.ping(server: self.server)
                         try await Migrator(client: self.client, migrations: self.migrations, logger: self.logger).migrate()
                         self.ready.withLock { $0 = true }
                         return
@@ -60,6 +65,29 @@ public final class PostgresStore: Service, Sendable {
                 throw StoreError(.databaseUnavailable, "PostgreSQL is not reachable or its migrations failed (see the log); check DATABASE_URL")
             }
             try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+extension PostgresClient {
+    /// Runs `SELECT 1`, failing after `timeout` (postgres-nio waits for a connection as long as it takes, so a
+    /// server that is down would otherwise hang the caller).
+    /// - Throws: ``StoreError`` `databaseUnavailable` naming the server.
+    public func ping(timeout: Duration = .seconds(5), server: String) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.query("SELECT 1")
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            let answered = try await group.next() ?? false
+            group.cancelAll()
+            if !answered {
+                throw StoreError(.databaseUnavailable, "PostgreSQL at \(server) did not answer within \(timeout); is it running, and is DATABASE_URL right?")
+            }
         }
     }
 }

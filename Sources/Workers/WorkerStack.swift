@@ -19,7 +19,7 @@ public struct WorkerStack: Sendable {
     public init(environment: EnvironmentReader, redis: RedisClient, keyPrefix: String, logger: Logger) throws {
         let database = try DatabaseConfiguration(environment: environment)
         let postgres = database.makeClient(logger: logger)
-        store = PostgresStore(client: postgres, logger: logger)
+        store = PostgresStore(client: postgres, server: database.displayName, logger: logger)
         accounts = AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger)
         raw = WBRawStore(client: postgres, logger: logger)
         client = WBClient(

@@ -77,10 +77,12 @@ extension Runtime {
     static func withDatabase<T: Sendable>(
         environment: EnvironmentReader, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = try DatabaseConfiguration(environment: environment).makeClient(logger: logger)
+        let configuration = try DatabaseConfiguration(environment: environment)
+        let client = configuration.makeClient(logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             do {
+                try await client.ping(server: configuration.displayName)
                 let result = try await body(client)
                 group.cancelAll()
                 return result

@@ -52,6 +52,9 @@ struct AccountsCLITests {
                 var badURL = env
                 badURL["DATABASE_URL"] = "mysql://nope"
                 #expect(try await run(["accounts", "list"], badURL).status == 78)
+                badURL["DATABASE_URL"] = "postgres://postgres@127.0.0.1:1/nowhere"
+                let unreachable = try await run(["accounts", "list"], badURL)
+                #expect(unreachable.status == 1 && unreachable.output.contains("did not answer"), "\(unreachable.output)")
 
                 #expect(try await run(["accounts", "disable", "1"], env).status == 0)
                 let list = try await run(["accounts", "list", "--json"], env)
