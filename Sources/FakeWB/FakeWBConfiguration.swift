@@ -20,16 +20,7 @@ import Foundation
 ///   - `FAKE_WB_SEED` (int, default 1): seed of the generated data and the fault dice.
 public struct FakeWBConfiguration: Sendable {
     /// One limit: `limit` per `period`, bucket of `burst`.
-    public struct Limit: Sendable, Equatable {
-        public var limit: Int
-        public var period: Duration
-        public var burst: Int
-        public init(_ limit: Int, per period: Duration, burst: Int = 1) {
-            self.limit = limit
-            self.period = period
-            self.burst = burst
-        }
-    }
+    public typealias Limit = RateSpec
 
     /// Random faults, as probabilities per data request.
     public struct Faults: Sendable, Equatable {
@@ -91,19 +82,7 @@ public struct FakeWBConfiguration: Sendable {
 
     /// Parses `group=N/period[:burst],…` over `base`.
     public static func parseLimits(_ text: String, variable: String, base: [String: Limit] = documentedLimits) throws -> [String: Limit] {
-        var limits = base
-        let expected = "comma-separated group=N/period[:burst], groups orders, sales, report, finance, ping (e.g. orders=5/1s:5)"
-        for item in text.split(separator: ",") {
-            let pair = item.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard pair.count == 2, documentedLimits[pair[0]] != nil else { throw ConfigurationError(variable: variable, value: text, expected: expected) }
-            let rateAndBurst = pair[1].split(separator: ":").map(String.init)
-            let rate = rateAndBurst[0].split(separator: "/").map(String.init)
-            guard rate.count == 2, let n = Int(rate[0]), n >= 1, let period = DurationParser.parse(rate[1], defaultUnit: .seconds), period > .zero,
-                rateAndBurst.count <= 2, let burst = rateAndBurst.count == 2 ? Int(rateAndBurst[1]) : 1, burst >= 1
-            else { throw ConfigurationError(variable: variable, value: text, expected: expected) }
-            limits[pair[0]] = Limit(n, per: period, burst: burst)
-        }
-        return limits
+        base.merging(try RateSpec.parseList(text, groups: ["orders", "sales", "report", "finance", "ping"], variable: variable)) { _, new in new }
     }
 
     static func parseFaults(_ text: String) throws -> Faults {

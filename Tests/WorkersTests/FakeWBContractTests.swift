@@ -1,3 +1,4 @@
+import FleetCore
 import FakeWB
 import FleetStore
 import FleetTesting

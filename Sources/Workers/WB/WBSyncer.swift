@@ -187,21 +187,14 @@ public struct WBSyncer: Sendable {
     private func syncChanges(_ id: Int64, _ dataset: WBDataset, _ wb: WBClient.Credentials, _ outcome: inout Outcome, _ context: JobContext?) async throws {
         var cursor = try await raw.cursor(account: id, dataset: dataset)?.changeCursor
             ?? MoscowTime.dateTime(now().addingTimeInterval(-configuration.lookback.seconds))
-        var malformed = 0
         while true {
             try context?.checkCancellation()
-            let page = dataset == .orders ? try await client.orders(wb, dateFrom: cursor) : try await client.sales(wb, dateFrom: cursor)
-            guard case .rows(let body) = page else { break }
-            let stored: ChangePageResult
-            do {
-                stored = try await raw.storeChangePage(account: id, dataset: dataset, page: body)
-            } catch let error as StoreError where error.code == .malformedData {
-                // Truncated or broken JSON: nothing was written; fetch the same page again, a bounded number of times.
-                malformed += 1
-                if malformed > client.configuration.maxRetries { throw WBError.malformedResponse(error.message) }
-                try await Task.sleep(for: client.backoff(malformed))
-                continue
-            }
+            let current = cursor
+            guard
+                let stored = try await nextPage(
+                    fetch: { dataset == .orders ? try await client.orders(wb, dateFrom: current) : try await client.sales(wb, dateFrom: current) },
+                    store: { try await raw.storeChangePage(account: id, dataset: dataset, page: $0) })
+            else { break }
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.written
@@ -210,6 +203,22 @@ public struct WBSyncer: Sendable {
             cursor = next
         }
         outcome.cursor = cursor
+    }
+
+    /// Fetches a page and stores it; nil at the end of the data. A page PostgreSQL refuses as malformed (truncated
+    /// or broken JSON; nothing of it was written) is fetched again, a bounded number of times.
+    private func nextPage<Result>(fetch: () async throws -> WBClient.Page, store: (ByteBuffer) async throws -> Result) async throws -> Result? {
+        var malformed = 0
+        while true {
+            guard case .rows(let body) = try await fetch() else { return nil }
+            do {
+                return try await store(body)
+            } catch let error as StoreError where error.code == .malformedData {
+                malformed += 1
+                if malformed > client.configuration.maxRetries { throw WBError.malformedResponse(error.message) }
+                try await Task.sleep(for: client.backoff(malformed))
+            }
+        }
     }
 
     // MARK: report
@@ -229,22 +238,18 @@ public struct WBSyncer: Sendable {
             throw StoreError(.databaseUnavailable, "the report window was not opened")
         }
         var rrdid = window.rrdID
-        var malformed = 0
         while true {
             try context?.checkCancellation()
-            let page = source == .finance
-                ? try await client.financeDetailed(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: rrdid)
-                : try await client.reportDetail(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: rrdid)
-            guard case .rows(let body) = page else { break }
-            let stored: ReportPageResult
-            do {
-                stored = try await raw.storeReportPage(account: id, run: run, source: source.rawValue, page: body)
-            } catch let error as StoreError where error.code == .malformedData {
-                malformed += 1
-                if malformed > client.configuration.maxRetries { throw WBError.malformedResponse(error.message) }
-                try await Task.sleep(for: client.backoff(malformed))
-                continue
-            }
+            let after = rrdid
+            guard
+                let stored = try await nextPage(
+                    fetch: {
+                        source == .finance
+                            ? try await client.financeDetailed(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: after)
+                            : try await client.reportDetail(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: after)
+                    },
+                    store: { try await raw.storeReportPage(account: id, run: run, source: source.rawValue, page: $0) })
+            else { break }
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.rows
