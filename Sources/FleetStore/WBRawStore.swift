@@ -86,15 +86,16 @@ public struct WBRawStore: Sendable {
         binds.append(dataset.rawValue)
         let sql = """
             WITH page AS (
-              SELECT e::jsonb AS doc, e->>'\(wireKey)' AS k, e->>'lastChangeDate' AS lcd_text,
+              SELECT doc, doc->>'\(wireKey)' AS k, doc->>'lastChangeDate' AS lcd_text,
                      -- Only ISO dates (PostgreSQL would also take words like 'yesterday'); anything else is NULL and
                      -- fails the NOT NULL column, refusing the page.
                      -- A timestamp with a zone (WB usually sends none: MSK) is turned into MSK wall-clock time.
-                     CASE WHEN e->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
-                          THEN (e->>'lastChangeDate')::timestamp
-                          WHEN e->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
-                          THEN (e->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
-              FROM json_array_elements($2) AS e
+                     CASE WHEN doc->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                          THEN (doc->>'lastChangeDate')::timestamp
+                          WHEN doc->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+                          THEN (doc->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
+              -- Each row is parsed once, into jsonb; keys are read from that (->> on json re-parses the text).
+              FROM (SELECT e::jsonb AS doc FROM json_array_elements($2) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
             ), latest AS (
               SELECT DISTINCT ON (k) * FROM page ORDER BY k, lcd DESC
             ), up AS (
@@ -163,7 +164,8 @@ public struct WBRawStore: Sendable {
         binds.append(source)
         let sql = """
             WITH page AS (
-              SELECT e::jsonb AS doc, coalesce(e->>'rrd_id', e->>'rrdId')::bigint AS rrd FROM json_array_elements($2) AS e
+              SELECT doc, coalesce(doc->>'rrd_id', doc->>'rrdId')::bigint AS rrd
+              FROM (SELECT e::jsonb AS doc FROM json_array_elements($2) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
             ), up AS (
               INSERT INTO wb_report_rows AS t (account_id, rrd_id, realizationreport_id, rr_dt, nm_id, source, sync_run, doc)
               SELECT $1, rrd,

@@ -83,28 +83,24 @@ struct AccountsList: AsyncParsableCommand {
     }
 }
 
+/// Turns an account's sync on or off, saying so.
+func setSync(_ id: Int64, _ enabled: Bool) async {
+    await withAccounts { store, _ in
+        try await store.setSyncEnabled(id: id, enabled)
+        print("sync \(enabled ? "enabled" : "disabled") for account \(id)")
+    }
+}
+
 struct AccountsDisable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Stop syncing an account.")
     @Argument(help: "Account id.") var id: Int64
-    func run() async throws {
-        let id = self.id
-        await withAccounts { store, _ in
-            try await store.setSyncEnabled(id: id, false)
-            print("sync disabled for account \(id)")
-        }
-    }
+    func run() async throws { await setSync(id, false) }
 }
 
 struct AccountsEnable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enable", abstract: "Sync an account again.")
     @Argument(help: "Account id.") var id: Int64
-    func run() async throws {
-        let id = self.id
-        await withAccounts { store, _ in
-            try await store.setSyncEnabled(id: id, true)
-            print("sync enabled for account \(id)")
-        }
-    }
+    func run() async throws { await setSync(id, true) }
 }
 
 struct AccountsSetToken: AsyncParsableCommand {

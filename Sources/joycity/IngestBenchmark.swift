@@ -29,12 +29,17 @@ struct IngestBenchmark {
         var copySeconds: Double
         var copyRowsPerSecond: Double
         var ratio: Double
+        /// One 100k-row page on its own: fetching it (fake + HTTP) and storing it (the statement).
+        var fetchPageSeconds: Double
+        var storePageSeconds: Double
+        var pageRowsMeasured: Int
 
         func printText() {
             print("bench ingest: \(rows) report-detail rows (≈\(bytesPerRow) B of JSON each), pages of \(pageRows)")
             print(String(format: "  sync path (fake WB → HTTP → upsert+cursor): %8.0f rows/s  (%.2f s, %d pages)", syncRowsPerSecond, syncSeconds, pages))
             print(String(format: "  baseline COPY of the same rows:             %8.0f rows/s  (%.2f s)", copyRowsPerSecond, copySeconds))
             print(String(format: "  ratio: %.2f of COPY", ratio))
+            print(String(format: "  one page of %d rows on its own: fetch (fake + HTTP) %.2f s, store (statement) %.2f s", pageRowsMeasured, fetchPageSeconds, storePageSeconds))
         }
     }
 
@@ -129,12 +134,26 @@ struct IngestBenchmark {
                 }
             }
             let copySeconds = (ContinuousClock.now - copyStarted).seconds
+
+            // Where the sync's time goes: the first page again, fetched and then stored under a second account.
+            let credentials = WBClient.Credentials(raw: token, claims: claims)
+            let fetchStarted = ContinuousClock.now
+            let page = try await client.reportDetail(credentials, dateFrom: "2020-01-01", dateTo: "2099-12-31", rrdid: 0)
+            let fetchPageSeconds = (ContinuousClock.now - fetchStarted).seconds
+            guard case .rows(let body) = page else { throw StoreError(.invalidInput, "the fake sent no report page") }
+            let second = try await accounts.add(name: "Bench 2", inn: "7700000001", token: nil, sellerID: nil, expiresAt: nil).id
+            let raw = WBRawStore(client: postgres, logger: logger)
+            let window = try await raw.openReportWindow(account: second, from: "2020-01-01", to: "2099-12-31", run: 1)
+            let storeStarted = ContinuousClock.now
+            let stored = try await raw.storeReportPage(account: second, run: window.runID ?? 1, source: "statistics", page: body)
+            let storePageSeconds = (ContinuousClock.now - storeStarted).seconds
             await redis.shutdown()
             let n = Double(expected.count)
             return Report(
                 rows: expected.count, pages: outcome.pages, pageRows: client.configuration.reportPageLimit, bytesPerRow: bytes / max(1, expected.count),
                 generateSeconds: generateSeconds, syncSeconds: syncSeconds, syncRowsPerSecond: n / syncSeconds, copySeconds: copySeconds,
-                copyRowsPerSecond: n / copySeconds, ratio: copySeconds / syncSeconds)
+                copyRowsPerSecond: n / copySeconds, ratio: copySeconds / syncSeconds, fetchPageSeconds: fetchPageSeconds,
+                storePageSeconds: storePageSeconds, pageRowsMeasured: stored.rows)
         }
     }
 }
