@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// One seller's generated data: orders and sales keyed and sorted by `lastChangeDate`, report rows by `rrd_id`.
@@ -15,7 +16,7 @@ struct FakeWBSeller: Sendable {
 
     /// The seller id of seller `index` (deterministic per seed).
     static func sid(index: Int, seed: UInt64) -> String {
-        var random = FakeRandom(state: seed &* 1_000_003 &+ UInt64(index))
+        var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(index))
         let a = random.next(), b = random.next()
         let hex = String(format: "%016llx%016llx", a, b)
         let c = Array(hex)

@@ -34,7 +34,7 @@ public final class FakeWBState: Sendable {
         var buckets: [String: Bucket] = [:]
         var counters: [String: Counters] = [:]
         var pendingFaults: [Fault] = []
-        var random: FakeRandom
+        var random: SplitMix64
         var faults: FakeWBConfiguration.Faults
         var reportEnd: FakeWBConfiguration.ReportEnd
         var limits: [String: FakeWBConfiguration.Limit]
@@ -52,7 +52,7 @@ public final class FakeWBState: Sendable {
         let sellers = configuration.accounts > 0 ? (1...configuration.accounts).map { FakeWBSeller(index: $0, configuration: configuration, nowMs: now) } : []
         inner = Mutex(
             Inner(
-                sellers: sellers, random: FakeRandom(state: configuration.seed), faults: configuration.faults, reportEnd: configuration.reportEnd,
+                sellers: sellers, random: SplitMix64(seed: configuration.seed), faults: configuration.faults, reportEnd: configuration.reportEnd,
                 limits: configuration.limits))
     }
 

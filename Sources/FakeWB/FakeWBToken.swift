@@ -1,4 +1,5 @@
 import Crypto
+import FleetCore
 import Foundation
 
 /// Tokens of the fake: WB-shaped JWT payloads (`id`, `s`, `sid`, `exp`, `acc`, `t`), signed HS256 with the fake's
@@ -22,9 +23,9 @@ public struct FakeWBTokens: Sendable {
         var payload = #"{"id":"\#(id)","s":\#(scope),"sid":"\#(sid)","exp":\#(Int64(expires.timeIntervalSince1970)),"acc":\#(kind),"ent":1"#
         if kind == 3 { payload += #","for":"self""# }
         payload += #","t":\#(test)}"#
-        let signingInput = Self.base64URL(Data(header.utf8)) + "." + Self.base64URL(Data(payload.utf8))
+        let signingInput = Base64URL.encode(Data(header.utf8)) + "." + Base64URL.encode(Data(payload.utf8))
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)
-        return signingInput + "." + Self.base64URL(Data(signature))
+        return signingInput + "." + Base64URL.encode(Data(signature))
     }
 
     /// A verified token's claims.
@@ -43,14 +44,14 @@ public struct FakeWBTokens: Sendable {
         if token.hasPrefix("Bearer ") { token.removeFirst(7) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .failure(.malformed("token problem; token is malformed: token contains an invalid number of segments")) }
-        guard let signature = Self.base64URLDecode(parts[2]) else {
+        guard let signature = Base64URL.decode(parts[2]) else {
             return .failure(.malformed("token problem; token is malformed: could not base64 decode signature: illegal base64 data at input byte \(parts[0].count + parts[1].count + 2)"))
         }
         let input = Data("\(parts[0]).\(parts[1])".utf8)
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else {
             return .failure(.malformed("token problem; token is malformed: signature is invalid"))
         }
-        guard let data = Self.base64URLDecode(parts[1]), let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        guard let data = Base64URL.decode(parts[1]), let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let sid = claims["sid"] as? String
         else { return .failure(.malformed("token problem; token is malformed: invalid claims")) }
         let exp = (claims["exp"] as? NSNumber)?.doubleValue ?? 0
@@ -60,15 +61,5 @@ public struct FakeWBTokens: Sendable {
         if test { return .failure(.scope) }  // the fake plays production hosts: test tokens are refused there
         if let needed, scope & needed == 0 { return .failure(.scope) }
         return .success(Claims(sid: sid, scope: scope, expires: Date(timeIntervalSince1970: exp), test: test))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func base64URLDecode(_ part: Substring) -> Data? {
-        var text = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text)
     }
 }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// A WB API token decoded locally (WB's introspection endpoint is gone): the claims the fleet checks before it
@@ -40,7 +41,7 @@ public struct WBToken: Sendable, Equatable {
         let raw = token.hasPrefix("Bearer ") ? String(token.dropFirst(7)) : token
         let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw WBError.tokenRejected("the WB token is not a JWT (three dot-separated parts); copy it again from the seller portal") }
-        guard let data = Self.base64URLDecode(parts[1]),
+        guard let data = Base64URL.decode(parts[1]),
             let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw WBError.tokenRejected("the WB token's payload is not base64url JSON; copy it again from the seller portal") }
         guard let sid = claims["sid"] as? String, !sid.isEmpty else {
@@ -63,11 +64,5 @@ public struct WBToken: Sendable, Equatable {
             return "token scope not allowed: the token lacks the \(categoryName) category; create one with \(categoryName) access"
         }
         return nil
-    }
-
-    static func base64URLDecode(_ part: Substring) -> Data? {
-        var text = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text)
     }
 }
