@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import Synchronization
 
 /// A faithful local stand-in for WB's Statistics API (and the finance-api report successor), after
 /// ../shared/wb/WB-API.md: documented paths, parameters, field names, 400/401/404/429 bodies and headers, MSK
@@ -220,4 +222,30 @@ extension ISO8601DateFormatter {
         formatter.timeZone = TimeZone(secondsFromGMT: 3 * 3600)
         return formatter
     }
+}
+
+extension FakeWBServer {
+    /// Serves `state` on a free port of `host` for the duration of `body`, which gets the base URL.
+    public static func withRunning<T: Sendable>(
+        state: FakeWBState, host: String = "127.0.0.1", logger: Logger, _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
+        let port = Mutex<Int?>(nil)
+        let app = application(state: state, host: host, port: 0, logger: logger) { bound in port.withLock { $0 = bound } }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            defer { group.cancelAll() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while port.withLock({ $0 }) == nil {
+                guard ContinuousClock.now < deadline else { throw FakeWBError("the fake WB did not start listening within 10 s") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return try await body("http://\(host):\(port.withLock { $0 }!)")
+        }
+    }
+}
+
+/// The fake WB could not do what was asked (it says what).
+public struct FakeWBError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

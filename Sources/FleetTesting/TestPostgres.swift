@@ -19,34 +19,17 @@ public enum TestPostgres {
     public static func withDatabase<T: Sendable>(
         migrated: Bool = true, _ body: @Sendable (PostgresClient, DatabaseConfiguration) async throws -> T
     ) async throws -> T {
-        let server = try server()
-        let name = "test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await run(server) { admin in try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
-        var database = server
-        database.database = name
-        let configuration = database
-        let result: Result<T, any Error>
-        do {
-            let value = try await run(configuration) { client in
+        try await server().withTemporaryDatabase(prefix: "test", logger: TestRedis.logger) { configuration in
+            try await run(configuration) { client in
                 if migrated { try await Migrator(client: client, logger: TestRedis.logger).migrate() }
                 return try await body(client, configuration)
             }
-            result = .success(value)
-        } catch {
-            result = .failure(error)
         }
-        _ = try? await run(server) { admin in try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-        return try result.get()
     }
 
     /// Runs `body` with a running client to `configuration`.
     public static func run<T: Sendable>(_ configuration: DatabaseConfiguration, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let client = configuration.makeClient(logger: TestRedis.logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        try await configuration.withClient(logger: TestRedis.logger, body)
     }
 
     /// The URL of `configuration` (for child processes).

@@ -6,8 +6,6 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Queue
-import ServiceLifecycle
-import Synchronization
 import Workers
 
 /// `joycity bench ingest`: report-detail rows from the fake WB into PostgreSQL through the real sync path (HTTP,
@@ -45,19 +43,9 @@ struct IngestBenchmark {
 
     func run() async throws -> Report {
         let environment = EnvironmentReader()
-        let server = try DatabaseConfiguration(environment: environment)
-        var database = server
-        database.database = "joycity_bench_\(UInt32.random(in: 0...UInt32.max))"
-        let benchDatabase = database
-        try await Runtime.withDatabase(environment: environment, logger: logger) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(benchDatabase.database)"), logger: logger)
+        return try await DatabaseConfiguration(environment: environment).withTemporaryDatabase(prefix: "joycity_bench", logger: logger) { database in
+            try await measure(database: database, environment: environment)
         }
-        let result: Result<Report, any Error>
-        do { result = .success(try await measure(database: benchDatabase, environment: environment)) } catch { result = .failure(error) }
-        try await Runtime.withDatabase(environment: environment, logger: logger) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(benchDatabase.database) WITH (FORCE)"), logger: logger)
-        }
-        return try result.get()
     }
 
     func measure(database: DatabaseConfiguration, environment: EnvironmentReader) async throws -> Report {
@@ -73,87 +61,81 @@ struct IngestBenchmark {
         let fake = FakeWBState(configuration: configuration)
         let expected = fake.snapshot(seller: 1, dataset: "report")
         let generateSeconds = (ContinuousClock.now - generated).seconds
-        let port = Mutex<Int?>(nil)
-        let app = FakeWBServer.application(state: fake, host: "127.0.0.1", port: 0, logger: logger) { bound in port.withLock { $0 = bound } }
         let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-bench")
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            let postgres = database.makeClient(logger: logger)
-            group.addTask { await postgres.run() }
-            defer { group.cancelAll() }
-            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
-            let url = "http://127.0.0.1:\(port.withLock { $0 }!)"
-            try await Migrator(client: postgres, logger: logger).migrate()
+        return try await FakeWBServer.withRunning(state: fake, logger: logger) { url in
+            try await database.withClient(logger: logger) { postgres in
+                try await Migrator(client: postgres, logger: logger).migrate()
 
-            let secrets = try SecretBox(keys: [("bench", Array(repeating: 5, count: 32))])
-            let accounts = AccountStore(client: postgres, secrets: secrets, logger: logger)
-            let token = fake.token(seller: 1)
-            let claims = try WBToken(token)
-            let account = try await accounts.add(name: "Bench", inn: "7700000000", token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt).id
-            let client = WBClient(
-                configuration: .init(statisticsURL: url, financeURL: url, rateLimits: try WBRateLimits(parsing: "report=1000/1s:1000")),
-                limiter: RateLimiter(redis: redis, prefix: "joycity-bench-\(UInt32.random(in: 0...UInt32.max))"), logger: logger)
-            let syncer = WBSyncer(
-                accounts: accounts, raw: WBRawStore(client: postgres, logger: logger), client: client,
-                configuration: .init(lookback: .seconds(40 * 86_400)))
+                let secrets = try SecretBox(keys: [("bench", Array(repeating: 5, count: 32))])
+                let accounts = AccountStore(client: postgres, secrets: secrets, logger: logger)
+                let token = fake.token(seller: 1)
+                let claims = try WBToken(token)
+                let account = try await accounts.add(name: "Bench", inn: "7700000000", token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt).id
+                let client = WBClient(
+                    configuration: .init(statisticsURL: url, financeURL: url, rateLimits: try WBRateLimits(parsing: "report=1000/1s:1000")),
+                    limiter: RateLimiter(redis: redis, prefix: "joycity-bench-\(UInt32.random(in: 0...UInt32.max))"), logger: logger)
+                let syncer = WBSyncer(
+                    accounts: accounts, raw: WBRawStore(client: postgres, logger: logger), client: client,
+                    configuration: .init(lookback: .seconds(40 * 86_400)))
 
-            let started = ContinuousClock.now
-            let outcome = try await syncer.sync(account: account, dataset: .report, context: nil)
-            let syncSeconds = (ContinuousClock.now - started).seconds
-            guard outcome.state == "succeeded", outcome.rows == expected.count else {
-                throw StoreError(.invalidInput, "the sync stored \(outcome.rows) of \(expected.count) rows (\(outcome.state) \(outcome.note ?? ""))")
-            }
-
-            // Baseline: COPY the same JSON with the same key columns into a scratch copy of the same table (same
-            // key, indexes, storage), so only the path differs. The COPY text is prepared before the clock starts.
-            try await postgres.query("CREATE TABLE bench_copy (LIKE wb_report_rows INCLUDING ALL)", logger: logger)
-            var chunks: [ByteBuffer] = []
-            var chunk = ByteBuffer()
-            var bytes = 0
-            for (key, json) in expected {
-                let row = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
-                let report = (row["realizationreport_id"] as? NSNumber)?.stringValue ?? "\\N"
-                let day = (row["rr_dt"] as? String).map { String($0.prefix(10)) } ?? "\\N"
-                let nm = (row["nm_id"] as? NSNumber)?.stringValue ?? "\\N"
-                chunk.writeString("\(account)\t\(key)\t\(report)\t\(day)\t\(nm)\tstatistics\t1\t")
-                chunk.writeString(json.replacingOccurrences(of: "\\", with: "\\\\"))
-                chunk.writeStaticString("\n")
-                bytes += json.utf8.count
-                if chunk.readableBytes > 8 << 20 {
-                    chunks.append(chunk)
-                    chunk = ByteBuffer()
+                let started = ContinuousClock.now
+                let outcome = try await syncer.sync(account: account, dataset: .report, context: nil)
+                let syncSeconds = (ContinuousClock.now - started).seconds
+                guard outcome.state == "succeeded", outcome.rows == expected.count else {
+                    throw StoreError(.invalidInput, "the sync stored \(outcome.rows) of \(expected.count) rows (\(outcome.state) \(outcome.note ?? ""))")
                 }
-            }
-            chunks.append(chunk)
-            let copyStarted = ContinuousClock.now
-            try await postgres.withConnection { connection in
-                try await connection.copyFrom(
-                    table: "bench_copy", columns: ["account_id", "rrd_id", "realizationreport_id", "rr_dt", "nm_id", "source", "sync_run", "doc"], logger: logger
-                ) { writer in
-                    for chunk in chunks { try await writer.write(chunk) }
-                }
-            }
-            let copySeconds = (ContinuousClock.now - copyStarted).seconds
 
-            // Where the sync's time goes: the first page again, fetched and then stored under a second account.
-            let credentials = WBClient.Credentials(raw: token, claims: claims)
-            let fetchStarted = ContinuousClock.now
-            let page = try await client.reportDetail(credentials, dateFrom: "2020-01-01", dateTo: "2099-12-31", rrdid: 0)
-            let fetchPageSeconds = (ContinuousClock.now - fetchStarted).seconds
-            guard case .rows(let body) = page else { throw StoreError(.invalidInput, "the fake sent no report page") }
-            let second = try await accounts.add(name: "Bench 2", inn: "7700000001", token: nil, sellerID: nil, expiresAt: nil).id
-            let raw = WBRawStore(client: postgres, logger: logger)
-            let window = try await raw.openReportWindow(account: second, from: "2020-01-01", to: "2099-12-31", run: 1)
-            let storeStarted = ContinuousClock.now
-            let stored = try await raw.storeReportPage(account: second, run: window.runID ?? 1, source: "statistics", page: body)
-            let storePageSeconds = (ContinuousClock.now - storeStarted).seconds
-            await redis.shutdown()
-            let n = Double(expected.count)
-            return Report(
-                rows: expected.count, pages: outcome.pages, pageRows: client.configuration.reportPageLimit, bytesPerRow: bytes / max(1, expected.count),
-                generateSeconds: generateSeconds, syncSeconds: syncSeconds, syncRowsPerSecond: n / syncSeconds, copySeconds: copySeconds,
-                copyRowsPerSecond: n / copySeconds, ratio: copySeconds / syncSeconds, fetchPageSeconds: fetchPageSeconds,
-                storePageSeconds: storePageSeconds, pageRowsMeasured: stored.rows)
+                // Baseline: COPY the same JSON with the same key columns into a scratch copy of the same table (same
+                // key, indexes, storage), so only the path differs. The COPY text is prepared before the clock starts.
+                try await postgres.query("CREATE TABLE bench_copy (LIKE wb_report_rows INCLUDING ALL)", logger: logger)
+                var chunks: [ByteBuffer] = []
+                var chunk = ByteBuffer()
+                var bytes = 0
+                for (key, json) in expected {
+                    let row = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
+                    let report = (row["realizationreport_id"] as? NSNumber)?.stringValue ?? "\\N"
+                    let day = (row["rr_dt"] as? String).map { String($0.prefix(10)) } ?? "\\N"
+                    let nm = (row["nm_id"] as? NSNumber)?.stringValue ?? "\\N"
+                    chunk.writeString("\(account)\t\(key)\t\(report)\t\(day)\t\(nm)\tstatistics\t1\t")
+                    chunk.writeString(json.replacingOccurrences(of: "\\", with: "\\\\"))
+                    chunk.writeStaticString("\n")
+                    bytes += json.utf8.count
+                    if chunk.readableBytes > 8 << 20 {
+                        chunks.append(chunk)
+                        chunk = ByteBuffer()
+                    }
+                }
+                chunks.append(chunk)
+                let copyStarted = ContinuousClock.now
+                try await postgres.withConnection { connection in
+                    try await connection.copyFrom(
+                        table: "bench_copy", columns: ["account_id", "rrd_id", "realizationreport_id", "rr_dt", "nm_id", "source", "sync_run", "doc"], logger: logger
+                    ) { writer in
+                        for chunk in chunks { try await writer.write(chunk) }
+                    }
+                }
+                let copySeconds = (ContinuousClock.now - copyStarted).seconds
+
+                // Where the sync's time goes: the first page again, fetched and then stored under a second account.
+                let credentials = WBClient.Credentials(raw: token, claims: claims)
+                let fetchStarted = ContinuousClock.now
+                let page = try await client.reportDetail(credentials, dateFrom: "2020-01-01", dateTo: "2099-12-31", rrdid: 0)
+                let fetchPageSeconds = (ContinuousClock.now - fetchStarted).seconds
+                guard case .rows(let body) = page else { throw StoreError(.invalidInput, "the fake sent no report page") }
+                let second = try await accounts.add(name: "Bench 2", inn: "7700000001", token: nil, sellerID: nil, expiresAt: nil).id
+                let raw = WBRawStore(client: postgres, logger: logger)
+                let window = try await raw.openReportWindow(account: second, from: "2020-01-01", to: "2099-12-31", run: 1)
+                let storeStarted = ContinuousClock.now
+                let stored = try await raw.storeReportPage(account: second, run: window.runID ?? 1, source: "statistics", page: body)
+                let storePageSeconds = (ContinuousClock.now - storeStarted).seconds
+                await redis.shutdown()
+                let n = Double(expected.count)
+                return Report(
+                    rows: expected.count, pages: outcome.pages, pageRows: client.configuration.reportPageLimit, bytesPerRow: bytes / max(1, expected.count),
+                    generateSeconds: generateSeconds, syncSeconds: syncSeconds, syncRowsPerSecond: n / syncSeconds, copySeconds: copySeconds,
+                    copyRowsPerSecond: n / copySeconds, ratio: copySeconds / syncSeconds, fetchPageSeconds: fetchPageSeconds,
+                    storePageSeconds: storePageSeconds, pageRowsMeasured: stored.rows)
+            }
         }
     }
 }

@@ -78,18 +78,9 @@ extension Runtime {
         environment: EnvironmentReader, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let configuration = try DatabaseConfiguration(environment: environment)
-        let client = configuration.makeClient(logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            do {
-                try await client.ping(server: configuration.displayName)
-                let result = try await body(client)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        return try await configuration.withClient(logger: logger) { client in
+            try await client.ping(server: configuration.displayName)
+            return try await body(client)
         }
     }
 

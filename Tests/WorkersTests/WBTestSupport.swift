@@ -6,8 +6,6 @@ import Foundation
 import Logging
 import PostgresNIO
 import Queue
-import ServiceLifecycle
-import Synchronization
 import Workers
 
 /// A test key for sealing tokens.
@@ -28,18 +26,7 @@ func withFakeWB<T: Sendable>(
     configuration.limits = try FakeWBConfiguration.parseLimits(fastLimits, variable: "test")
     try configure(&configuration)
     let state = FakeWBState(configuration: configuration)
-    let port = Mutex<Int?>(nil)
-    let app = FakeWBServer.application(state: state, host: "127.0.0.1", port: 0, logger: TestRedis.logger) { bound in port.withLock { $0 = bound } }
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.run() }
-        defer { group.cancelAll() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while port.withLock({ $0 }) == nil {
-            guard ContinuousClock.now < deadline else { throw TestSetupError("the fake WB did not start") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await body(state, "http://127.0.0.1:\(port.withLock { $0 }!)")
-    }
+    return try await FakeWBServer.withRunning(state: state, logger: TestRedis.logger) { url in try await body(state, url) }
 }
 
 /// A syncer against `baseURL`, with test keys and quick retries.
