@@ -166,10 +166,8 @@ public enum FakeWBServer {
         router.get("/__fake/token") { request, _ -> Response in
             let query = request.uri.queryParameters
             let seller = query.get("seller").flatMap { Int($0) } ?? 1
-            var scope = FakeWBTokens.readOnly
-            for name in (query.get("scope") ?? "statistics,finance").split(separator: ",") {
-                if name == "statistics" { scope |= FakeWBTokens.statistics }
-                if name == "finance" { scope |= FakeWBTokens.finance }
+            guard let scope = FakeWBTokens.scope(named: query.get("scope").map { String($0) } ?? "statistics,finance") else {
+                return json(.badRequest, #"{"error":"scope takes statistics and/or finance"}"#)
             }
             let expires = query.get("expired") == "1" ? Date().addingTimeInterval(-3600) : nil
             let kind = query.get("kind").flatMap { Int($0) } ?? 3

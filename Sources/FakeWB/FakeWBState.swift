@@ -20,7 +20,7 @@ public final class FakeWBState: Sendable {
         public var throttled = 0
         public var unauthorized = 0
         public var faults = 0
-        /// MSK-agnostic wall-clock ms of each request that passed the limiter (to check a client kept the limits).
+        /// Wall-clock ms of the latest (up to 10,000) requests that passed the limiter (to check a client kept the limits).
         public var servedAt: [Int64] = []
     }
 
@@ -137,6 +137,8 @@ public final class FakeWBState: Sendable {
                 bucket.tokens -= 1
                 inner.counters[key, default: Counters()].served += 1
                 inner.counters[key, default: Counters()].servedAt.append(nowMs)
+                // A long-running fake (`joycity all`) keeps the latest 10,000 only.
+                if inner.counters[key]!.servedAt.count > 10_000 { inner.counters[key]!.servedAt.removeFirst(5_000) }
                 return .allowed(remaining: Int(bucket.tokens))
             }
             inner.counters[key, default: Counters()].throttled += 1

@@ -12,6 +12,20 @@ public struct FakeWBTokens: Sendable {
     public static let finance: UInt64 = 1 << 13
     public static let readOnly: UInt64 = 1 << 30
 
+    /// The scope bits for comma-separated category names (`statistics`, `finance`), read-only bit included; nil
+    /// when a name is not one of them.
+    public static func scope(named names: String) -> UInt64? {
+        var bits = readOnly
+        for name in names.split(separator: ",") {
+            switch name.trimmingCharacters(in: .whitespaces) {
+            case "statistics": bits |= statistics
+            case "finance": bits |= finance
+            default: return nil
+            }
+        }
+        return bits
+    }
+
     public init(secret: String) {
         key = SymmetricKey(data: SHA256.hash(data: Data(secret.utf8)))
     }

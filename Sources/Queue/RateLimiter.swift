@@ -43,9 +43,7 @@ public struct RateLimiter: Sendable {
     /// - Returns: `.zero` when the unit was taken, else how long to wait before trying again.
     /// - Throws: ``QueueError`` `invalidArgument` for a limit or burst below 1; ``RedisError``.
     public func acquire(key: String, limit: Int, per period: Duration, burst: Int = 1) async throws -> Duration {
-        guard limit >= 1, burst >= 1 else { throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))") }
-        let emission = max(1, period.milliseconds / Int64(limit))
-        let tolerance = emission * Int64(burst - 1)
+        let (emission, tolerance) = try Self.cell(limit: limit, period: period, burst: burst)
         let reply = try await redis.evaluate(RateLimiter.script, keys: ["\(prefix):rate:\(key)"], arguments: [String(emission), String(tolerance)])
         guard let wait = reply.int else { throw RedisError(.protocolError, "the rate limiter answered \(reply)") }
         return .milliseconds(wait)
@@ -69,11 +67,16 @@ public struct RateLimiter: Sendable {
     /// remote side says it is out of patience (WB's 429 with `X-Ratelimit-Retry`).
     /// - Parameters: as ``acquire(key:limit:per:burst:)``, which must be given the same `limit`, `period`, `burst`.
     public func hold(key: String, for duration: Duration, limit: Int, per period: Duration, burst: Int = 1) async throws {
-        guard limit >= 1, burst >= 1 else { throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))") }
-        let emission = max(1, period.milliseconds / Int64(limit))
-        let tolerance = emission * Int64(burst - 1)
+        let (_, tolerance) = try Self.cell(limit: limit, period: period, burst: burst)
         _ = try await redis.evaluate(
             RateLimiter.holdScript, keys: ["\(prefix):rate:\(key)"], arguments: [String(max(0, duration.milliseconds)), String(tolerance)])
+    }
+
+    /// GCRA's emission interval (ms between units) and burst tolerance (ms) for a budget.
+    static func cell(limit: Int, period: Duration, burst: Int) throws -> (emission: Int64, tolerance: Int64) {
+        guard limit >= 1, burst >= 1 else { throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))") }
+        let emission = max(1, period.milliseconds / Int64(limit))
+        return (emission, emission * Int64(burst - 1))
     }
 
     /// Waits until one unit of `key`'s budget is taken.

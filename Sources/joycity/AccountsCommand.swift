@@ -32,9 +32,8 @@ func withAccounts(_ body: @Sendable (AccountStore, EnvironmentReader) async thro
 /// Decodes a token for the checks an operator should see at once (shape, seller id, expiry).
 func inspectToken(_ token: String) throws -> WBToken {
     let claims = try WBToken(token.trimmingCharacters(in: .whitespacesAndNewlines))
-    if let expires = claims.expiresAt, expires <= Date() {
-        throw WBError.tokenRejected("the token expired on \(expires); create a new one in the seller portal")
-    }
+    // Scope is checked per dataset when the account syncs; expiry is worth saying now.
+    if let problem = claims.problem(for: [], categoryName: "") { throw WBError.tokenRejected(problem) }
     return claims
 }
 
@@ -141,7 +140,7 @@ struct AccountsSync: AsyncParsableCommand {
             if let id { _ = try await store.account(id: id) }
             let redis = try Runtime.redis(environment: environment, logger: Runtime.cliLogger("joycity.accounts"), name: "joycity-cli")
             let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
-            let requests = try ids.flatMap { account in try sets.map { try WBSyncJob.request(account: account, dataset: $0) } }
+            let requests = try WBSyncJob.requests(accounts: ids, datasets: sets)
             let jobIDs = try await queue.enqueue(requests)
             await redis.shutdown()
             for (request, job) in zip(requests, jobIDs) { print("\(job.id)  \(request.type) \(request.payload)") }

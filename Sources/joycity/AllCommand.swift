@@ -88,8 +88,7 @@ struct DemoSyncService: Service {
                     }
                 }
                 let accounts = try await stack.accounts.list().filter { $0.syncEnabled && $0.hasToken }
-                let requests = try accounts.flatMap { a in try WBDataset.allCases.map { try WBSyncJob.request(account: a.id, dataset: $0) } }
-                _ = try await queue.enqueue(requests)
+                _ = try await queue.enqueue(try WBSyncJob.requests(accounts: accounts.map(\.id)))
             } catch {
                 logger.warning("demo sync round failed", metadata: ["error": "\(error)"])
             }

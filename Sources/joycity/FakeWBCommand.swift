@@ -46,14 +46,7 @@ struct FakeWBToken: AsyncParsableCommand {
         do {
             let configuration = try FakeWBConfiguration(environment: EnvironmentReader())
             let state = FakeWBTokens(secret: configuration.secret)
-            var bits = FakeWBTokens.readOnly
-            for name in scope.split(separator: ",") {
-                switch name {
-                case "statistics": bits |= FakeWBTokens.statistics
-                case "finance": bits |= FakeWBTokens.finance
-                default: throw ValidationError("--scope takes statistics and/or finance")
-                }
-            }
+            guard let bits = FakeWBTokens.scope(named: scope) else { throw ValidationError("--scope takes statistics and/or finance") }
             let sid = FakeWBSellerID.sid(seller: seller, seed: configuration.seed)
             print(state.mint(sid: sid, scope: bits, expires: expired ? Date().addingTimeInterval(-3600) : Date().addingTimeInterval(180 * 86_400), kind: kind))
         } catch let error as ValidationError {

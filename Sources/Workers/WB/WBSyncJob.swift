@@ -25,6 +25,11 @@ public enum WBSyncJob {
         }
     }
 
+    /// Requests for every dataset of every account, account by account.
+    public static func requests(accounts: [Int64], datasets: [WBDataset] = WBDataset.allCases, queue: String? = nil) throws -> [JobRequest] {
+        try accounts.flatMap { account in try datasets.map { try request(account: account, dataset: $0, queue: queue) } }
+    }
+
     /// The request to enqueue: unique and single-flight per account and dataset.
     public static func request(account: Int64, dataset: WBDataset, queue: String? = nil) throws -> JobRequest {
         let key = "wb.sync:\(account):\(dataset.rawValue)"
