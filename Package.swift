@@ -53,6 +53,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Scheduler",
+            dependencies: [
+                "FleetCore",
+                "Queue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "S3",
+            dependencies: [
+                "FleetCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FleetStore",
             dependencies: [
                 "FleetCore",
@@ -79,6 +100,10 @@ let package = Package(
                 "FleetCore",
                 "FleetStore",
                 "Queue",
+                "S3",
+                "Scheduler",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +121,8 @@ let package = Package(
                 "FleetCore",
                 "FleetStore",
                 "Queue",
+                "S3",
+                "Scheduler",
                 "Workers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -118,7 +118,8 @@ public struct EnvironmentReader: Sendable {
 }
 
 extension String {
-    func trimmingSpaces() -> String {
+    /// The string without leading and trailing whitespace.
+    public func trimmingSpaces() -> String {
         var slice = Substring(self)
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }

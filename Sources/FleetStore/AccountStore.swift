@@ -17,7 +17,7 @@ public struct AccountStore: Sendable {
 
     static let columns = """
         id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
-        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL
+        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds
         """
 
     /// Adds an account.
@@ -148,6 +148,16 @@ public struct AccountStore: Sendable {
         return count
     }
 
+    /// Sets how often the scheduler syncs the account; `nil` returns it to the fleet default.
+    /// - Throws: ``StoreError`` `invalidInput` outside 1 minute … 7 days, `notFound`.
+    public func setSyncInterval(id: Int64, seconds: Int?) async throws {
+        if let seconds, !(60...604_800).contains(seconds) {
+            throw StoreError(.invalidInput, "a sync interval must be between 1 minute and 7 days, not \(seconds) s")
+        }
+        let value = seconds.map(Int32.init)
+        try await updateOne(id: id, "UPDATE seller_accounts SET sync_interval_seconds = \(value), updated_at = now() WHERE id = \(id) RETURNING id")
+    }
+
     private func updateOne(id: Int64, _ query: PostgresQuery) async throws {
         let rows = try await client.query(query, logger: logger)
         var found = false
@@ -162,11 +172,11 @@ public struct AccountStore: Sendable {
     }
 
     static func decode(_ row: PostgresRow) throws -> SellerAccount {
-        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken) = try row.decode(
-            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool).self)
+        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval) = try row.decode(
+            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?).self)
         return SellerAccount(
             id: id, name: name, inn: inn, wbSellerID: sid, tokenExpiresAt: expires, reportSource: .init(rawValue: source) ?? .statistics,
             syncEnabled: enabled, tokenStatus: .init(rawValue: status) ?? .unchecked, tokenError: tokenError, lastSyncState: state,
-            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken)
+            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken, syncIntervalSeconds: interval.map(Int.init))
     }
 }

@@ -151,5 +151,33 @@ extension Migration {
                 $$
                 """
             ]),
+        Migration(
+            version: 4, name: "per-account sync interval and the backups table",
+            statements: [
+                """
+                ALTER TABLE seller_accounts ADD COLUMN sync_interval_seconds integer
+                  CHECK (sync_interval_seconds BETWEEN 60 AND 604800)
+                """,
+                """
+                CREATE TABLE backups (
+                  id bigserial PRIMARY KEY,
+                  job_id text,
+                  bucket text NOT NULL,
+                  object_key text NOT NULL,
+                  database_name text NOT NULL,
+                  status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'deleted')),
+                  upload_id text,
+                  bytes bigint NOT NULL DEFAULT 0,
+                  parts integer NOT NULL DEFAULT 0,
+                  sha256 text,
+                  started_at timestamptz NOT NULL DEFAULT now(),
+                  finished_at timestamptz,
+                  deleted_at timestamptz,
+                  error text
+                )
+                """,
+                "CREATE INDEX backups_started ON backups (started_at DESC)",
+                "CREATE UNIQUE INDEX backups_object ON backups (bucket, object_key)",
+            ]),
     ]
 }

@@ -32,6 +32,8 @@ public struct SellerAccount: Sendable, Codable, Equatable {
     public var lastSyncAt: Date?
     /// Whether a WB token is stored.
     public var hasToken: Bool
+    /// How often the scheduler syncs this account (seconds); `nil` uses the fleet default (`WB_SYNC_INTERVAL`).
+    public var syncIntervalSeconds: Int?
 }
 
 /// What it takes to call WB for an account: its id, seller id and decrypted token.

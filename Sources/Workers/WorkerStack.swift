@@ -12,6 +12,10 @@ public struct WorkerStack: Sendable {
     public let raw: WBRawStore
     public let client: WBClient
     public let syncer: WBSyncer
+    /// The `backups` table.
+    public let backups: BackupStore
+    let environment: EnvironmentReader
+    let logger: Logger
 
     /// Reads `DATABASE_URL`, `POSTGRES_MAX_CONNECTIONS`, `JOYCITY_SECRET_KEYS`, `JOYCITY_SECRET_KEY_ID`, the `WB_*`
     /// keys of ``WBClient/Configuration`` and ``WBSyncer/Configuration``.
@@ -22,11 +26,20 @@ public struct WorkerStack: Sendable {
         store = PostgresStore(client: postgres, server: database.displayName, logger: logger)
         accounts = AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger)
         raw = WBRawStore(client: postgres, logger: logger)
+        backups = BackupStore(client: postgres, logger: logger)
+        self.environment = environment
+        self.logger = logger
         client = WBClient(
             configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: keyPrefix), logger: logger)
         let store = self.store
         syncer = WBSyncer(
             accounts: accounts, raw: raw, client: client, configuration: try .init(environment: environment),
             waitForStore: { try await store.waitUntilReady() })
+    }
+
+    /// A backup runner from the `S3_*`, `BACKUP_*` and `PG_*_PATH` settings.
+    /// - Throws: ``ConfigurationError`` naming what is missing (S3_BUCKET, credentials…).
+    public func makeBackupRunner() throws -> BackupRunner {
+        BackupRunner(configuration: try BackupConfiguration(environment: environment), store: backups, logger: logger)
     }
 }

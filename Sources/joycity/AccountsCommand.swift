@@ -11,7 +11,7 @@ import Workers
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts", abstract: "Add, list and manage seller accounts and their WB tokens.",
-        subcommands: [AccountsAdd.self, AccountsList.self, AccountsDisable.self, AccountsEnable.self, AccountsSetToken.self, AccountsSync.self, AccountsRotateKeys.self])
+        subcommands: [AccountsAdd.self, AccountsList.self, AccountsDisable.self, AccountsEnable.self, AccountsSetToken.self, AccountsSetInterval.self, AccountsSync.self, AccountsRotateKeys.self])
 }
 
 /// Runs `body` with the account store (migrations applied first), turning failures into a message and exit code.
@@ -70,10 +70,11 @@ struct AccountsList: AsyncParsableCommand {
         await withAccounts { store, _ in
             let accounts = try await store.list()
             if json { return try printJSON(accounts) }
-            var rows = [["ID", "NAME", "INN", "SYNC", "TOKEN", "REPORT", "LAST SYNC", "ERROR"]]
+            var rows = [["ID", "NAME", "INN", "SYNC", "EVERY", "TOKEN", "REPORT", "LAST SYNC", "ERROR"]]
             for a in accounts {
                 rows.append([
-                    String(a.id), a.name, a.inn, a.syncEnabled ? "on" : "off", a.hasToken ? a.tokenStatus.rawValue : "none", a.reportSource.rawValue,
+                    String(a.id), a.name, a.inn, a.syncEnabled ? "on" : "off", a.syncIntervalSeconds.map { Format.duration(ms: Int64($0) * 1000) } ?? "default",
+                    a.hasToken ? a.tokenStatus.rawValue : "none", a.reportSource.rawValue,
                     a.lastSyncState ?? "-", String((a.tokenError ?? a.lastSyncError ?? "").prefix(60)),
                 ])
             }
@@ -115,6 +116,28 @@ struct AccountsSetToken: AsyncParsableCommand {
             let claims = try inspectToken(token)
             try await store.setToken(id: id, token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
             print("token of account \(id) replaced (seller \(claims.sellerID))")
+        }
+    }
+}
+
+struct AccountsSetInterval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-interval", abstract: "How often the scheduler syncs an account: a duration (15m, 1h) or `default` (WB_SYNC_INTERVAL).")
+    @Argument(help: "Account id.") var id: Int64
+    @Argument(help: "1m to 7d, or default.") var interval: String
+
+    func run() async throws {
+        let id = self.id
+        var seconds: Int?
+        if interval.lowercased() != "default" {
+            guard let duration = DurationParser.parse(interval, defaultUnit: .seconds) else {
+                throw ValidationError("\(interval) is not a duration (15m, 1h, 90s) or `default`")
+            }
+            seconds = Int(duration.milliseconds / 1000)
+        }
+        await withAccounts { [seconds] store, _ in
+            try await store.setSyncInterval(id: id, seconds: seconds)
+            print("account \(id) syncs \(seconds.map { "every \(Format.duration(ms: Int64($0) * 1000))" } ?? "at the fleet default (WB_SYNC_INTERVAL)") (the scheduler picks it up within SCHEDULER_REFRESH)")
         }
     }
 }

@@ -11,14 +11,14 @@ import Workers
 
 /// `joycity all`: every role of the fleet in one process, for a laptop or a single small server.
 ///
-/// Today that is the worker (with its metrics endpoint and PostgreSQL migrations); the scheduler, API and proxy edge
-/// join as their issues land. With no real WB configured (`WB_STATISTICS_URL` unset and `WB_FAKE` not `off`) it also
-/// runs the built-in fake WB, points the workers at it, registers its demo sellers when there are no accounts yet,
-/// and (until the scheduler exists) enqueues a sync of every enabled account every `DEMO_SYNC_INTERVAL` (default 60s)
-/// while the fake gains a few orders and cancellations, so a new user sees data flowing.
+/// Today that is the worker (with its metrics endpoint and PostgreSQL migrations) and a scheduler replica; the API and
+/// proxy edge join as their issues land. With no real WB configured (`WB_STATISTICS_URL` unset and `WB_FAKE` not
+/// `off`) it also runs the built-in fake WB, points the workers at it, registers its demo sellers when there are no
+/// accounts yet, syncs every `DEMO_SYNC_INTERVAL` (default 60s, unless `WB_SYNC_INTERVAL` is set) and lets the fake
+/// gain a few orders and cancellations as often, so a new user sees data flowing.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run every fleet role in one process (today: the worker, /metrics, and the fake WB when no WB is configured).")
+        commandName: "all", abstract: "Run every fleet role in one process (today: worker, scheduler, /metrics, and the fake WB when no WB is configured).")
 
     func run() async throws {
         do {
@@ -35,6 +35,10 @@ struct AllCommand: AsyncParsableCommand {
                 let base = "http://\(configuration.host):\(configuration.port)"
                 var overrides = ["WB_STATISTICS_URL": base, "WB_FINANCE_URL": base]
                 if environment.string("WB_RATE_LIMITS") == nil { overrides["WB_RATE_LIMITS"] = relaxed }
+                if environment.string("WB_SYNC_INTERVAL") == nil {
+                    overrides["WB_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")
+                    overrides["WB_REPORT_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")
+                }
                 environment = EnvironmentReader(values: environment.values.merging(overrides) { _, new in new })
                 services.append(FakeWBServer.application(state: state, host: configuration.host, port: configuration.port, logger: logger))
                 fake = state
@@ -42,8 +46,10 @@ struct AllCommand: AsyncParsableCommand {
             }
             let worker = try WorkerServices(environment: environment, logger: logger)
             services += worker.services
+            services.append(try SchedulerServices.make(
+                queue: worker.worker.queue, accounts: worker.stack.accounts, store: worker.stack.store, environment: environment, logger: logger))
             if let fake {
-                services.append(DemoSyncService(fake: fake, stack: worker.stack, queue: worker.worker.queue, environment: environment, logger: logger))
+                services.append(DemoSyncService(fake: fake, stack: worker.stack, environment: environment, logger: logger))
             }
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         } catch {
@@ -52,13 +58,11 @@ struct AllCommand: AsyncParsableCommand {
     }
 }
 
-/// Demo stand-in for the scheduler while `joycity all` runs the fake WB: registers the fake's sellers when there are
-/// no accounts, then every interval lets the fake change a little and enqueues syncs (unique per account+dataset, so
-/// repeated enqueues never pile up).
+/// Demo data while `joycity all` runs the fake WB: registers the fake's sellers when there are no accounts (the
+/// scheduler then syncs them), and every interval lets the fake change a little so later syncs have news.
 struct DemoSyncService: Service {
     let fake: FakeWBState
     let stack: WorkerStack
-    let queue: StreamQueue
     let environment: EnvironmentReader
     let logger: Logger
 
@@ -78,22 +82,12 @@ struct DemoSyncService: Service {
         } catch {
             logger.error("could not register demo sellers (set JOYCITY_SECRET_KEYS; scripts/run-fleet.sh does)", metadata: ["error": "\(error)"])
         }
-        var round = 0
         while !Task.isShuttingDownGracefully {
-            do {
-                if round > 0 {
-                    for seller in 1...max(1, fake.sellerIDs.count) where seller <= fake.sellerIDs.count {
-                        fake.addOrders(seller: seller, count: 3)
-                        fake.cancelOrders(seller: seller, count: 1)
-                    }
-                }
-                let accounts = try await stack.accounts.list().filter { $0.syncEnabled && $0.hasToken }
-                _ = try await queue.enqueue(try WBSyncJob.requests(accounts: accounts.map(\.id)))
-            } catch {
-                logger.warning("demo sync round failed", metadata: ["error": "\(error)"])
-            }
-            round += 1
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            for seller in 1...max(1, fake.sellerIDs.count) where seller <= fake.sellerIDs.count {
+                fake.addOrders(seller: seller, count: 3)
+                fake.cancelOrders(seller: seller, count: 1)
+            }
         }
     }
 }

@@ -19,6 +19,13 @@ enum Format {
         return "\(ms / 3_600_000)h\(ms % 3_600_000 / 60_000)m"
     }
 
+    static func bytes(_ count: Int64) -> String {
+        if count < 1024 { return "\(count) B" }
+        if count < 1 << 20 { return String(format: "%.1f KiB", Double(count) / 1024) }
+        if count < 1 << 30 { return String(format: "%.1f MiB", Double(count) / 1_048_576) }
+        return String(format: "%.2f GiB", Double(count) / 1_073_741_824)
+    }
+
     static func rate(_ perSecond: Double) -> String { String(format: "%.1f", perSecond) }
 
     static func timestamp(_ ms: Int64) -> String {

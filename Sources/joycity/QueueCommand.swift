@@ -10,7 +10,7 @@ struct QueueCommand: AsyncParsableCommand {
         commandName: "queue", abstract: "Inspect and manage queues, jobs, dead letters and workers.",
         subcommands: [
             QueueList.self, QueueWorkers.self, QueueJob.self, QueueDead.self, QueueRetry.self, QueueDelete.self, QueuePause.self,
-            QueueResume.self, QueueEnqueue.self, QueueCancel.self, QueuePurge.self,
+            QueueResume.self, QueueEnqueue.self, QueueCancel.self, QueuePurge.self, QueueSchedules.self,
         ])
 }
 

@@ -44,6 +44,7 @@ enum Runtime {
         case let error as ConfigurationError: message = error.description
         case let error as StoreError: message = error.description
         case let error as WBError: message = error.description
+        case let error as BackupError: message = error.message
         case let error as PSQLError:
             message = "PostgreSQL: \(error.serverMessage ?? String(reflecting: error)); is PostgreSQL running and DATABASE_URL right?"
         default: message = String(describing: error)

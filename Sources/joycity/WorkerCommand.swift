@@ -53,7 +53,7 @@ struct WorkerServices {
         let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
         let stack = try WorkerStack(environment: environment, redis: redis, keyPrefix: queue.configuration.prefix, logger: logger)
         let worker = QueueWorker(
-            queue: queue, registry: FleetJobs.registry(wbSync: stack.syncer), configuration: try .init(environment: environment), logger: logger)
+            queue: queue, registry: FleetJobs.registry(wbSync: stack.syncer, backups: { try stack.makeBackupRunner() }), configuration: try .init(environment: environment), logger: logger)
         var services: [any Service] = [redis, stack.store, worker]
         let port = try environment.int("METRICS_PORT", default: 9464, range: 0...65535)
         if port != 0 {

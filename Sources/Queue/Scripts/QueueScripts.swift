@@ -425,3 +425,20 @@ enum QueueScripts {
         return moved
         """#)
 }
+
+extension QueueScripts {
+    /// ARGV: prefix, group, fenceKey, fenceValue, onceKey, onceTTLms, job unit → `{id, status, entryId}` where
+    /// status is one of ``EnqueueResult/Status`` or `fenced` (the fence key does not hold fenceValue; nothing done) or
+    /// `done-before` (the once key exists; id is the job enqueued then). The once key is set to the job's id (or the
+    /// holder's, for a duplicate) in the same step as the enqueue, so a crash never separates them.
+    static let enqueueOnce = RedisScript(library + #"""
+        local fenceKey, fenceValue, onceKey, onceTTL = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+        if fenceKey ~= '' and redis.call('GET', fenceKey) ~= fenceValue then return {'', 'fenced', ''} end
+        local before = redis.call('GET', onceKey)
+        if before then return {before, 'done-before', ''} end
+        local j = read_job(7)
+        local r = enqueue_one(j, now_ms())
+        redis.call('SET', onceKey, r[1], 'PX', onceTTL)
+        return r
+        """#)
+}
