@@ -140,6 +140,7 @@ let package = Package(
                 "FleetCore",
                 "FleetStore",
                 "Queue",
+                "S3",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -160,6 +161,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SchedulerTests",
+            dependencies: [
+                "FleetCore",
+                "FleetTesting",
+                "Queue",
+                "Scheduler",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WorkersTests",
             dependencies: [
                 "FakeWB",
@@ -167,6 +179,8 @@ let package = Package(
                 "FleetStore",
                 "FleetTesting",
                 "Queue",
+                "S3",
+                "Scheduler",
                 "Workers",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

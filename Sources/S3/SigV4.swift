@@ -71,16 +71,18 @@ public struct SigV4: Sendable {
     /// - Parameters:
     ///   - path: the already-encoded path (`/bucket/key` with the key encoded by ``encode(_:keepSlash:)``).
     ///   - headers: headers to sign besides `host`, `x-amz-date` and `x-amz-content-sha256` (names any case).
+    ///   - includeContentHash: send and sign `x-amz-content-sha256` (S3 requires it; other services do not).
     /// - Returns: every header to send: the given ones plus `host`, `x-amz-date`, `x-amz-content-sha256`,
     ///   `x-amz-security-token` (with a session token) and `authorization`.
     public func sign(
-        method: String, host: String, path: String, query: [(String, String)], headers: [(String, String)], payloadSHA256: String, date: Date
+        method: String, host: String, path: String, query: [(String, String)], headers: [(String, String)], payloadSHA256: String, date: Date,
+        includeContentHash: Bool = true
     ) -> [(String, String)] {
         let (amzDate, day) = Self.timestamps(date)
         var all = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }
         all.append(("host", host))
         all.append(("x-amz-date", amzDate))
-        all.append(("x-amz-content-sha256", payloadSHA256))
+        if includeContentHash { all.append(("x-amz-content-sha256", payloadSHA256)) }
         if let sessionToken { all.append(("x-amz-security-token", sessionToken)) }
         all.sort { $0.0 < $1.0 }
         let signedHeaders = all.map(\.0).joined(separator: ";")
