@@ -208,8 +208,8 @@ public struct S3Client: Sendable {
         let payload = body ?? []
         let signed = signer.sign(
             method: method, host: host, path: path, query: query, headers: headers,
-            payloadSHA256: SigV4.hexSHA256(payload), date: Date())
-        let queryString = SigV4.canonicalQuery(query)
+            payloadSHA256: SigV4.hexSHA256(payload), date: Date(), keepSlashInQuery: true)
+        let queryString = SigV4.canonicalQuery(query, keepSlash: true)
         var request = HTTPClientRequest(url: "\(configuration.scheme)://\(host)\(path)\(queryString.isEmpty ? "" : "?" + queryString)")
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in signed { request.headers.add(name: name, value: value) }

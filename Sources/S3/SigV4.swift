@@ -61,8 +61,10 @@ public struct SigV4: Sendable {
     }
 
     /// The canonical query string: pairs sorted by encoded name then value, `name=value` joined by `&`.
-    public static func canonicalQuery(_ query: [(String, String)]) -> String {
-        let encoded: [(name: String, value: String)] = query.map { (encode($0.0), encode($0.1)) }
+    /// - Parameter keepSlash: leave `/` in values unencoded. Send the query exactly like this (the server
+    ///   canonicalizes what it receives): AWS accepts both forms, and S3 stand-ins such as moto only the raw `/`.
+    public static func canonicalQuery(_ query: [(String, String)], keepSlash: Bool = false) -> String {
+        let encoded: [(name: String, value: String)] = query.map { (encode($0.0), encode($0.1, keepSlash: keepSlash)) }
         let sorted = encoded.sorted { left, right in left.name == right.name ? left.value < right.value : left.name < right.name }
         return sorted.map { pair in pair.name + "=" + pair.value }.joined(separator: "&")
     }
@@ -72,11 +74,12 @@ public struct SigV4: Sendable {
     ///   - path: the already-encoded path (`/bucket/key` with the key encoded by ``encode(_:keepSlash:)``).
     ///   - headers: headers to sign besides `host`, `x-amz-date` and `x-amz-content-sha256` (names any case).
     ///   - includeContentHash: send and sign `x-amz-content-sha256` (S3 requires it; other services do not).
+    ///   - keepSlashInQuery: see ``canonicalQuery(_:keepSlash:)``; the query sent must be encoded the same way.
     /// - Returns: every header to send: the given ones plus `host`, `x-amz-date`, `x-amz-content-sha256`,
     ///   `x-amz-security-token` (with a session token) and `authorization`.
     public func sign(
         method: String, host: String, path: String, query: [(String, String)], headers: [(String, String)], payloadSHA256: String, date: Date,
-        includeContentHash: Bool = true
+        includeContentHash: Bool = true, keepSlashInQuery: Bool = false
     ) -> [(String, String)] {
         let (amzDate, day) = Self.timestamps(date)
         var all = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }
@@ -87,7 +90,7 @@ public struct SigV4: Sendable {
         all.sort { $0.0 < $1.0 }
         let signedHeaders = all.map(\.0).joined(separator: ";")
         let canonicalHeaders = all.map { "\($0.0):\($0.1)\n" }.joined()
-        let canonicalRequest = [method, path.isEmpty ? "/" : path, Self.canonicalQuery(query), canonicalHeaders, signedHeaders, payloadSHA256]
+        let canonicalRequest = [method, path.isEmpty ? "/" : path, Self.canonicalQuery(query, keepSlash: keepSlashInQuery), canonicalHeaders, signedHeaders, payloadSHA256]
             .joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hexSHA256(Array(canonicalRequest.utf8))].joined(separator: "\n")

@@ -56,7 +56,8 @@ public struct BackupRunner: Sendable {
         "\(directory)\(configuration.database.database)-\(Self.stamp(date)).dump"
     }
 
-    static func stamp(_ date: Date) -> String {
+    /// `YYYYMMDDTHHMMSSZ` (UTC) of `date`, as backup keys carry it.
+    public static func stamp(_ date: Date) -> String {
         var time = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)
