@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one run command (README): installs what the fleet needs, starts a private Redis and PostgreSQL unless
-# REDIS_URL / DATABASE_URL point at servers of yours, builds, and runs `joycity all` until Ctrl-C.
+# The one run command (README): installs what the fleet needs, starts a private Redis, PostgreSQL and local S3
+# (moto, in memory: backups last as long as the run) unless REDIS_URL / DATABASE_URL / S3_ENDPOINT point at servers
+# of yours, builds, and runs `joycity all` until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,4 +14,11 @@ if [ -z "${JOYCITY_SECRET_KEYS:-}" ]; then
   export JOYCITY_SECRET_KEYS="$(cat .joycity-dev/secret-keys)"
 fi
 export JOYCITY_TEST_REDIS_PORT="${JOYCITY_TEST_REDIS_PORT:-6379}" JOYCITY_TEST_PG_PORT="${JOYCITY_TEST_PG_PORT:-5432}"
-exec scripts/with-services.sh "$BIN" all "$@"
+if [ -n "${S3_ENDPOINT:-}" ]; then export JOYCITY_TEST_S3_ENDPOINT="$S3_ENDPOINT"; fi
+# Backups go to the local S3 unless S3_* are set.
+exec scripts/with-services.sh bash -c '
+  if [ -z "${S3_ENDPOINT:-}" ]; then
+    export S3_ENDPOINT="$JOYCITY_TEST_S3_ENDPOINT" S3_BUCKET=joycity-dev-backups
+    export S3_ACCESS_KEY_ID="$JOYCITY_TEST_S3_ACCESS_KEY_ID" S3_SECRET_ACCESS_KEY="$JOYCITY_TEST_S3_SECRET_ACCESS_KEY"
+  fi
+  exec "$0" all "$@"' "$BIN" "$@"

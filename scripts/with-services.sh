@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private Redis, PostgreSQL and local S3 (moto_server, signatures checked) on 127.0.0.1 (non-default
 # ports) in a temp dir, exports REDIS_URL, DATABASE_URL (plus POSTGRES_*) and JOYCITY_TEST_S3_* (endpoint and an
-# access key made through moto's IAM), runs the given command, then stops them by PID. Exit code: the command's.
+# access key made through moto's IAM, and a bucket `joycity-dev-backups`), runs the given command, then stops them by PID. Exit code: the command's.
 # Set REDIS_URL / DATABASE_URL / JOYCITY_TEST_S3_ENDPOINT beforehand to use servers of your own instead.
 set -euo pipefail
 
@@ -67,6 +67,9 @@ iam.create_user(UserName="joycity-test")
 iam.put_user_policy(UserName="joycity-test", PolicyName="all", PolicyDocument=json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 key = iam.create_access_key(UserName="joycity-test")["AccessKey"]
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                  aws_secret_access_key=key["SecretAccessKey"])
+s3.create_bucket(Bucket="joycity-dev-backups")  # for scripts/run-fleet.sh; tests make buckets of their own
 print(key["AccessKeyId"], key["SecretAccessKey"])
 PY
 )"

@@ -19,6 +19,8 @@ public struct AccountStore: Sendable {
         id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
         last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds
         """
+    /// How many columns ``columns`` selects.
+    static let columnCount = 14
 
     /// Adds an account.
     /// - Parameters:
@@ -97,7 +99,8 @@ public struct AccountStore: Sendable {
         for try await row in rows {
             let account = try Self.decode(row)
             let columns = row.makeRandomAccess()
-            guard let cipher = try columns[13].decode(ByteBuffer?.self), let keyID = try columns[14].decode(String?.self) else {
+            // The token columns follow the listing columns.
+            guard let cipher = try columns[Self.columnCount].decode(ByteBuffer?.self), let keyID = try columns[Self.columnCount + 1].decode(String?.self) else {
                 throw StoreError(.invalidInput, "seller account \(id) has no WB token (joycity accounts set-token \(id) TOKEN)")
             }
             let token = try secrets.open(.init(ciphertext: Array(buffer: cipher), keyID: keyID))

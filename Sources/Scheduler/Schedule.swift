@@ -42,14 +42,20 @@ public struct Schedule: Sendable {
     public var misfire: MisfirePolicy
     /// Where the schedule came from (`built-in`, `environment`, `accounts`…), for listings.
     public var origin: String
+    /// Whether a schedule the scheduler has never seen fires at once (its latest past fire time) instead of
+    /// waiting for its next one: a newly added account syncs now, not in half an hour.
+    public var firesWhenNew: Bool
 
     /// Creates a schedule.
-    public init(id: String, spec: ScheduleSpec, job: JobRequest, misfire: MisfirePolicy = .coalesce, origin: String = "built-in") {
+    public init(
+        id: String, spec: ScheduleSpec, job: JobRequest, misfire: MisfirePolicy = .coalesce, origin: String = "built-in", firesWhenNew: Bool = false
+    ) {
         self.id = id
         self.spec = spec
         self.job = job
         self.misfire = misfire
         self.origin = origin
+        self.firesWhenNew = firesWhenNew
     }
 
     /// Whether `id` is a usable schedule id.

@@ -168,7 +168,7 @@ public final class SchedulerService: Service, Sendable {
         }
         var earliest: Int64?
         for (schedule, state) in zip(schedules, states) {
-            let watermark = state.watermark ?? nowMs
+            let watermark = state.watermark ?? (schedule.firesWhenNew ? nowMs - schedule.spec.typicalPeriodMs(nowMs: nowMs) : nowMs)
             let plan = FirePlan.plan(schedule.spec, policy: schedule.misfire, watermark: watermark, nowMs: nowMs)
             if plan.dropped > 0 {
                 logger.info("coalesced missed fires", metadata: ["schedule": "\(schedule.id)", "dropped": "\(plan.dropped)", "policy": "\(schedule.misfire)"])

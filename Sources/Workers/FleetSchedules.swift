@@ -15,7 +15,8 @@ import Scheduler
 /// | `kpi.nightly:<account>` | `30 4 * * *` | `kpi.recompute` |
 ///
 /// Per-account schedules exist for every account with sync enabled and a token that is not marked invalid; they
-/// follow the accounts table on every scheduler refresh. Interval fires are spread over the interval by a hash of
+/// follow the accounts table on every scheduler refresh (`SCHEDULER_REFRESH`), and a new account's syncs fire at
+/// once. Interval fires are spread over the interval by a hash of
 /// the schedule id, so a hundred accounts do not all sync in the same second.
 public enum FleetSchedules {
     /// Intervals for the per-account schedules.
@@ -65,7 +66,7 @@ public enum FleetSchedules {
             if dataset == .report { period = max(period, configuration.reportSyncInterval) }
             schedules.append(Schedule(
                 id: id, spec: .interval(period: period, phase: phase(of: id, period: period)),
-                job: try WBSyncJob.request(account: account.id, dataset: dataset), origin: "accounts"))
+                job: try WBSyncJob.request(account: account.id, dataset: dataset), origin: "accounts", firesWhenNew: true))
         }
         schedules.append(Schedule(
             id: "kpi.nightly:\(account.id)", spec: .cron(try CronExpression("30 4 * * *"), zone),

@@ -35,6 +35,7 @@ struct AllCommand: AsyncParsableCommand {
                 let base = "http://\(configuration.host):\(configuration.port)"
                 var overrides = ["WB_STATISTICS_URL": base, "WB_FINANCE_URL": base]
                 if environment.string("WB_RATE_LIMITS") == nil { overrides["WB_RATE_LIMITS"] = relaxed }
+                if environment.string("SCHEDULER_REFRESH") == nil { overrides["SCHEDULER_REFRESH"] = "5s" }
                 if environment.string("WB_SYNC_INTERVAL") == nil {
                     overrides["WB_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")
                     overrides["WB_REPORT_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")

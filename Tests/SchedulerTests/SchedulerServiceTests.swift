@@ -185,4 +185,21 @@ struct SchedulerServiceTests {
             #expect(b.isLeader)
         }
     }
+
+    @Test("a schedule marked firesWhenNew fires at once the first time it is seen, then on its period")
+    func firesWhenNew() async throws {
+        try await TestRedis.withQueue { queue in
+            let clock = ManualClock(Self.t0 + 20_000)
+            let base = Self.minutely("new")
+            let schedule = Schedule(id: base.id, spec: base.spec, job: base.job, firesWhenNew: true)
+            let a = Self.scheduler(queue, [schedule], clock: clock, instance: "a")
+            _ = await a.step()
+            let first = try await Self.fireTimes(queue)
+            #expect(first == [Self.t0])
+            clock.set(Self.t0 + 60_100)
+            _ = await a.step()
+            let second = try await Self.fireTimes(queue)
+            #expect(second == [Self.t0, Self.t0 + 60_000])
+        }
+    }
 }
