@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// Time on WB's wire: Moscow wall-clock milliseconds since 1970 (MSK, no offset).
@@ -8,13 +9,15 @@ enum MSK {
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) + offsetMs }
 
     static func render(_ ms: Int64) -> String {
-        let (y, m, d) = civil(ms / dayMs)
+        let date = CivilDate(daysSinceEpoch: CivilDate.floorDiv(ms, dayMs))
+        let (y, m, d) = (date.year, date.month, date.day)
         let rest = ms % dayMs
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, Int(rest / 3_600_000), Int(rest / 60_000 % 60), Int(rest / 1000 % 60))
     }
 
     static func renderDay(_ day: Int64) -> String {
-        let (y, m, d) = civil(day)
+        let date = CivilDate(daysSinceEpoch: day)
+        let (y, m, d) = (date.year, date.month, date.day)
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
@@ -33,7 +36,7 @@ enum MSK {
         guard chars.count >= 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"), let y = number(0..<4), let mo = number(5..<7),
             let d = number(8..<10), (1...12).contains(mo), (1...31).contains(d)
         else { return nil }
-        var ms = days(y, mo, d) * dayMs
+        var ms = CivilDate.days(year: y, month: mo, day: d) * dayMs
         if chars.count == 10 { return ms }
         guard chars.count >= 19, chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: " "), let h = number(11..<13), let mi = number(14..<16),
             let s = number(17..<19), h < 24, mi < 60, s < 61
@@ -56,29 +59,6 @@ enum MSK {
             return ms - offset + offsetMs
         }
         return nil
-    }
-
-    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-    static func days(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = Int64(m <= 2 ? y0 - 1 : y0)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((m + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(_ z0: Int64) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(yoe + era * 400 + (m <= 2 ? 1 : 0)), Int(m), Int(d))
     }
 }
 

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// Maps between instants (Unix seconds) and wall-clock times of a time zone (seconds since 1970-01-01T00:00 as if

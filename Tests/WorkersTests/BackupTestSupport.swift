@@ -1,4 +1,5 @@
 import FleetStore
+import Queue
 import FleetTesting
 import Foundation
 import PostgresNIO
@@ -43,4 +44,14 @@ func backupEnvironment(s3: S3Configuration, database: DatabaseConfiguration) -> 
         "S3_SECRET_ACCESS_KEY": s3.secretAccessKey, "DATABASE_URL": TestPostgres.url(database), "BACKUP_PART_SIZE": "5MiB",
         "LOG_LEVEL": "warning",
     ]
+}
+
+/// Enqueues one `backup.run`, runs a worker with `runner` until the job completes or dies. → the job.
+func runBackupJob(_ runner: BackupRunner, lease: Duration = .seconds(2)) async throws -> JobInfo {
+    try await TestRedis.withQueue { queue in
+        let job = try await queue.enqueue(try BackupJob.request(trigger: "test"))
+        return try await withWorker(queue: queue, registry: FleetJobs.registry(backups: { runner }), configuration: .testing(lease: lease)) { _ in
+            try await BackupTests.waitFor(queue, job.id)
+        }
+    }
 }

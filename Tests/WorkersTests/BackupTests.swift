@@ -72,16 +72,11 @@ struct BackupTests {
             let runner = BackupRunner(
                 configuration: backupConfiguration(s3: s3, database: database, pgDump: "/nonexistent/pg_dump"),
                 store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
-            try await TestRedis.withQueue { queue in
-                let job = try await queue.enqueue(try BackupJob.request(trigger: "test"))
-                try await withWorker(queue: queue, registry: FleetJobs.registry(backups: { runner }), configuration: .testing()) { _ in
-                    let info = try await Self.waitFor(queue, job.id)
-                    #expect(info.state == "dead")
-                    #expect(info.attempt == 1)
-                    #expect(info.errors?.contains("PG_DUMP_PATH") == true)
-                    #expect(info.errors?.contains("postgresql-client") == true)
-                }
-            }
+            let info = try await runBackupJob(runner)
+            #expect(info.state == "dead")
+            #expect(info.attempt == 1)
+            #expect(info.errors?.contains("PG_DUMP_PATH") == true)
+            #expect(info.errors?.contains("postgresql-client") == true)
         }
     }
 
@@ -114,16 +109,11 @@ struct BackupTests {
         let s3 = wrong
         try await TestPostgres.withDatabase { postgres, database in
             let runner = BackupRunner(configuration: backupConfiguration(s3: s3, database: database), store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
-            try await TestRedis.withQueue { queue in
-                let job = try await queue.enqueue(try BackupJob.request(trigger: "test"))
-                try await withWorker(queue: queue, registry: FleetJobs.registry(backups: { runner }), configuration: .testing()) { _ in
-                    let info = try await Self.waitFor(queue, job.id)
-                    #expect(info.state == "dead")
-                    #expect(info.attempt == 1)
-                    #expect(info.errors?.contains("SignatureDoesNotMatch") == true)
-                    #expect(info.errors?.contains("S3_SECRET_ACCESS_KEY") == true)
-                }
-            }
+            let info = try await runBackupJob(runner)
+            #expect(info.state == "dead")
+            #expect(info.attempt == 1)
+            #expect(info.errors?.contains("SignatureDoesNotMatch") == true)
+            #expect(info.errors?.contains("S3_SECRET_ACCESS_KEY") == true)
             var unknown = s3
             unknown.accessKeyID = "AKIAUNKNOWN"
             let other = BackupRunner(configuration: backupConfiguration(s3: unknown, database: database), store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
@@ -178,15 +168,10 @@ struct BackupTests {
             try await seedBackupData(postgres, rows: 1_000)
             let store = BackupStore(client: postgres, logger: TestRedis.logger)
             let runner = BackupRunner(configuration: backupConfiguration(s3: s3, database: database, pgDump: script), store: store, logger: TestRedis.logger)
-            try await TestRedis.withQueue { queue in
-                let job = try await queue.enqueue(try BackupJob.request(trigger: "test"))
-                try await withWorker(queue: queue, registry: FleetJobs.registry(backups: { runner }), configuration: .testing(lease: .milliseconds(800))) { _ in
-                    let info = try await Self.waitFor(queue, job.id)
-                    #expect(info.state == "completed", "\(info.errors ?? "")")
-                    #expect(info.attempt == 1)
-                    #expect(try await store.list().count == 1)
-                }
-            }
+            let info = try await runBackupJob(runner, lease: .milliseconds(800))
+            #expect(info.state == "completed", "\(info.errors ?? "")")
+            #expect(info.attempt == 1)
+            #expect(try await store.list().count == 1)
         }
     }
 

@@ -1,13 +1,14 @@
 /// A proleptic Gregorian calendar date, computed with integer arithmetic (H. Hinnant's `civil_from_days`), so
 /// wall-clock arithmetic never goes through a time zone.
-struct CivilDate: Equatable {
-    var year: Int
-    var month: Int
-    var day: Int
+public struct CivilDate: Equatable, Sendable {
+    public var year: Int
+    public var month: Int
+    public var day: Int
     /// 0 = Sunday … 6 = Saturday.
-    var weekday: Int
+    public var weekday: Int
 
-    init(daysSinceEpoch days: Int64) {
+    /// The date `days` days after 1970-01-01.
+    public init(daysSinceEpoch days: Int64) {
         let z = days + 719_468
         let era = Self.floorDiv(z, 146_097)
         let doe = z - era * 146_097
@@ -24,7 +25,7 @@ struct CivilDate: Equatable {
     }
 
     /// Days since 1970-01-01 of a date.
-    static func days(year: Int, month: Int, day: Int) -> Int64 {
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = floorDiv(y, 400)
         let yoe = y - era * 400
@@ -34,7 +35,8 @@ struct CivilDate: Equatable {
         return era * 146_097 + doe - 719_468
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    /// `a / b` rounded towards negative infinity.
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
