@@ -4,11 +4,11 @@ import FleetCore
 ///
 /// | Variable | Default | Meaning |
 /// |---|---|---|
-/// | `S3_ENDPOINT` | `https://s3.<region>.amazonaws.com` | Base URL (MinIO, moto, Yandex Object Storage…) |
-/// | `S3_REGION` | `us-east-1` | Signing region |
+/// | `S3_ENDPOINT` (or `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`) | `https://s3.<region>.amazonaws.com` | Base URL (MinIO, moto, Yandex Object Storage…) |
+/// | `S3_REGION` (or `AWS_REGION`, `AWS_DEFAULT_REGION`) | `us-east-1` | Signing region |
 /// | `S3_BUCKET` | — (required) | Bucket |
-/// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` | — (required) | Credentials (`*_FILE` for secrets) |
-/// | `S3_SESSION_TOKEN` | — | Temporary-credential session token |
+/// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` (or `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) | — (required) | Credentials (`*_FILE` for secrets) |
+/// | `S3_SESSION_TOKEN` (or `AWS_SESSION_TOKEN`) | — | Temporary-credential session token |
 /// | `S3_FORCE_PATH_STYLE` | `true` with `S3_ENDPOINT`, else `false` | `endpoint/bucket/key` instead of `bucket.endpoint/key` |
 /// | `S3_TIMEOUT` | `120s` | Deadline of one request (one part upload) |
 public struct S3Configuration: Sendable, Equatable {
@@ -62,24 +62,31 @@ public struct S3Configuration: Sendable, Equatable {
     /// Reads the `S3_*` variables.
     /// - Throws: ``ConfigurationError`` naming a missing or unusable variable.
     public init(environment: EnvironmentReader) throws {
-        let region = environment.string("S3_REGION", default: "us-east-1")
-        let explicit = environment.string("S3_ENDPOINT")
-        let endpoint = explicit ?? "https://s3.\(region).amazonaws.com"
-        func required(_ name: String, _ what: String) throws -> String {
-            guard let value = environment.string(name) else { throw ConfigurationError(variable: name, value: "", expected: what) }
-            return value
+        // The AWS SDKs' standard names work as fallbacks, so existing credentials files and CI setups carry over.
+        func value(_ name: String, or fallbacks: String...) -> String? {
+            ([name] + fallbacks).lazy.compactMap { environment.string($0) }.first
         }
-        let bucket = try required("S3_BUCKET", "the bucket backups go to")
-        let key = try required("S3_ACCESS_KEY_ID", "an access key id (or S3_ACCESS_KEY_ID_FILE)")
-        let secret = try required("S3_SECRET_ACCESS_KEY", "a secret access key (or S3_SECRET_ACCESS_KEY_FILE)")
+        let region = value("S3_REGION", or: "AWS_REGION", "AWS_DEFAULT_REGION") ?? "us-east-1"
+        let explicit = value("S3_ENDPOINT", or: "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+        let endpoint = explicit ?? "https://s3.\(region).amazonaws.com"
+        func required(_ name: String, _ fallback: String, _ what: String) throws -> String {
+            guard let found = value(name, or: fallback) else { throw ConfigurationError(variable: name, value: "", expected: what) }
+            return found
+        }
+        guard let bucket = environment.string("S3_BUCKET") else {
+            throw ConfigurationError(variable: "S3_BUCKET", value: "", expected: "the bucket backups go to")
+        }
+        let key = try required("S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "an access key id (or S3_ACCESS_KEY_ID_FILE, or AWS_ACCESS_KEY_ID)")
+        let secret = try required("S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "a secret access key (or S3_SECRET_ACCESS_KEY_FILE, or AWS_SECRET_ACCESS_KEY)")
         let pathStyle = try environment.bool("S3_FORCE_PATH_STYLE", default: explicit != nil)
         let timeout = try environment.duration("S3_TIMEOUT", default: .seconds(120), defaultUnit: .seconds)
         do {
             try self.init(
                 endpoint: endpoint, region: region, bucket: bucket, accessKeyID: key, secretAccessKey: secret,
-                sessionToken: environment.string("S3_SESSION_TOKEN"), pathStyle: pathStyle, timeout: timeout)
+                sessionToken: value("S3_SESSION_TOKEN", or: "AWS_SESSION_TOKEN"), pathStyle: pathStyle, timeout: timeout)
         } catch let error as S3Error {
-            throw ConfigurationError(variable: error.message.contains("S3_BUCKET") ? "S3_BUCKET" : "S3_ENDPOINT", value: error.message.contains("S3_BUCKET") ? bucket : endpoint, expected: error.message)
+            let badBucket = error.message.contains("S3_BUCKET")
+            throw ConfigurationError(variable: badBucket ? "S3_BUCKET" : "S3_ENDPOINT", value: badBucket ? bucket : endpoint, expected: error.message)
         }
     }
 

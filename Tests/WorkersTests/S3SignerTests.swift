@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import S3
 import Testing
@@ -31,5 +32,35 @@ struct S3SignerTests {
         let parsed = try? S3Configuration(endpoint: "http://127.0.0.1:9000/", bucket: "backups", accessKeyID: "a", secretAccessKey: "b")
         #expect(parsed?.host == "127.0.0.1")
         #expect(parsed?.port == 9000)
+    }
+
+    @Test("environment: S3_* variables, the AWS SDK names as fallbacks, missing ones named")
+    func environment() throws {
+        let aws = try S3Configuration(environment: EnvironmentReader(values: [
+            "S3_BUCKET": "backups", "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
+        ]))
+        #expect(aws.accessKeyID == "AKIA1")
+        #expect(aws.region == "eu-west-1")
+        #expect(aws.port == 9000)
+        #expect(aws.pathStyle)
+        let own = try S3Configuration(environment: EnvironmentReader(values: [
+            "S3_BUCKET": "backups", "S3_ACCESS_KEY_ID": "mine", "AWS_ACCESS_KEY_ID": "theirs", "S3_SECRET_ACCESS_KEY": "s",
+        ]))
+        #expect(own.accessKeyID == "mine")
+        #expect(own.host == "s3.us-east-1.amazonaws.com")
+        #expect(!own.pathStyle)
+        for (missing, values) in [
+            ("S3_BUCKET", ["S3_ACCESS_KEY_ID": "a", "S3_SECRET_ACCESS_KEY": "b"]),
+            ("S3_ACCESS_KEY_ID", ["S3_BUCKET": "backups", "S3_SECRET_ACCESS_KEY": "b"]),
+            ("S3_SECRET_ACCESS_KEY", ["S3_BUCKET": "backups", "S3_ACCESS_KEY_ID": "a"]),
+            ("S3_BUCKET", ["S3_BUCKET": "No", "S3_ACCESS_KEY_ID": "a", "S3_SECRET_ACCESS_KEY": "b"]),
+        ] {
+            #expect {
+                _ = try S3Configuration(environment: EnvironmentReader(values: values))
+            } throws: { error in
+                (error as? ConfigurationError)?.variable == missing
+            }
+        }
     }
 }
