@@ -125,4 +125,46 @@ struct SchedulerProcessTests {
             #expect(try await Self.leader(queue) == nil)
         }
     }
+
+    @Test("Redis restarted under two schedulers: firing resumes, nothing fires twice, catch-up fills the outage")
+    func redisRestart() async throws {
+        let redis = try await PrivateRedis()
+        let prefix = TestRedis.uniquePrefix("sched")
+        let environment = [
+            "REDIS_URL": redis.url, "QUEUE_PREFIX": prefix, "SCHEDULER_LEASE": "3s", "LOG_LEVEL": "info",
+            "SCHEDULER_EXTRA_SCHEDULES": #"[{"id":"tick","spec":"* * * * * *","type":"queue.noop","queue":"ticks","misfire":"catch-up:1000"}]"#,
+            "SCHEDULE_BACKUP_NIGHTLY": "off", "SCHEDULE_QUEUE_MAINTENANCE": "off",
+        ]
+        let schedulers = try ["r1", "r2"].map { try FleetProcess(["scheduler"], environment: environment.merging(["SCHEDULER_INSTANCE": $0]) { _, new in new }) }
+        let client = RedisClient(configuration: .init(url: try RedisURL(parsing: redis.url)), logger: TestRedis.logger)
+        let queue = StreamQueue(redis: client, configuration: .init(prefix: prefix))
+        func fires() async throws -> [Int64: Int] {
+            let entries = try await client.send(RedisCommand("XRANGE", queue.keys.stream("ticks"), "-", "+")).array ?? []
+            var counts: [Int64: Int] = [:]
+            for entry in entries {
+                let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
+                if let index = fields.firstIndex(of: "id"), index + 1 < fields.count, let fire = JobID.timestampMs(of: fields[index + 1]) {
+                    counts[fire, default: 0] += 1
+                }
+            }
+            return counts
+        }
+        #expect(await eventually(timeout: .seconds(20)) { try await fires().count >= 4 })
+        await redis.stop()
+        try await Task.sleep(for: .seconds(4))
+        try await redis.start()
+        let restarted = Clock.nowMs()
+        #expect(await eventually(timeout: .seconds(30)) { try await fires().keys.max().map { $0 > restarted + 3_000 } ?? false })
+        for scheduler in schedulers { scheduler.send(SIGTERM) }
+        for scheduler in schedulers { _ = await scheduler.waitForExit(timeout: .seconds(10)) }
+        let counts = try await fires()
+        await client.shutdown()
+        let sorted = counts.keys.sorted()
+        let first = try #require(sorted.first)
+        let last = try #require(sorted.last)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "fired twice: \(counts.filter { $0.value > 1 }.keys.sorted().prefix(5))")
+        let missing = Set(stride(from: first, through: last, by: 1000)).subtracting(sorted)
+        #expect(missing.isEmpty, "never fired: \(missing.sorted().prefix(10))")
+        await redis.stop()
+    }
 }
