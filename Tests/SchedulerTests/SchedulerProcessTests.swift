@@ -17,6 +17,19 @@ struct SchedulerProcessTests {
     /// is `JOYCITY_SCHEDULER_SOAK_SECONDS=300`).
     static let soakSeconds = Int(ProcessInfo.processInfo.environment["JOYCITY_SCHEDULER_SOAK_SECONDS"] ?? "") ?? 60
 
+    /// How often each fire time (from the job ids) occurs in `queue`'s `ticks` stream.
+    static func fireCounts(_ queue: StreamQueue) async throws -> [Int64: Int] {
+        let entries = try await queue.redis.send(RedisCommand("XRANGE", queue.keys.stream("ticks"), "-", "+")).array ?? []
+        var counts: [Int64: Int] = [:]
+        for entry in entries {
+            let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
+            if let index = fields.firstIndex(of: "id"), index + 1 < fields.count, let fire = JobID.timestampMs(of: fields[index + 1]) {
+                counts[fire, default: 0] += 1
+            }
+        }
+        return counts
+    }
+
     static func leader(_ queue: StreamQueue) async throws -> String? {
         try await LeaderLease.current(redis: queue.redis, keys: SchedulerKeys(queuePrefix: queue.configuration.prefix))?.value
     }
@@ -68,14 +81,7 @@ struct SchedulerProcessTests {
             for process in processes.values { _ = await process.waitForExit(timeout: .seconds(10)) }
 
             // Every second from the first fire to the last fired exactly once.
-            let entries = try await queue.redis.send(RedisCommand("XRANGE", queue.keys.stream("ticks"), "-", "+")).array ?? []
-            var counts: [Int64: Int] = [:]
-            for entry in entries {
-                let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
-                if let index = fields.firstIndex(of: "id"), index + 1 < fields.count, let fire = JobID.timestampMs(of: fields[index + 1]) {
-                    counts[fire, default: 0] += 1
-                }
-            }
+            let counts = try await Self.fireCounts(queue)
             let fires = counts.keys.sorted()
             let firstFire = try #require(fires.first)
             let lastFire = try #require(fires.last)
@@ -138,17 +144,7 @@ struct SchedulerProcessTests {
         let schedulers = try ["r1", "r2"].map { try FleetProcess(["scheduler"], environment: environment.merging(["SCHEDULER_INSTANCE": $0]) { _, new in new }) }
         let client = RedisClient(configuration: .init(url: try RedisURL(parsing: redis.url)), logger: TestRedis.logger)
         let queue = StreamQueue(redis: client, configuration: .init(prefix: prefix))
-        func fires() async throws -> [Int64: Int] {
-            let entries = try await client.send(RedisCommand("XRANGE", queue.keys.stream("ticks"), "-", "+")).array ?? []
-            var counts: [Int64: Int] = [:]
-            for entry in entries {
-                let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
-                if let index = fields.firstIndex(of: "id"), index + 1 < fields.count, let fire = JobID.timestampMs(of: fields[index + 1]) {
-                    counts[fire, default: 0] += 1
-                }
-            }
-            return counts
-        }
+        func fires() async throws -> [Int64: Int] { try await Self.fireCounts(queue) }
         #expect(await eventually(timeout: .seconds(20)) { try await fires().count >= 4 })
         await redis.stop()
         try await Task.sleep(for: .seconds(4))

@@ -19,9 +19,7 @@ struct BackupProcessTests {
     func killedMidBackup() async throws {
         let s3 = try await TestS3.bucket()
         // A pg_dump that writes its first part quickly and then crawls, so the kill lands mid-upload.
-        let script = NSTemporaryDirectory() + "crawling-pg_dump-\(UUID().uuidString.prefix(6))"
-        try "#!/bin/sh\npg_dump \"$@\" | { dd bs=1048576 count=6 iflag=fullblock 2>/dev/null; sleep 4; cat; }\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        let script = try temporaryScript("pg_dump \"$@\" | { dd bs=1048576 count=6 iflag=fullblock 2>/dev/null; sleep 4; cat; }")
         defer { unlink(script) }
         try await TestPostgres.withDatabase { postgres, database in
             try await seedBackupData(postgres, rows: 120_000)

@@ -2,6 +2,10 @@ import FleetStore
 import Queue
 import FleetTesting
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import PostgresNIO
 import S3
 import Workers
@@ -54,4 +58,13 @@ func runBackupJob(_ runner: BackupRunner, lease: Duration = .seconds(2)) async t
             try await BackupTests.waitFor(queue, job.id)
         }
     }
+}
+
+/// An executable shell script with `body` in the temp directory (a stand-in `pg_dump`). → its path; the caller
+/// unlinks it.
+func temporaryScript(_ body: String) throws -> String {
+    let path = NSTemporaryDirectory() + "joycity-script-\(UUID().uuidString.prefix(8))"
+    try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+    chmod(path, 0o755)
+    return path
 }

@@ -160,9 +160,7 @@ struct BackupTests {
     @Test("a dump longer than the queue lease is never reclaimed from its live worker")
     func longDumpKeepsLease() async throws {
         let s3 = try await TestS3.bucket()
-        let script = NSTemporaryDirectory() + "slow-pg_dump-\(UUID().uuidString.prefix(6))"
-        try "#!/bin/sh\nsleep 3\nexec pg_dump \"$@\"\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        let script = try temporaryScript("sleep 3\nexec pg_dump \"$@\"")
         defer { unlink(script) }
         try await TestPostgres.withDatabase { postgres, database in
             try await seedBackupData(postgres, rows: 1_000)
