@@ -15,14 +15,21 @@ extension SchedulerService {
         public var instance: String
         /// The shortest time a fire's idempotency key is kept (default 1 h; at least two periods of the schedule).
         public var firedKeyTTL: Duration
+        /// The longest a schedule source may take to answer (default 5s); a source that takes longer (PostgreSQL
+        /// down) keeps its previous schedules, so the others still fire on time.
+        public var sourceTimeout: Duration
 
         /// Creates a configuration.
-        public init(lease: Duration = .seconds(15), renewInterval: Duration? = nil, refreshInterval: Duration = .seconds(30), instance: String? = nil, firedKeyTTL: Duration = .seconds(3600)) {
+        public init(
+            lease: Duration = .seconds(15), renewInterval: Duration? = nil, refreshInterval: Duration = .seconds(30), instance: String? = nil,
+            firedKeyTTL: Duration = .seconds(3600), sourceTimeout: Duration = .seconds(5)
+        ) {
             self.lease = lease
             self.renewInterval = renewInterval ?? lease / 3
             self.refreshInterval = refreshInterval
             self.instance = instance ?? Self.defaultInstance()
             self.firedKeyTTL = firedKeyTTL
+            self.sourceTimeout = sourceTimeout
         }
 
         /// Reads `SCHEDULER_LEASE`, `SCHEDULER_REFRESH` and `SCHEDULER_INSTANCE`.

@@ -22,6 +22,8 @@ public final class SchedulerService: Service, Sendable {
     public let keys: SchedulerKeys
     let lease: LeaderLease
     private let loop = Mutex(LoopState())
+    /// Sources whose last load has not finished yet (it hung past the timeout); not asked again until it does.
+    private let loading = Mutex(Set<String>())
 
     struct LoopState {
         var leaseValue: String?
@@ -108,7 +110,7 @@ public final class SchedulerService: Service, Sendable {
         var failed = false
         for source in sources {
             do {
-                schedules += try await source.schedules()
+                schedules += try await load(source, timeout: configuration.sourceTimeout)
             } catch {
                 failed = true
                 logger.error("could not load schedules; keeping the previous ones of this source", metadata: ["source": "\(source.name)", "error": "\(error)"])
@@ -132,6 +134,35 @@ public final class SchedulerService: Service, Sendable {
             state.refreshedAt = failed ? ContinuousClock.now - configuration.refreshInterval + .seconds(2) : ContinuousClock.now
         }
         await publish(schedules)
+    }
+
+    /// The source's schedules, or an error once `timeout` passes. A source that hangs (a database query waiting
+    /// for a connection that never comes) is left to finish in the background instead of stalling the leader, and
+    /// is not asked again until it has.
+    func load(_ source: any ScheduleSource, timeout: Duration) async throws -> [Schedule] {
+        let name = source.name
+        guard loading.withLock({ $0.insert(name).inserted }) else {
+            throw SourceTimeout(source: name, timeout: timeout)
+        }
+        let once = ResumeOnce()
+        return try await withCheckedThrowingContinuation { continuation in
+            let work = Task { [self] in
+                defer { self.loading.withLock { _ = $0.remove(name) } }
+                do {
+                    let schedules = try await source.schedules()
+                    if once.claim() { continuation.resume(returning: schedules) }
+                } catch {
+                    if once.claim() { continuation.resume(throwing: error) }
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if once.claim() {
+                    work.cancel()
+                    continuation.resume(throwing: SourceTimeout(source: name, timeout: timeout))
+                }
+            }
+        }
     }
 
     func publish(_ schedules: [Schedule]) async {
@@ -243,6 +274,26 @@ public final class SchedulerService: Service, Sendable {
             ).throwingError()
         } catch {
             logger.warning("could not record a schedule's state", metadata: ["schedule": "\(id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A schedule source that did not answer in time.
+struct SourceTimeout: Error, CustomStringConvertible {
+    let source: String
+    let timeout: Duration
+    var description: String { "schedule source \(source) did not answer within \(timeout); is its database reachable?" }
+}
+
+/// Lets exactly one of several racers resume a continuation.
+final class ResumeOnce: Sendable {
+    private let claimed = Mutex(false)
+
+    /// True for the first caller only.
+    func claim() -> Bool {
+        claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

@@ -53,14 +53,15 @@ enum SchedulerServices {
     }
 }
 
-/// A source that answers only once PostgreSQL is reachable (briefly waits, then reports the outage).
+/// A source that answers only while PostgreSQL is reachable (fails at once during an outage, so the scheduler keeps
+/// the schedules it has).
 struct StoreBackedSchedules: ScheduleSource {
     let base: any ScheduleSource
     let store: PostgresStore
     var name: String { base.name }
 
     func schedules() async throws -> [Schedule] {
-        try await store.waitUntilReady(timeout: .seconds(5))
+        try await store.waitUntilReady(timeout: .zero)
         return try await base.schedules()
     }
 }

@@ -203,3 +203,33 @@ struct SchedulerServiceTests {
         }
     }
 }
+
+/// A source that never answers (a database query waiting for a connection).
+struct HangingSource: ScheduleSource {
+    let name = "hanging"
+    func schedules() async throws -> [Schedule] {
+        try await Task.sleep(for: .seconds(3600))
+        return []
+    }
+}
+
+@Suite("Scheduler sources")
+struct SchedulerSourceTests {
+    @Test("a source that hangs does not stall the leader: the other schedules fire on time")
+    func hangingSource() async throws {
+        try await TestRedis.withQueue { queue in
+            let clock = ManualClock(SchedulerServiceTests.t0 + 1_000)
+            let scheduler = SchedulerService(
+                queue: queue, sources: [HangingSource(), StaticScheduleSource(name: "test", [SchedulerServiceTests.minutely("m")])],
+                configuration: .init(lease: .seconds(5), instance: "a", sourceTimeout: .milliseconds(300)), clock: clock, logger: TestRedis.logger)
+            let started = ContinuousClock.now
+            _ = await scheduler.step()
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(scheduler.isLeader)
+            clock.set(SchedulerServiceTests.t0 + 60_100)
+            _ = await scheduler.step()
+            let fired = try await SchedulerServiceTests.fireTimes(queue)
+            #expect(fired == [SchedulerServiceTests.t0 + 60_000])
+        }
+    }
+}
