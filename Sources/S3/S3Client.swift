@@ -37,6 +37,15 @@ public struct S3Client: Sendable {
     public struct Head: Sendable, Equatable {
         public var size: Int64
         public var metadata: [String: String]
+
+        /// Size and metadata from a HEAD or GET answer's headers.
+        init(headers: HTTPHeaders) {
+            size = Int64(headers.first(name: "content-length") ?? "") ?? 0
+            metadata = [:]
+            for header in headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
+                metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
+            }
+        }
     }
 
     struct Response {
@@ -69,11 +78,7 @@ public struct S3Client: Sendable {
     /// - Throws: ``S3Error`` `notFound` when there is no such object.
     public func head(key: String) async throws -> Head {
         let response = try await send("HEAD", key: key)
-        var metadata: [String: String] = [:]
-        for header in response.headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
-            metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
-        }
-        return Head(size: Int64(response.headers.first(name: "content-length") ?? "") ?? 0, metadata: metadata)
+        return Head(headers: response.headers)
     }
 
     /// Streams an object: its head and its body as it arrives (never all in memory).
@@ -83,11 +88,7 @@ public struct S3Client: Sendable {
             let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
             throw error(status: Int(response.status.code), body: body, operation: "GET \(key)")
         }
-        var metadata: [String: String] = [:]
-        for header in response.headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
-            metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
-        }
-        return (Head(size: Int64(response.headers.first(name: "content-length") ?? "") ?? 0, metadata: metadata), response.body)
+        return (Head(headers: response.headers), response.body)
     }
 
     /// Deletes an object (no error when it is already gone).

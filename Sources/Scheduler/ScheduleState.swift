@@ -1,3 +1,5 @@
+import Queue
+
 /// How a schedule has fired, as stored in Redis (`<prefix>:sched:state:<id>`) by the leader.
 public struct ScheduleState: Sendable, Codable, Equatable {
     /// The latest fire time handled (Unix ms); fires at or before it are never planned again.
@@ -19,6 +21,12 @@ public struct ScheduleState: Sendable, Codable, Equatable {
     public var nextFireMs: Int64?
 
     static let fields = ["watermark", "lastFire", "lastFiredAt", "lastJob", "lastOutcome", "lastError", "dropped", "next"]
+
+    /// The states of schedules `ids`, in one pipelined round trip.
+    static func read(_ ids: [String], redis: RedisClient, keys: SchedulerKeys) async throws -> [ScheduleState] {
+        let replies = try await redis.pipeline(ids.map { RedisCommand(arguments: ["HMGET", keys.state($0)] + fields) })
+        return try replies.map { ScheduleState(fields: (try $0.throwingError().array ?? []).map(\.string)) }
+    }
 
     init(fields values: [String?]) {
         func int(_ index: Int) -> Int64? { index < values.count ? values[index].flatMap { Int64($0) } : nil }

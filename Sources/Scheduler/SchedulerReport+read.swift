@@ -13,10 +13,9 @@ extension SchedulerReport {
             if let summary = try? JSONCoding.decode(ScheduleSummary.self, from: json) { summaries.append(summary) }
         }
         summaries.sort { $0.id < $1.id }
-        let replies = try await queue.redis.pipeline(summaries.map { RedisCommand(arguments: ["HMGET", keys.state($0.id)] + ScheduleState.fields) })
+        let states = try await ScheduleState.read(summaries.map(\.id), redis: queue.redis, keys: keys)
         var reports: [ScheduleReport] = []
-        for (summary, reply) in zip(summaries, replies) {
-            let state = ScheduleState(fields: (try reply.throwingError().array ?? []).map(\.string))
+        for (summary, state) in zip(summaries, states) {
             var jobState: String?
             if let job = state.lastJob, JobID.isValid(job) {
                 jobState = try await queue.job(job, scanLimit: jobScanLimit)?.state

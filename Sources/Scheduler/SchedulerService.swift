@@ -192,7 +192,7 @@ public final class SchedulerService: Service, Sendable {
         guard let value, !schedules.isEmpty else { return nil }
         let states: [ScheduleState]
         do {
-            states = try await readStates(schedules.map(\.id))
+            states = try await ScheduleState.read(schedules.map(\.id), redis: queue.redis, keys: keys)
         } catch {
             logger.error("could not read schedule state", metadata: ["error": "\(error)"])
             return nowMs + 1000
@@ -224,12 +224,13 @@ public final class SchedulerService: Service, Sendable {
     func fire(_ schedule: Schedule, plan: FirePlan, state: ScheduleState, value: String) async -> FireOutcome {
         let dropped = state.dropped + Int64(plan.dropped)
         var first = true
+        // Once keys outlive any race between two leaders: at least an hour and two periods (capped at 8 days).
+        let periodMs = schedule.spec.typicalPeriodMs(nowMs: plan.fires[0])
+        let ttl = max(configuration.firedKeyTTL, .milliseconds(min(periodMs, 4 * 86_400_000) * 2))
         for fireMs in plan.fires {
             guard loop.withLock({ ContinuousClock.now < $0.validUntil && $0.leaseValue == value }) else { return .fenced }
             var job = schedule.job
             job.id = JobID.make(nowMs: fireMs)
-            let periodMs = schedule.spec.typicalPeriodMs(nowMs: fireMs)
-            let ttl = max(configuration.firedKeyTTL, .milliseconds(min(periodMs, 4 * 86_400_000) * 2))
             let once = EnqueueOnceGuard(key: keys.fired(schedule.id, atMs: fireMs), ttl: ttl, fenceKey: keys.leader, fenceValue: value)
             var fields = ["lastFire", String(fireMs), "lastFiredAt", String(clock.nowMs()), "lastError", "", "next", plan.next.map(String.init) ?? ""]
             if first { fields += ["dropped", String(dropped)] }
@@ -258,13 +259,6 @@ public final class SchedulerService: Service, Sendable {
             }
         }
         return .done
-    }
-
-    func readStates(_ ids: [String]) async throws -> [ScheduleState] {
-        let replies = try await queue.redis.pipeline(ids.map { RedisCommand(arguments: ["HMGET", keys.state($0)] + ScheduleState.fields) })
-        return try replies.map { reply in
-            ScheduleState(fields: (try reply.throwingError().array ?? []).map(\.string))
-        }
     }
 
     func record(_ id: String, value: String, watermark: Int64, fields: [String]) async {

@@ -19,15 +19,7 @@ struct SchedulerProcessTests {
 
     /// How often each fire time (from the job ids) occurs in `queue`'s `ticks` stream.
     static func fireCounts(_ queue: StreamQueue) async throws -> [Int64: Int] {
-        let entries = try await queue.redis.send(RedisCommand("XRANGE", queue.keys.stream("ticks"), "-", "+")).array ?? []
-        var counts: [Int64: Int] = [:]
-        for entry in entries {
-            let fields = entry.array?.last?.array?.compactMap(\.string) ?? []
-            if let index = fields.firstIndex(of: "id"), index + 1 < fields.count, let fire = JobID.timestampMs(of: fields[index + 1]) {
-                counts[fire, default: 0] += 1
-            }
-        }
-        return counts
+        try await SchedulerServiceTests.fireTimes(queue, "ticks").reduce(into: [:]) { $0[$1, default: 0] += 1 }
     }
 
     static func leader(_ queue: StreamQueue) async throws -> String? {

@@ -243,10 +243,7 @@ public struct BackupRunner: Sendable {
     /// - Returns: the deleted keys.
     public func applyRetention(now: Date) async throws -> [String] {
         guard configuration.keepLast > 0 || configuration.keepDays > 0 else { return [] }
-        let objects = try await s3Step("listing backups") { try await s3.list(prefix: directory) }
-            .filter { $0.key.hasSuffix(".dump") }
-            .map { (object: $0, date: Self.parseStamp($0.key) ?? .distantPast) }
-            .sorted { $0.date > $1.date }
+        let objects = try await listDumps().map { (object: $0, date: Self.parseStamp($0.key) ?? .distantPast) }
         var deleted: [String] = []
         for (index, entry) in objects.enumerated() {
             let keptByCount = configuration.keepLast > 0 && index < configuration.keepLast
@@ -263,8 +260,8 @@ public struct BackupRunner: Sendable {
 
     // MARK: Listing and restore
 
-    /// The backups in the bucket under this database's prefix, newest first, with what the table knows of them.
-    public func listObjects() async throws -> [S3Client.Object] {
+    /// The dumps in the bucket under this database's prefix, newest first (by the time in their key).
+    public func listDumps() async throws -> [S3Client.Object] {
         try await s3Step("listing backups") { try await s3.list(prefix: directory) }
             .filter { $0.key.hasSuffix(".dump") }
             .sorted { (Self.parseStamp($0.key) ?? .distantPast) > (Self.parseStamp($1.key) ?? .distantPast) }
