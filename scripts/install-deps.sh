@@ -29,3 +29,44 @@ if ! command -v moto_server >/dev/null 2>&1 && [ ! -x "$HOME/.cache/joycity/moto
     "$HOME/.cache/joycity/moto/bin/pip" install --quiet 'moto[server]'
   fi
 fi
+
+# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation) and
+# schemathesis (fuzzes the live API from its own OpenAPI document). Into the same private virtualenv when the
+# system Python refuses pip.
+VENV="$HOME/.cache/joycity/moto"
+tools_missing() {
+  [ -x "$VENV/bin/schemathesis" ] && return 1
+  python3 -c "import jwt" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
+  return 0
+}
+if tools_missing; then
+  echo "installing pyjwt and schemathesis from PyPI" >&2
+  if ! python3 -m pip install --quiet pyjwt schemathesis 2>/dev/null; then
+    [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet pyjwt schemathesis
+  fi
+fi
+
+# Swagger UI for /api/swagger-ui (not committed): the swagger-ui-dist files packaged on PyPI by
+# drf-spectacular-sidecar, pinned, unpacked to ~/.cache/joycity/swagger-ui (API_SWAGGER_UI_DIR).
+SWAGGER_UI_DIR="${API_SWAGGER_UI_DIR:-$HOME/.cache/joycity/swagger-ui}"
+SWAGGER_UI_PACKAGE="drf-spectacular-sidecar==2026.10.1"
+if [ ! -s "$SWAGGER_UI_DIR/swagger-ui-bundle.js" ]; then
+  echo "fetching Swagger UI ($SWAGGER_UI_PACKAGE) from PyPI" >&2
+  WHEELS="$(mktemp -d)"
+  PIP="python3 -m pip"
+  $PIP --version >/dev/null 2>&1 || PIP="$VENV/bin/pip"
+  $PIP download --quiet --no-deps --dest "$WHEELS" "$SWAGGER_UI_PACKAGE"
+  mkdir -p "$SWAGGER_UI_DIR"
+  python3 - "$WHEELS" "$SWAGGER_UI_DIR" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+marker = "/swagger-ui-dist/"
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if marker in name and not name.endswith("/") and not name.endswith(".map"):
+            with open(os.path.join(sys.argv[2], name.split(marker, 1)[1]), "wb") as out:
+                out.write(archive.read(name))
+PY
+  rm -rf "$WHEELS"
+fi

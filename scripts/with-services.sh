@@ -77,6 +77,13 @@ PY
   export JOYCITY_TEST_S3_SECRET_ACCESS_KEY="${KEYS#* }"
 fi
 
+# The Python tools of the tests (scripts/install-deps.sh): PyJWT and schemathesis, system-wide or in the venv.
+if [ -x "$HOME/.cache/joycity/moto/bin/schemathesis" ]; then
+  export JOYCITY_TEST_PYTHON="$HOME/.cache/joycity/moto/bin/python" JOYCITY_TEST_SCHEMATHESIS="$HOME/.cache/joycity/moto/bin/schemathesis"
+else
+  export JOYCITY_TEST_PYTHON="${JOYCITY_TEST_PYTHON:-python3}" JOYCITY_TEST_SCHEMATHESIS="${JOYCITY_TEST_SCHEMATHESIS:-schemathesis}"
+fi
+
 set +e
 "$@"
 status=$?

@@ -17,10 +17,13 @@ public struct AccountStore: Sendable {
 
     static let columns = """
         id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
-        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds
+        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds, wb_token_hint
         """
     /// How many columns ``columns`` selects.
-    static let columnCount = 14
+    static let columnCount = 15
+
+    /// What is kept in clear of a token, to show it masked: its last four characters.
+    static func hint(_ token: String?) -> String? { token.map { String($0.suffix(4)) } }
 
     /// Adds an account.
     /// - Parameters:
@@ -37,8 +40,8 @@ public struct AccountStore: Sendable {
         }
         let sealed = try token.map { try secrets.seal($0) }
         let query: PostgresQuery = """
-            INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_seller_id, wb_token_expires_at, report_source)
-            VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(sellerID), \(expiresAt), \(reportSource.rawValue))
+            INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_token_hint, wb_seller_id, wb_token_expires_at, report_source)
+            VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(Self.hint(token)), \(sellerID), \(expiresAt), \(reportSource.rawValue))
             ON CONFLICT (inn) DO NOTHING
             RETURNING id
             """
@@ -80,7 +83,7 @@ public struct AccountStore: Sendable {
         try await updateOne(
             id: id,
             """
-            UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: sealed.ciphertext)), wb_token_key_id = \(sealed.keyID),
+            UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: sealed.ciphertext)), wb_token_key_id = \(sealed.keyID), wb_token_hint = \(Self.hint(token)),
               wb_seller_id = \(sellerID), wb_token_expires_at = \(expiresAt), token_status = 'unchecked', token_error = NULL, updated_at = now()
             WHERE id = \(id) RETURNING id
             """)
@@ -161,6 +164,44 @@ public struct AccountStore: Sendable {
         try await updateOne(id: id, "UPDATE seller_accounts SET sync_interval_seconds = \(value), updated_at = now() WHERE id = \(id) RETURNING id")
     }
 
+    /// Renames an account.
+    /// - Throws: ``StoreError`` `invalidInput` for an empty name, `notFound`.
+    public func setName(id: Int64, _ name: String) async throws {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw StoreError(.invalidInput, "an account name must be 1 to 200 characters") }
+        try await updateOne(id: id, "UPDATE seller_accounts SET name = \(name), updated_at = now() WHERE id = \(id) RETURNING id")
+    }
+
+    /// Deletes an account with everything synced for it.
+    /// - Throws: ``StoreError`` `notFound`.
+    public func delete(id: Int64) async throws {
+        try await updateOne(id: id, "DELETE FROM seller_accounts WHERE id = \(id) RETURNING id")
+    }
+
+    /// Stores the account's WB portal credentials (a JSON document), sealed.
+    /// - Throws: ``StoreError`` `notFound`, `secretKeyMissing`.
+    public func setPortalCredentials(id: Int64, json: String) async throws {
+        let sealed = try secrets.seal(json)
+        try await updateOne(
+            id: id,
+            """
+            UPDATE seller_accounts SET portal_credentials = \(ByteBuffer(bytes: sealed.ciphertext)), portal_credentials_key_id = \(sealed.keyID),
+              updated_at = now() WHERE id = \(id) RETURNING id
+            """)
+    }
+
+    /// The account's WB portal credentials, decrypted (nil when none are stored).
+    /// - Throws: ``StoreError`` `notFound`; secret errors.
+    public func portalCredentials(id: Int64) async throws -> String? {
+        let rows = try await client.query(
+            "SELECT portal_credentials, portal_credentials_key_id FROM seller_accounts WHERE id = \(id)", logger: logger)
+        for try await (cipher, keyID) in rows.decode((ByteBuffer?, String?).self) {
+            guard let cipher, let keyID else { return nil }
+            return try secrets.open(.init(ciphertext: Array(buffer: cipher), keyID: keyID))
+        }
+        throw StoreError(.notFound, "there is no seller account \(id)")
+    }
+
     private func updateOne(id: Int64, _ query: PostgresQuery) async throws {
         let rows = try await client.query(query, logger: logger)
         var found = false
@@ -175,11 +216,12 @@ public struct AccountStore: Sendable {
     }
 
     static func decode(_ row: PostgresRow) throws -> SellerAccount {
-        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval) = try row.decode(
-            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?).self)
+        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval, hint) = try row.decode(
+            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?, String?).self)
         return SellerAccount(
             id: id, name: name, inn: inn, wbSellerID: sid, tokenExpiresAt: expires, reportSource: .init(rawValue: source) ?? .statistics,
             syncEnabled: enabled, tokenStatus: .init(rawValue: status) ?? .unchecked, tokenError: tokenError, lastSyncState: state,
-            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken, syncIntervalSeconds: interval.map(Int.init))
+            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken, syncIntervalSeconds: interval.map(Int.init),
+            tokenMasked: hasToken ? "••••" + (hint ?? "") : nil)
     }
 }

@@ -16,6 +16,9 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     public var password: String?
     public var database: String
     public var maxConnections: Int
+    /// A role every connection switches to at start (`-c role=…`): the API serves as `joycity_api`, which owns no
+    /// table, so the database's own guards apply to it. Nil: the login role.
+    public var role: String?
 
     /// The default URL.
     public static let defaultURL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -48,6 +51,12 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         self.maxConnections = 10
     }
 
+    /// Whether `name` can be given as ``role``: a plain lower-case PostgreSQL identifier.
+    public static func isValidRole(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (first >= 97 && first <= 122) || first == 95, name.utf8.count <= 63 else { return false }
+        return name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+
     /// `host:port/database`, for messages (never the password).
     public var displayName: String { "\(host):\(port)/\(database)" }
 
@@ -58,6 +67,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
+        if let role { configuration.options.additionalStartupParameters = [("options", "-c role=\(role)")] }
         return configuration
     }
 

@@ -179,5 +179,8 @@ extension Migration {
                 "CREATE INDEX backups_started ON backups (started_at DESC)",
                 "CREATE UNIQUE INDEX backups_object ON backups (bucket, object_key)",
             ]),
+        Migration(
+            version: 5, name: "users, roles, sessions and the API's database role",
+            statements: UserSchema.statements),
     ]
 }

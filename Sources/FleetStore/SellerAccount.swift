@@ -34,6 +34,8 @@ public struct SellerAccount: Sendable, Codable, Equatable {
     public var hasToken: Bool
     /// How often the scheduler syncs this account (seconds); `nil` uses the fleet default (`WB_SYNC_INTERVAL`).
     public var syncIntervalSeconds: Int?
+    /// The token as it may be shown: `••••` and its last four characters (nil without a token).
+    public var tokenMasked: String?
 }
 
 /// What it takes to call WB for an account: its id, seller id and decrypted token.

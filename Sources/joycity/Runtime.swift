@@ -1,3 +1,4 @@
+import API
 import FleetCore
 import Foundation
 import PostgresNIO
@@ -25,7 +26,7 @@ enum Runtime {
 
     /// Bootstraps swift-metrics with a Prometheus registry (once per process) and returns the registry.
     static func prometheus() -> PrometheusCollectorRegistry {
-        LoggingBootstrap.prometheusOnce
+        MetricsServer.registry
     }
 
     /// A Redis client configured from the environment.
@@ -45,6 +46,7 @@ enum Runtime {
         case let error as StoreError: message = error.description
         case let error as WBError: message = error.description
         case let error as BackupError: message = error.message
+        case let error as APIError: message = error.message
         case let error as PSQLError:
             message = "PostgreSQL: \(error.serverMessage ?? String(reflecting: error)); is PostgreSQL running and DATABASE_URL right?"
         default: message = String(describing: error)
@@ -65,12 +67,6 @@ enum LoggingBootstrap {
         }
         if first { body() }
     }
-
-    static let prometheusOnce: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
 }
 
 extension Runtime {

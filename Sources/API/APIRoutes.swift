@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+/// Registers endpoints on the router behind their access rule, and remembers them for the OpenAPI document and the
+/// role-matrix test.
+public final class APIRoutes: @unchecked Sendable {
+    /// A route handler.
+    public typealias Handler = @Sendable (Request, APIRequestContext) async throws -> Response
+
+    let router: Router<APIRequestContext>
+    let authenticator: Authenticator
+    let internalSecret: String?
+    /// Every endpoint registered, in order.
+    public private(set) var endpoints: [Endpoint] = []
+
+    init(router: Router<APIRequestContext>, authenticator: Authenticator, internalSecret: String?) {
+        self.router = router
+        self.authenticator = authenticator
+        self.internalSecret = internalSecret
+    }
+
+    /// Registers `endpoint` with `handler`, which runs only for callers `endpoint.access` admits.
+    func add(_ endpoint: Endpoint, _ handler: @escaping Handler) {
+        endpoints.append(endpoint)
+        let authenticator = self.authenticator
+        let secret = internalSecret
+        router.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
+            var context = context
+            switch endpoint.access {
+            case .anyone:
+                break
+            case .internalSecret:
+                guard let secret, let given = request.headers[.xInternalSecret], Self.constantTimeEquals(given, secret) else {
+                    throw APIError.notFound("no such endpoint; see /api/openapi.json")
+                }
+            case .signedIn, .roles:
+                let principal = try await authenticator.authenticate(request, &context)
+                guard endpoint.access.admits(principal.roles) else {
+                    throw APIError.forbidden(Self.refusal(endpoint.access, principal))
+                }
+            }
+            return try await handler(request, context)
+        }
+    }
+
+    /// The methods registered for `path` (a concrete request path), for 405 answers.
+    public func methods(matching path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return endpoints.filter { endpoint in
+            let pattern = endpoint.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { ($0.hasPrefix("{") && $0.hasSuffix("}") && !$1.isEmpty) || $0 == $1 }
+        }.map(\.method.rawValue)
+    }
+
+    static func refusal(_ access: Access, _ principal: Principal) -> String {
+        guard case .roles(let allowed) = access else { return "not allowed" }
+        let needed = allowed.sorted().map(\.rawValue).joined(separator: ", ")
+        let held = principal.roles.isEmpty ? "none" : principal.roles.map(\.rawValue).joined(separator: ", ")
+        return "this needs one of the roles \(needed); yours: \(held). Ask an admin to grant one."
+    }
+
+    /// Compares two secrets in time that depends only on their lengths (HMAC both, compare the digests).
+    static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
+        let key = SymmetricKey(size: .bits256)
+        let a = HMAC<SHA256>.authenticationCode(for: Data(given.utf8), using: key)
+        let b = HMAC<SHA256>.authenticationCode(for: Data(expected.utf8), using: key)
+        return a == b
+    }
+}

@@ -1,0 +1,138 @@
+import FleetCore
+import FleetStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import Prometheus
+import Queue
+import S3
+import ServiceLifecycle
+import Workers
+
+/// The API process: its services (Redis, the migrating store, the API's own database client, the HTTP server) and
+/// the routes, built from the environment.
+///
+/// - Configuration keys (environment), besides ``APIConfiguration``'s and the shared `REDIS_URL`, `QUEUE_PREFIX`,
+///   `DATABASE_URL`, `JOYCITY_SECRET_KEYS`, `WB_*`, `S3_*`:
+///   - `API_DATABASE_URL` (default `DATABASE_URL`): the server the API queries.
+///   - `API_DATABASE_ROLE` (default `joycity_api`; empty: the login role): the role every API connection switches to.
+///     It owns nothing, so the ADMIN guard in the database holds against it.
+///   - `API_MIGRATE` (default `true`): apply migrations at start through `DATABASE_URL` (the owner). Set `false` when
+///     the API's credentials may not migrate; it then waits for another process to.
+///   - `API_AVATAR_BUCKET` (default `S3_BUCKET`): where avatars go; without S3 settings avatar uploads answer 503.
+public struct APIServer: Sendable {
+    /// The services to run, in start order.
+    public let services: [any Service]
+    /// The routes (for the OpenAPI document and tests).
+    public let routes: APIRoutes
+    /// What the handlers use.
+    public let api: APIServices
+
+    /// Builds the API from `environment`.
+    /// - Parameters:
+    ///   - redis: a Redis client to share (the caller runs it); nil: the server makes and runs its own.
+    ///   - onRunning: receives the bound port (useful with `API_PORT=0` in tests).
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public static func make(
+        environment: EnvironmentReader, logger: Logger, redis sharedRedis: RedisClient? = nil, metrics: PrometheusCollectorRegistry? = nil,
+        onRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> APIServer {
+        let configuration = try APIConfiguration(environment: environment)
+        var services: [any Service] = []
+        let redis: RedisClient
+        if let sharedRedis {
+            redis = sharedRedis
+        } else {
+            var redisConfiguration = try RedisClient.Configuration(environment: environment)
+            redisConfiguration.clientName = "joycity-api"
+            redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            services.append(redis)
+        }
+        let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
+        let prefix = queue.configuration.prefix
+
+        let owner = try DatabaseConfiguration(environment: environment)
+        var small = owner
+        small.maxConnections = 1
+        let migrator: PostgresStore? =
+            try environment.bool("API_MIGRATE", default: true)
+            ? PostgresStore(client: small.makeClient(logger: logger), server: owner.displayName, logger: logger) : nil
+        if let migrator { services.append(migrator) }
+        var database = owner
+        if let url = environment.string("API_DATABASE_URL") {
+            database = try DatabaseConfiguration(url: url, variable: "API_DATABASE_URL")
+            database.maxConnections = owner.maxConnections
+        }
+        let role = environment.string("API_DATABASE_ROLE", default: "joycity_api")
+        if !role.isEmpty {
+            guard DatabaseConfiguration.isValidRole(role) else {
+                throw ConfigurationError(variable: "API_DATABASE_ROLE", value: role, expected: "a lower-case PostgreSQL role name, or empty for the login role")
+            }
+            database.role = role
+        }
+        let postgres = database.makeClient(logger: logger)
+        services.append(postgres)
+
+        let tokens = await TokenIssuer(configuration: configuration)
+        let users = UserStore(client: postgres, logger: logger)
+        let sessions = SessionStore(client: postgres, logger: logger)
+        let gate = SessionGate(
+            redis: redis, prefix: prefix, sessions: sessions, users: users, cacheTTL: configuration.sessionCacheTTL,
+            revokedTTL: configuration.accessTTL, logger: logger)
+        let authenticator = Authenticator(tokens: tokens, gate: gate, configuration: configuration)
+        var avatars: AvatarStore?
+        if let bucket = environment.string("API_AVATAR_BUCKET") ?? environment.string("S3_BUCKET") {
+            let s3Environment = EnvironmentReader(values: environment.values.merging(["S3_BUCKET": bucket]) { $1 })
+            avatars = AvatarStore(s3: S3Client(configuration: try S3Configuration(environment: s3Environment)), maxBytes: configuration.avatarMaxBytes)
+        }
+        let displayName = database.displayName
+        let redisName = redis.configuration.url.endpoint
+        let api = APIServices(
+            configuration: configuration, tokens: tokens, authenticator: authenticator, gate: gate, sessions: sessions, users: users,
+            accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
+            backups: BackupStore(client: postgres, logger: logger), queue: queue, hasher: PasswordHasher(cost: configuration.bcryptCost),
+            loginLimiter: LoginLimiter(
+                redis: redis, prefix: prefix, perAccount: configuration.loginLimitPerAccount, perIP: configuration.loginLimitPerIP, logger: logger),
+            avatars: avatars,
+            wb: WBClient(configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: prefix), logger: logger),
+            readiness: {
+                var checks: [String: String] = [:]
+                do {
+                    let reply = try await redis.send(RedisCommand("PING"))
+                    checks["redis"] = reply.string == "PONG" ? "ok" : "Redis answered \(reply)"
+                } catch {
+                    checks["redis"] = "Redis at \(redisName) is not reachable"
+                }
+                do {
+                    try await postgres.ping(timeout: .seconds(2), server: displayName)
+                    checks["postgres"] = "ok"
+                } catch {
+                    checks["postgres"] = "PostgreSQL at \(displayName) is not reachable"
+                }
+                if let migrator { checks["migrations"] = migrator.isReady ? "ok" : "not applied yet (see the log)" }
+                return checks
+            },
+            logger: logger)
+
+        let router = Router(context: APIRequestContext.self)
+        let routes = APIRoutes(router: router, authenticator: authenticator, internalSecret: configuration.internalSecret)
+        router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
+        router.add(middleware: MetricsMiddleware())
+        routes.addAuthRoutes(api)
+        routes.addUserRoutes(api)
+        routes.addAccountRoutes(api)
+        routes.addAdminRoutes(api)
+        routes.addOperationsRoutes(api)
+        routes.addInternalRoutes(api)
+        if let metrics {
+            router.get("/metrics") { _, _ in MetricsServer.response(metrics) }
+        }
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-api"),
+            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) }, logger: logger)
+        services.append(app)
+        return APIServer(services: services, routes: routes, api: api)
+    }
+}

@@ -1,0 +1,26 @@
+import FleetStore
+import Logging
+import Queue
+import Workers
+
+/// What the handlers work with, built once per process (``APIServer``).
+public struct APIServices: Sendable {
+    public let configuration: APIConfiguration
+    public let tokens: TokenIssuer
+    public let authenticator: Authenticator
+    public let gate: SessionGate
+    public let sessions: SessionStore
+    public let users: UserStore
+    public let accounts: AccountStore
+    public let backups: BackupStore
+    public let queue: StreamQueue
+    public let hasher: PasswordHasher
+    public let loginLimiter: LoginLimiter
+    /// Nil when S3 is not configured: avatar uploads answer 503 saying so.
+    public let avatars: AvatarStore?
+    /// Checks WB tokens of new accounts (`/ping`).
+    public let wb: WBClient
+    /// Checks Redis and PostgreSQL for `/api/ready`: name → `ok` or the problem.
+    public let readiness: @Sendable () async -> [String: String]
+    public let logger: Logger
+}

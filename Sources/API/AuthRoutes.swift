@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import Logging
+
+extension APIRoutes {
+    /// Sign-in, refresh, sign-out, the caller's own profile, password and sessions.
+    func addAuthRoutes(_ s: APIServices) {
+        add(
+            Endpoint(
+                .post, "/api/auth/login", "login", "Sign in with login (or email) and password; sets the session cookies", tag: "auth",
+                access: .anyone, request: .json(.ref("LoginRequest")), response: .json(.ref("TokenResponse")))
+        ) { request, context in
+            if request.headers[.origin] != nil { try s.authenticator.checkOrigin(request) }
+            let body = try await JSONBodies.decode(LoginRequest.self, from: request, context: context)
+            let identifier = body.login.trimmingCharacters(in: .whitespaces)
+            guard !identifier.isEmpty, identifier.utf8.count <= 254, !body.password.isEmpty, body.password.utf8.count <= 1024 else {
+                throw APIError.invalid("give a login (or email) and a password")
+            }
+            let ip = s.authenticator.clientAddress(request, context)
+            try await s.loginLimiter.admit(identifier: identifier, ip: ip)
+            let found = identifier.utf8.contains(0) ? nil : try await s.users.credentials(identifier: identifier)
+            let matches = try await s.hasher.verify(body.password, hash: found?.hash)
+            guard let found, matches, !found.disabled else {
+                context.logger.notice("sign-in refused", metadata: ["client.ip": "\(ip)"])
+                throw APIError.unauthenticated("the login or password is wrong")
+            }
+            let device = Self.device(body.device ?? request.headers[.userAgent])
+            return try await Self.startSession(s, userID: found.id, device: device, ip: ip, includeRefresh: body.includeRefreshToken ?? false, status: .ok)
+        }
+
+        add(
+            Endpoint(
+                .post, "/api/auth/refresh", "refresh", "Rotate the refresh token (cookie or body) and get a new access token", tag: "auth",
+                access: .anyone, request: .json(.ref("RefreshRequest")), response: .json(.ref("TokenResponse")))
+        ) { request, context in
+            let body = try await Self.optionalBody(RefreshRequest.self, request, context)
+            let presented: String
+            if let token = body?.refreshToken, !token.isEmpty {
+                presented = token
+            } else if let cookie = request.cookies[Authenticator.refreshCookie]?.value, !cookie.isEmpty {
+                try s.authenticator.checkOrigin(request)
+                presented = cookie
+            } else {
+                throw APIError.unauthenticated("no refresh token: sign in again")
+            }
+            let next = TokenIssuer.newRefreshToken()
+            let expires = Date().addingTimeInterval(Double(s.configuration.refreshTTL.components.seconds))
+            let outcome = try await s.sessions.rotate(
+                oldHash: TokenIssuer.hash(refreshToken: presented), newHash: TokenIssuer.hash(refreshToken: next), expiresAt: expires,
+                grace: s.configuration.refreshReuseGrace)
+            switch outcome {
+            case .rotated(let sessionID, let userID):
+                let user = try await s.users.user(id: userID)
+                let access = try await s.tokens.accessToken(userID: userID, sessionID: sessionID, roles: user.roles)
+                var response = try JSONBodies.response(
+                    TokenResponse(
+                        accessToken: access.token, tokenType: "Bearer", expiresAt: access.expiresAt,
+                        refreshToken: (body?.includeRefreshToken ?? false) || body?.refreshToken != nil ? next : nil, user: user))
+                for cookie in s.authenticator.sessionCookies(access: access.token, refresh: next) { response.setCookie(cookie) }
+                return response
+            case .superseded:
+                throw APIError.unauthenticated("this refresh token was just replaced by a concurrent refresh; use the newer one")
+            case .reused(let sessionID, let userID):
+                try? await s.gate.markRevoked([sessionID])
+                context.logger.warning("rotated refresh token presented again: session revoked", metadata: ["user.id": "\(userID)", "session.id": "\(sessionID)"])
+                var response = try APIError.unauthenticated("this refresh token was already used; the session was ended for safety. Sign in again")
+                    .response(from: request, context: context)
+                for cookie in s.authenticator.clearedCookies() { response.setCookie(cookie) }
+                return response
+            case .invalid:
+                throw APIError.unauthenticated("the refresh token is unknown, expired or revoked; sign in again")
+            }
+        }
+
+        add(
+            Endpoint(.post, "/api/auth/logout", "logout", "End this session and clear the cookies", tag: "auth", access: .signedIn, status: 204)
+        ) { request, context in
+            let principal = try context.requirePrincipal()
+            let revoked = try await s.sessions.revoke(userID: principal.userId, only: principal.sessionId, reason: "signed out")
+            try? await s.gate.markRevoked(revoked + [principal.sessionId])
+            var response = JSONBodies.noContent()
+            for cookie in s.authenticator.clearedCookies() { response.setCookie(cookie) }
+            return response
+        }
+
+        add(Endpoint(.get, "/api/auth/me", "me", "The signed-in user", tag: "auth", access: .signedIn, response: .json(.ref("User")))) { _, context in
+            try JSONBodies.response(try await s.users.user(id: try context.requirePrincipal().userId))
+        }
+
+        add(
+            Endpoint(
+                .patch, "/api/auth/me", "updateMe", "Change your display name", tag: "auth", access: .signedIn,
+                request: .json(.ref("ProfileUpdate")), response: .json(.ref("User")))
+        ) { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try await JSONBodies.decode(ProfileUpdate.self, from: request, context: context)
+            let user = try await s.users.update(id: principal.userId, .init(name: try Validation.name(body.name)))
+            await s.gate.forget([principal.sessionId])
+            return try JSONBodies.response(user)
+        }
+
+        add(
+            Endpoint(
+                .post, "/api/auth/password", "changePassword", "Change your password (the current one is required); ends your other sessions",
+                tag: "auth", access: .signedIn, request: .json(.ref("PasswordChange")), response: .json(.ref("RevokedCount")))
+        ) { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try await JSONBodies.decode(PasswordChange.self, from: request, context: context)
+            let current = try await s.users.passwordHash(id: principal.userId)
+            guard body.currentPassword.utf8.count <= 1024, try await s.hasher.verify(body.currentPassword, hash: current) else {
+                throw APIError.unprocessable(code: "wrong_password", "the current password is wrong")
+            }
+            try PasswordHasher.validate(body.newPassword)
+            try await s.users.setPasswordHash(id: principal.userId, try await s.hasher.hash(body.newPassword))
+            let revoked = try await s.sessions.revoke(userID: principal.userId, except: principal.sessionId, reason: "password changed")
+            try? await s.gate.markRevoked(revoked)
+            return try JSONBodies.response(RevokedCount(revoked: revoked.count))
+        }
+
+        add(
+            Endpoint(
+                .get, "/api/auth/sessions", "listSessions", "Your signed-in devices", tag: "auth", access: .signedIn,
+                response: .json(.arrayOf(.ref("Session"))))
+        ) { _, context in
+            let principal = try context.requirePrincipal()
+            return try JSONBodies.response(try await s.sessions.list(userID: principal.userId, current: principal.sessionId))
+        }
+
+        add(
+            Endpoint(
+                .delete, "/api/auth/sessions/{sessionId}", "revokeSession", "Sign out one of your devices", tag: "auth", access: .signedIn,
+                status: 204)
+        ) { _, context in
+            let principal = try context.requirePrincipal()
+            let id = try context.parameters.require("sessionId", as: UUID.self)
+            let revoked = try await s.sessions.revoke(userID: principal.userId, only: id, reason: "revoked by the user")
+            guard !revoked.isEmpty else { throw APIError.notFound("you have no live session \(id)") }
+            try? await s.gate.markRevoked(revoked)
+            return JSONBodies.noContent()
+        }
+
+        add(
+            Endpoint(
+                .post, "/api/auth/sessions/revoke-others", "revokeOtherSessions", "Sign out all your other devices", tag: "auth",
+                access: .signedIn, response: .json(.ref("RevokedCount")))
+        ) { _, context in
+            let principal = try context.requirePrincipal()
+            let revoked = try await s.sessions.revoke(userID: principal.userId, except: principal.sessionId, reason: "revoked by the user")
+            try? await s.gate.markRevoked(revoked)
+            return try JSONBodies.response(RevokedCount(revoked: revoked.count))
+        }
+    }
+
+    /// Creates a session and answers with its tokens and cookies.
+    static func startSession(_ s: APIServices, userID: Int64, device: String?, ip: String, includeRefresh: Bool, status: HTTPResponse.Status) async throws -> Response {
+        let user = try await s.users.user(id: userID)
+        let refresh = TokenIssuer.newRefreshToken()
+        let expires = Date().addingTimeInterval(Double(s.configuration.refreshTTL.components.seconds))
+        let sessionID = try await s.sessions.create(
+            userID: userID, device: device, ip: ip, refreshHash: TokenIssuer.hash(refreshToken: refresh), expiresAt: expires)
+        let access = try await s.tokens.accessToken(userID: userID, sessionID: sessionID, roles: user.roles)
+        var response = try JSONBodies.response(
+            TokenResponse(accessToken: access.token, tokenType: "Bearer", expiresAt: access.expiresAt, refreshToken: includeRefresh ? refresh : nil, user: user),
+            status: status)
+        for cookie in s.authenticator.sessionCookies(access: access.token, refresh: refresh) { response.setCookie(cookie) }
+        return response
+    }
+
+    static func device(_ text: String?) -> String? {
+        guard let text else { return nil }
+        let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200).map(Character.init))
+        return cleaned.isEmpty ? nil : cleaned
+    }
+
+    /// The body decoded as `T`, or nil for an empty body.
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T? {
+        if let length = request.headers[.contentLength], length == "0" { return nil }
+        if request.headers[.contentType] == nil && request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil { return nil }
+        let buffer = try await request.body.collect(upTo: context.maxBody)
+        if buffer.readableBytes == 0 { return nil }
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw APIError.unsupportedMediaType("send the body as application/json, not \(contentType)")
+        }
+        do {
+            return try JSONBodies.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.invalid(JSONBodies.describe(error))
+        }
+    }
+}
+
+extension APIRequestContext {
+    /// The principal an authenticated route has (the route table set it).
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw APIError.unauthenticated() }
+        return principal
+    }
+}

@@ -1,0 +1,121 @@
+import API
+import FleetStore
+import FleetTesting
+import Foundation
+import HTTPTypes
+import NIOHTTP1
+import PostgresNIO
+import Testing
+
+@Suite("ADMIN is protected by the database", .serialized)
+struct AdminProtectionTests {
+    @Test("through the API: granting, removing, disabling or deleting ADMIN is refused")
+    func throughTheAPI() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            let create = try await api.call(.POST, "/api/users", token: admin.token, json: #"{"login":"evil","name":"Evil","password":"evil-password-1","roles":["ADMIN"]}"#)
+            #expect(create.status == 403)
+            #expect(create.errorMessage.contains("create-admin"))
+            #expect(try await api.call(.PATCH, "/api/users/\(anna.userID)", token: admin.token, json: #"{"roles":["ADMIN","MANAGER"]}"#).status == 403)
+            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["DIRECTOR"]}"#).status == 403)
+            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"disabled":true}"#).status == 403)
+            #expect(try await api.call(.DELETE, "/api/users/\(admin.userID)", token: admin.token).status == 403)
+            // Other changes to an admin are fine, and a non-ADMIN role change of an admin keeps ADMIN.
+            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["ADMIN","SWAGGER"]}"#).status == 200)
+            let users = try await UserStore(client: api.owner, logger: TestRedis.logger).list()
+            #expect(users.first { $0.id == admin.userID }?.roles == [.admin, .swagger])
+            #expect(users.first { $0.id == anna.userID }?.roles == [.manager])
+        }
+    }
+
+    @Test("a forged request that skips the API's own checks is still refused: the store runs as joycity_api")
+    func storeAsAPIRole() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            let client = api.apiRoleClient()
+            try await client.withRunning { client in
+                let store = UserStore(client: client, logger: TestRedis.logger)
+                for attempt in [
+                    { _ = try await store.update(id: anna.userID, .init(roles: [.admin])) },
+                    { _ = try await store.update(id: admin.userID, .init(roles: [.director])) },
+                    { _ = try await store.update(id: admin.userID, .init(disabled: true)) },
+                    { try await store.delete(id: admin.userID) },
+                    { _ = try await store.create(login: "evil", email: nil, name: "Evil", passwordHash: "x", roles: [.admin], accountID: nil) },
+                ] as [@Sendable () async throws -> Void] {
+                    do {
+                        try await attempt()
+                        Issue.record("the database let an ADMIN change through")
+                    } catch let error as APIError {
+                        #expect(error.status.code == 403)
+                    }
+                }
+                // Ordinary writes work as that role.
+                _ = try await store.update(id: anna.userID, .init(name: "Anna K", roles: [.manager, .analyst]))
+            }
+            let users = try await UserStore(client: api.owner, logger: TestRedis.logger).list()
+            #expect(users.filter { $0.roles.contains(.admin) }.map(\.id) == [admin.userID])
+            #expect(users.first { $0.id == anna.userID }?.roles == [.manager, .analyst])
+        }
+    }
+
+    @Test("plain SQL as joycity_api: INSERT, UPDATE, DELETE of ADMIN, deleting or disabling an admin, TRUNCATE — all refused, even with the CLI's setting")
+    func plainSQL() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            let client = api.apiRoleClient()
+            try await client.withRunning { client in
+                let role = try await client.query("SELECT current_user::text", logger: TestRedis.logger)
+                for try await name in role.decode(String.self) { #expect(name == "joycity_api") }
+                let statements: [PostgresQuery] = [
+                    "INSERT INTO user_roles (user_id, role) VALUES (\(anna.userID), 'ADMIN')",
+                    "UPDATE user_roles SET role = 'DIRECTOR' WHERE user_id = \(admin.userID) AND role = 'ADMIN'",
+                    "UPDATE user_roles SET user_id = \(anna.userID) WHERE user_id = \(admin.userID) AND role = 'ADMIN'",
+                    "DELETE FROM user_roles WHERE role = 'ADMIN'",
+                    "DELETE FROM users WHERE id = \(admin.userID)",
+                    "UPDATE users SET disabled = true WHERE id = \(admin.userID)",
+                    "TRUNCATE user_roles",
+                    "TRUNCATE users CASCADE",
+                    "ALTER TABLE user_roles DISABLE TRIGGER user_roles_admin_guard",
+                ]
+                for statement in statements {
+                    do {
+                        try await client.withTransaction(logger: TestRedis.logger) { connection in
+                            // Pretending to be the CLI does not help: the guard also wants the tables' owner.
+                            try await connection.query("SELECT set_config('joycity.admin_path', 'cli', true)", logger: TestRedis.logger)
+                            try await connection.query(statement, logger: TestRedis.logger)
+                        }
+                        Issue.record("allowed as joycity_api: \(statement.sql)")
+                    } catch let error as PostgresTransactionError {
+                        let inner = error.closureError as? PSQLError
+                        #expect(inner?.sqlState == "42501", "\(statement.sql): \(inner?.serverMessage ?? String(reflecting: error))")
+                    }
+                }
+            }
+            let admins = try await api.owner.query("SELECT count(*) FROM user_roles WHERE role = 'ADMIN'", logger: TestRedis.logger)
+            for try await count in admins.decode(Int.self) { #expect(count == 1) }
+        }
+    }
+
+    @Test("the owner without the CLI's setting is refused too; the CLI path grants and revokes")
+    func cliPath() async throws {
+        try await APIHarness.run { api in
+            _ = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            do {
+                try await api.owner.query("INSERT INTO user_roles (user_id, role) VALUES (\(anna.userID), 'ADMIN')", logger: TestRedis.logger)
+                Issue.record("the owner granted ADMIN without the CLI path")
+            } catch let error as PSQLError {
+                #expect(error.sqlState == "42501")
+            }
+            let granted = try await AdminPath.createAdmin(client: api.owner, login: "anna", email: nil, name: "anna", passwordHash: nil, logger: TestRedis.logger)
+            #expect(!granted.created)
+            #expect(granted.user.roles.contains(.admin))
+            try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger)
+            #expect(try await UserStore(client: api.owner, logger: TestRedis.logger).user(id: anna.userID).roles == [.manager])
+            await #expect(throws: APIError.self) { try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger) }
+        }
+    }
+}

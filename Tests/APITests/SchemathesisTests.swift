@@ -1,0 +1,59 @@
+import API
+import FakeWB
+import FleetTesting
+import Foundation
+import NIOHTTP1
+import Testing
+
+@Suite("The live API against its own OpenAPI document", .serialized)
+struct SchemathesisTests {
+    /// Operations that end the fuzzer's own session or password; their flows have tests of their own (AuthTests).
+    static let excluded = ["logout", "changePassword", "revokeOtherSessions", "revokeSession", "revokeUserSessions", "resetPassword"]
+
+    @Test("schemathesis (coverage, fuzzing, stateful) as an admin: no 5xx; statuses, content types, bodies and headers as documented; 405 for undeclared methods")
+    func schemathesis() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            // Something for the stateful phase to find: an account and a user in it.
+            _ = try await api.call(
+                .POST, "/api/accounts", token: admin.token, json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)]))
+            _ = try await api.user("mila", [.manager], accountID: 1)
+            let executable = ProcessInfo.processInfo.environment["JOYCITY_TEST_SCHEMATHESIS"] ?? "schemathesis"
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                executable, "run", "\(api.base)/api/openapi.json", "--header", "Authorization: Bearer \(admin.token)",
+                "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
+                "--max-examples", "25", "--max-time", "90", "--workers", "2", "--request-timeout", "20",
+            ] + Self.excluded.flatMap { ["--exclude-operation-id", $0] }
+            process.currentDirectoryURL = FileManager.default.temporaryDirectory  // its cache stays out of the checkout
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""]) { $1 }
+            do {
+                try process.run()
+            } catch {
+                Issue.record("schemathesis could not start (\(executable)): run scripts/install-deps.sh")
+                return
+            }
+            let deadline = ContinuousClock.now + .seconds(240)
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(500)) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            try handle.close()
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(process.terminationStatus == 0, "schemathesis found problems:\n\(output.suffix(6000))")
+            #expect(output.contains("passed"), "\(output.suffix(2000))")
+            #expect(!output.contains("ST101"), "a server error (5xx):\n\(output.suffix(6000))")
+            // The admin's token held all the way: only the SWAGGER-only pages may refuse it.
+            if let range = output.range(of: #"Authentication failed: (\d+) operations"#, options: .regularExpression) {
+                let count = Int(output[range].split(separator: " ")[2]) ?? 99
+                #expect(count <= 2, "the fuzzer lost its session:\n\(output.suffix(4000))")
+            }
+            try? FileManager.default.removeItem(at: log)
+        }
+    }
+}
