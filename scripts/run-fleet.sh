@@ -13,6 +13,16 @@ if [ -z "${JOYCITY_SECRET_KEYS:-}" ]; then
   [ -s .joycity-dev/secret-keys ] || echo "dev1:$(head -c 32 /dev/urandom | base64)" > .joycity-dev/secret-keys
   export JOYCITY_SECRET_KEYS="$(cat .joycity-dev/secret-keys)"
 fi
+# The API signs sessions with a development key made the same way; the first admin's password is kept there too.
+if [ -z "${API_JWT_KEYS:-}" ]; then
+  mkdir -p .joycity-dev
+  [ -s .joycity-dev/jwt-keys ] || echo "dev1:$(head -c 32 /dev/urandom | base64)" > .joycity-dev/jwt-keys
+  export API_JWT_KEYS="$(cat .joycity-dev/jwt-keys)"
+fi
+mkdir -p .joycity-dev
+[ -s .joycity-dev/admin-password ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' > .joycity-dev/admin-password
+export JOYCITY_ADMIN_PASSWORD="$(cat .joycity-dev/admin-password)"
+# Browsers keep Secure cookies on http://localhost; other hosts need https or API_COOKIE_SECURE=false.
 export JOYCITY_TEST_REDIS_PORT="${JOYCITY_TEST_REDIS_PORT:-6379}" JOYCITY_TEST_PG_PORT="${JOYCITY_TEST_PG_PORT:-5432}"
 if [ -n "${S3_ENDPOINT:-}" ]; then export JOYCITY_TEST_S3_ENDPOINT="$S3_ENDPOINT"; fi
 # Backups go to the local S3 unless S3_* are set.
@@ -21,4 +31,6 @@ exec scripts/with-services.sh bash -c '
     export S3_ENDPOINT="$JOYCITY_TEST_S3_ENDPOINT" S3_BUCKET=joycity-dev-backups
     export S3_ACCESS_KEY_ID="$JOYCITY_TEST_S3_ACCESS_KEY_ID" S3_SECRET_ACCESS_KEY="$JOYCITY_TEST_S3_SECRET_ACCESS_KEY"
   fi
+  "$0" users create-admin admin --name Admin >/dev/null
+  echo "API: http://127.0.0.1:${API_PORT:-8080}/api (sign in as admin / $JOYCITY_ADMIN_PASSWORD; Swagger UI needs the SWAGGER role)" >&2
   exec "$0" all "$@"' "$BIN" "$@"

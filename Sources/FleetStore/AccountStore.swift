@@ -130,26 +130,35 @@ public struct AccountStore: Sendable {
             "UPDATE seller_accounts SET last_sync_state = \(state), last_sync_error = \(error), last_sync_at = now() WHERE id = \(id)", logger: logger)
     }
 
-    /// Re-seals every stored token with the active key.
-    /// - Returns: how many tokens were re-sealed.
+    /// Re-seals every stored secret (WB tokens and portal credentials) with the active key.
+    /// - Returns: how many secrets were re-sealed.
     public func rotateKeys() async throws -> Int {
         guard let active = secrets.activeKeyID else { throw StoreError(.secretKeyMissing, "set JOYCITY_SECRET_KEYS (and JOYCITY_SECRET_KEY_ID) first") }
         var count = 0
-        try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                "SELECT id, wb_token, wb_token_key_id FROM seller_accounts WHERE wb_token IS NOT NULL AND wb_token_key_id <> \(active) FOR UPDATE",
-                logger: logger)
-            var pending: [(Int64, SecretBox.Sealed)] = []
-            for try await (id, cipher, keyID) in rows.decode((Int64, ByteBuffer, String).self) {
-                pending.append((id, .init(ciphertext: Array(buffer: cipher), keyID: keyID)))
-            }
-            for (id, sealed) in pending {
-                let resealed = try secrets.seal(try secrets.open(sealed))
-                try await connection.query(
-                    "UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: resealed.ciphertext)), wb_token_key_id = \(resealed.keyID) WHERE id = \(id)",
+        for (column, keyColumn) in [("wb_token", "wb_token_key_id"), ("portal_credentials", "portal_credentials_key_id")] {
+            count += try await client.withTransaction(logger: logger) { connection in
+                var binds = PostgresBindings()
+                binds.append(active)
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT id, \(column), \(keyColumn) FROM seller_accounts WHERE \(column) IS NOT NULL AND \(keyColumn) <> $1 FOR UPDATE",
+                        binds: binds),
                     logger: logger)
+                var pending: [(Int64, SecretBox.Sealed)] = []
+                for try await (id, cipher, keyID) in rows.decode((Int64, ByteBuffer, String).self) {
+                    pending.append((id, .init(ciphertext: Array(buffer: cipher), keyID: keyID)))
+                }
+                for (id, sealed) in pending {
+                    let resealed = try secrets.seal(try secrets.open(sealed))
+                    var update = PostgresBindings()
+                    update.append(ByteBuffer(bytes: resealed.ciphertext))
+                    update.append(resealed.keyID)
+                    update.append(id)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "UPDATE seller_accounts SET \(column) = $1, \(keyColumn) = $2 WHERE id = $3", binds: update), logger: logger)
+                }
+                return pending.count
             }
-            count = pending.count
         }
         return count
     }

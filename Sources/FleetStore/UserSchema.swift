@@ -155,6 +155,16 @@ enum UserSchema {
             END
             $$
             """,
+            // The owner may switch to it (what the API does when it connects with DATABASE_URL).
+            """
+            DO $$
+            BEGIN
+              EXECUTE format('GRANT joycity_api TO %I', current_user);
+            EXCEPTION WHEN OTHERS THEN
+              RAISE NOTICE 'could not grant joycity_api to %; give the API a login that is a member of joycity_api', current_user;
+            END
+            $$
+            """,
             "GRANT USAGE ON SCHEMA public TO joycity_api",
             """
             GRANT SELECT, INSERT, UPDATE, DELETE ON users, user_roles, article_assignments, auth_sessions,

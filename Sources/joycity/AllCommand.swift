@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import FakeWB
 import FleetCore
@@ -11,14 +12,14 @@ import Workers
 
 /// `joycity all`: every role of the fleet in one process, for a laptop or a single small server.
 ///
-/// Today that is the worker (with its metrics endpoint and PostgreSQL migrations) and a scheduler replica; the API and
-/// proxy edge join as their issues land. With no real WB configured (`WB_STATISTICS_URL` unset and `WB_FAKE` not
+/// Today that is the worker (with its metrics endpoint and PostgreSQL migrations), the API (`API_PORT`, default 8080)
+/// and a scheduler replica; the proxy edge joins when its issue lands. With no real WB configured (`WB_STATISTICS_URL` unset and `WB_FAKE` not
 /// `off`) it also runs the built-in fake WB, points the workers at it, registers its demo sellers when there are no
 /// accounts yet, syncs every `DEMO_SYNC_INTERVAL` (default 60s, unless `WB_SYNC_INTERVAL` is set) and lets the fake
 /// gain a few orders and cancellations as often, so a new user sees data flowing.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run every fleet role in one process (today: worker, scheduler, /metrics, and the fake WB when no WB is configured).")
+        commandName: "all", abstract: "Run every fleet role in one process (today: worker, API, scheduler, /metrics, and the fake WB when no WB is configured).")
 
     func run() async throws {
         do {
@@ -47,6 +48,14 @@ struct AllCommand: AsyncParsableCommand {
             }
             let worker = try WorkerServices(environment: environment, logger: logger)
             services += worker.services
+            if environment.string("API_JWT_KEYS") == nil {
+                // A laptop run without keys still serves the API; its sessions end when the process does.
+                let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+                environment = EnvironmentReader(values: environment.values.merging(["API_JWT_KEYS": "ephemeral:\(Data(key).base64EncodedString())"]) { $1 })
+                logger.warning("API_JWT_KEYS is not set: signing sessions with a key that lives as long as this process")
+            }
+            let api = try await APIServer.make(environment: environment, logger: logger, redis: worker.redis, metrics: Runtime.prometheus())
+            services += api.services
             services.append(try SchedulerServices.make(
                 queue: worker.worker.queue, accounts: worker.stack.accounts, store: worker.stack.store, environment: environment, logger: logger))
             if let fake {

@@ -62,21 +62,20 @@ struct APIHarness: Sendable {
                 let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [], logger: TestRedis.logger))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await group.run() }
-                    defer { tasks.cancelAll() }
-                    guard await eventually(timeout: .seconds(30), { port.withLock { $0 } != nil }), let bound = port.withLock({ $0 }) else {
-                        throw TestSetupError("the API did not start")
+                    let outcome: Result<Void, any Error>
+                    if await eventually(timeout: .seconds(30), { port.withLock { $0 } != nil }), let bound = port.withLock({ $0 }) {
+                        let harness = APIHarness(
+                            base: "http://127.0.0.1:\(bound)", server: server, owner: owner, database: database, fake: fake,
+                            environment: environment, prefix: prefix)
+                        _ = await eventually(timeout: .seconds(30)) { (try? await harness.call(.GET, "/api/ready").status) == 200 }
+                        do { outcome = .success(try await body(harness)) } catch { outcome = .failure(error) }
+                    } else {
+                        outcome = .failure(TestSetupError("the API did not start"))
                     }
-                    let harness = APIHarness(
-                        base: "http://127.0.0.1:\(bound)", server: server, owner: owner, database: database, fake: fake, environment: environment,
-                        prefix: prefix)
-                    _ = await eventually(timeout: .seconds(30)) { (try? await harness.call(.GET, "/api/ready").status) == 200 }
-                    do {
-                        try await body(harness)
-                    } catch {
-                        await group.triggerGracefulShutdown()
-                        throw error
-                    }
+                    // Stop the way SIGTERM would, and wait for every service to finish.
                     await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                    try outcome.get()
                 }
                 _ = try await TestRedis.withClient { try await $0.deleteKeys(matching: "\(prefix):*") }
             }
