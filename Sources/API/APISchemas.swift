@@ -141,6 +141,10 @@ enum APISchemas {
                 "counters": ["type": "object", "additionalProperties": ["type": "integer"]],
             ],
         ]),
+        ("QueueOverview", [
+            "type": "object", "required": ["stats"],
+            "properties": ["stats": .ref("QueueStats"), "processedPerSecond": nullable("number"), "failedPerSecond": nullable("number")],
+        ]),
         ("Worker", [
             "type": "object", "required": ["name", "host", "pid", "startedMs", "heartbeatMs", "queues", "concurrency", "running", "jobs", "processed", "failed"],
             "properties": [

@@ -133,6 +133,7 @@ public struct APIServer: Sendable {
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-api"),
             onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) }, logger: logger)
         services.append(app)
+        services.append(SessionJanitor(sessions: sessions, logger: logger))
         return APIServer(services: services, routes: routes, api: api)
     }
 }

@@ -30,15 +30,22 @@ extension APIRoutes {
         }
 
         add(
-            Endpoint(.get, "/api/queues", "listQueues", "Every queue with depth, pending, delayed, dead, lag, paused and counters", tag: "queues",
-                access: Self.queueReaders, response: .json(.arrayOf(.ref("QueueStats"))))
-        ) { _, _ in
-            let stats = try await Self.queueCall {
-                var result: [QueueStats] = []
-                for name in try await s.queue.queueNames() { result.append(try await s.queue.stats(name)) }
-                return result
+            Endpoint(
+                .get, "/api/queues", "listQueues",
+                "Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart)",
+                tag: "queues", access: Self.queueReaders, query: [("sample", ["type": "number", "minimum": 0, "maximum": 10], false)],
+                response: .json(.arrayOf(.ref("QueueOverview"))))
+        ) { request, _ in
+            let sample: Double
+            if let text = request.uri.queryParameters.get("sample") {
+                guard let value = Double(text), value.isFinite, (0...10).contains(value) else {
+                    throw APIError.invalid("'sample' must be a number of seconds from 0 to 10")
+                }
+                sample = value
+            } else {
+                sample = 1
             }
-            return try JSONBodies.response(stats)
+            return try JSONBodies.response(try await Self.queueCall { try await s.queue.overview(sample: .milliseconds(Int64(sample * 1000))) })
         }
 
         add(

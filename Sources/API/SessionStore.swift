@@ -137,3 +137,21 @@ public struct SessionStore: Sendable {
         return ids
     }
 }
+
+extension SessionStore {
+    /// Deletes sessions that expired or were revoked more than `keep` ago (with their rotated-token hashes).
+    /// - Returns: how many were deleted.
+    @discardableResult
+    public func prune(keep: Duration) async throws -> Int {
+        let seconds = Double(keep.components.seconds)
+        let rows = try await client.query(
+            """
+            DELETE FROM auth_sessions
+            WHERE expires_at < now() - make_interval(secs => \(seconds)) OR revoked_at < now() - make_interval(secs => \(seconds))
+            RETURNING id
+            """, logger: logger)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+}

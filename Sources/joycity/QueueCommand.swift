@@ -55,27 +55,9 @@ struct QueueList: AsyncParsableCommand {
     @Option(help: "Seconds to sample counters over for the rates (0: no rates).")
     var sample: Double = 1
 
-    struct Row: Encodable {
-        var stats: QueueStats
-        var processedPerSecond: Double?
-        var failedPerSecond: Double?
-    }
-
     func run() async throws {
         await withQueueEngine { queue in
-            let names = try await queue.queueNames()
-            var first: [QueueStats] = []
-            for name in names { first.append(try await queue.stats(name)) }
-            var rows = first.map { Row(stats: $0) }
-            if sample > 0 && !names.isEmpty {
-                try await Task.sleep(for: .milliseconds(Int(sample * 1000)))
-                for index in rows.indices {
-                    let again = try await queue.stats(names[index])
-                    rows[index].stats = again
-                    rows[index].processedPerSecond = Double((again.counters["processed"] ?? 0) - (first[index].counters["processed"] ?? 0)) / sample
-                    rows[index].failedPerSecond = Double((again.counters["failed"] ?? 0) - (first[index].counters["failed"] ?? 0)) / sample
-                }
-            }
+            let rows = try await queue.overview(sample: .milliseconds(Int64(max(0, sample) * 1000)))
             if options.json { return try printJSON(rows) }
             var table = [["QUEUE", "WAITING", "PENDING", "DELAYED", "DEAD", "LAG", "PROCESSED", "FAILED", "DONE/S", "FAIL/S", "STATE"]]
             for row in rows {

@@ -1,6 +1,7 @@
 import API
 import FleetTesting
 import Foundation
+import PostgresNIO
 import HTTPTypes
 import NIOHTTP1
 import Testing
@@ -210,6 +211,21 @@ struct AuthTests {
             let login = try await api.call(
                 .POST, "/api/auth/login", json: #"{"login":"root","password":"\#(APIHarness.adminPassword)"}"#, headers: [("Origin", "https://evil.example")])
             #expect(login.status == 403)
+        }
+    }
+
+    @Test("ended sessions are pruned after the keep period; live ones stay")
+    func pruning() async throws {
+        try await APIHarness.run { api in
+            _ = try await api.admin()
+            let live = try await api.login("root", APIHarness.adminPassword)
+            let ended = try await api.login("root", APIHarness.adminPassword)
+            #expect(try await api.call(.POST, "/api/auth/logout", token: ended.token).status == 204)
+            let sessions = SessionStore(client: api.owner, logger: TestRedis.logger)
+            #expect(try await sessions.prune(keep: .seconds(3600)) == 0, "revoked just now: kept for the keep period")
+            try await api.owner.query("UPDATE auth_sessions SET revoked_at = now() - interval '2 hours' WHERE revoked_at IS NOT NULL", logger: TestRedis.logger)
+            #expect(try await sessions.prune(keep: .seconds(3600)) == 1)
+            #expect(try await api.call(.GET, "/api/auth/me", token: live.token).status == 200)
         }
     }
 }

@@ -131,11 +131,15 @@ struct OperationsTests {
             let job = try await api.call(.GET, "/api/jobs/\(jobID)", token: ops.token)
             #expect(job.json["type"] as? String == "backup.run")
             #expect(try await api.call(.GET, "/api/jobs/NOSUCHJOB", token: ops.token).status == 404)
-            let queues = try await api.call(.GET, "/api/queues", token: ops.token)
-            #expect(queues.items.contains { $0["name"] as? String == "default" && $0["waiting"] as? Int == 1 })
+            let queues = try await api.call(.GET, "/api/queues?sample=0.2", token: ops.token)
+            let defaultQueue = queues.items.first { ($0["stats"] as? [String: Any])?["name"] as? String == "default" }
+            #expect((defaultQueue?["stats"] as? [String: Any])?["waiting"] as? Int == 1)
+            #expect(defaultQueue?["processedPerSecond"] as? Double == 0)
+            #expect(try await api.call(.GET, "/api/queues?sample=99", token: ops.token).status == 400)
             #expect(try await api.call(.GET, "/api/workers", token: ops.token).status == 200)
             #expect(try await api.call(.POST, "/api/queues/default/pause", token: ops.token).status == 403)
             #expect(try await api.call(.POST, "/api/queues/default/pause", token: admin.token).json["paused"] as? Bool == true)
+            #expect((try await api.call(.GET, "/api/queues?sample=0", token: ops.token).items.first?["stats"] as? [String: Any])?["paused"] as? Bool == true)
             #expect(try await api.call(.POST, "/api/queues/default/resume", token: admin.token).json["paused"] as? Bool == false)
             #expect(try await api.call(.POST, "/api/queues/bad%20name/pause", token: admin.token).status == 400)
 
