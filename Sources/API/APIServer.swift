@@ -119,6 +119,7 @@ public struct APIServer: Sendable {
         let router = Router(context: APIRequestContext.self)
         let routes = APIRoutes(router: router, authenticator: authenticator, internalSecret: configuration.internalSecret)
         router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
+        router.add(middleware: CORSAllowListMiddleware(configuration: configuration))
         router.add(middleware: MetricsMiddleware())
         routes.addAuthRoutes(api)
         routes.addUserRoutes(api)

@@ -228,4 +228,26 @@ struct AuthTests {
             #expect(try await api.call(.GET, "/api/auth/me", token: live.token).status == 200)
         }
     }
+
+    @Test("CORS: the web UI's origin may call with credentials (preflight answered); other origins get no CORS headers")
+    func cors() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let preflight = try await api.call(
+                .OPTIONS, "/api/auth/me",
+                headers: [("Origin", APIHarness.origin), ("Access-Control-Request-Method", "PATCH"), ("Access-Control-Request-Headers", "content-type")])
+            #expect(preflight.status == 204)
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") == APIHarness.origin)
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Credentials") == "true")
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Methods")?.contains("PATCH") == true)
+            let call = try await api.call(.GET, "/api/auth/me", cookies: admin.cookieHeader, headers: [("Origin", APIHarness.origin)])
+            #expect(call.status == 200)
+            #expect(call.headers.first(name: "Access-Control-Allow-Origin") == APIHarness.origin)
+            let foreign = try await api.call(.GET, "/api/auth/me", cookies: admin.cookieHeader, headers: [("Origin", "https://evil.example")])
+            #expect(foreign.headers.first(name: "Access-Control-Allow-Origin") == nil)
+            let foreignPreflight = try await api.call(
+                .OPTIONS, "/api/auth/me", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PATCH")])
+            #expect(foreignPreflight.headers.first(name: "Access-Control-Allow-Origin") == nil)
+        }
+    }
 }
