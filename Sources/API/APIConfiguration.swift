@@ -30,6 +30,8 @@ import Foundation
 ///   - `API_AVATAR_MAX_BYTES` (default `262144`): largest avatar upload; avatars are JPEG of at most 512×512.
 ///   - `API_INTERNAL_SECRET` (default: none, `/internal` answers 404 to everyone): the proxy edge's shared secret,
 ///     sent as `X-Internal-Secret`; at least 32 characters.
+///   - `API_REQUEST_TIMEOUT` (default `30s`): the longest a request may take; past it the caller gets 503 (a
+///     dependency is down) instead of waiting.
 ///   - `API_SWAGGER_UI_DIR` (default `~/.cache/joycity/swagger-ui`, installed by scripts/install-deps.sh): Swagger UI
 ///     assets served at `/api/swagger-ui`.
 public struct APIConfiguration: Sendable {
@@ -55,6 +57,7 @@ public struct APIConfiguration: Sendable {
     public var avatarMaxBytes: Int
     public var internalSecret: String?
     public var swaggerUIDirectory: String
+    public var requestTimeout: Duration
 
     /// Reads the keys above.
     /// - Throws: ``ConfigurationError`` naming the variable.
@@ -134,6 +137,10 @@ public struct APIConfiguration: Sendable {
         internalSecret = env.string("API_INTERNAL_SECRET")
         if let secret = internalSecret, secret.utf8.count < 32 {
             throw ConfigurationError(variable: "API_INTERNAL_SECRET", value: "(hidden)", expected: "at least 32 characters (openssl rand -hex 32)")
+        }
+        requestTimeout = try env.duration("API_REQUEST_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)
+        if requestTimeout < .seconds(1) {
+            throw ConfigurationError(variable: "API_REQUEST_TIMEOUT", value: "\(requestTimeout)", expected: "at least 1s")
         }
         let home = env.string("HOME", default: "/root")
         swaggerUIDirectory = env.string("API_SWAGGER_UI_DIR", default: "\(home)/.cache/joycity/swagger-ui")

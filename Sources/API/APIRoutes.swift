@@ -11,13 +11,15 @@ public final class APIRoutes: @unchecked Sendable {
     let router: Router<APIRequestContext>
     let authenticator: Authenticator
     let internalSecret: String?
+    let requestTimeout: Duration
     /// Every endpoint registered, in order.
     public private(set) var endpoints: [Endpoint] = []
 
-    init(router: Router<APIRequestContext>, authenticator: Authenticator, internalSecret: String?) {
+    init(router: Router<APIRequestContext>, authenticator: Authenticator, internalSecret: String?, requestTimeout: Duration) {
         self.router = router
         self.authenticator = authenticator
         self.internalSecret = internalSecret
+        self.requestTimeout = requestTimeout
     }
 
     /// Registers `endpoint` with `handler`, which runs only for callers `endpoint.access` admits.
@@ -25,23 +27,37 @@ public final class APIRoutes: @unchecked Sendable {
         endpoints.append(endpoint)
         let authenticator = self.authenticator
         let secret = internalSecret
+        let timeout = requestTimeout
         router.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
-            var context = context
-            switch endpoint.access {
-            case .anyone:
-                break
-            case .internalSecret:
-                guard let secret, let given = request.headers[.xInternalSecret], Self.constantTimeEquals(given, secret) else {
-                    throw APIError.notFound("no such endpoint; see /api/openapi.json")
-                }
-            case .signedIn, .roles:
-                let principal = try await authenticator.authenticate(request, &context)
-                guard endpoint.access.admits(principal.roles) else {
-                    throw APIError.forbidden(Self.refusal(endpoint.access, principal))
-                }
+            try await withDeadline(timeout, onTimeout: { Self.timedOut(timeout) }) {
+                try await Self.serve(endpoint, request, context, authenticator: authenticator, secret: secret, handler: handler)
             }
-            return try await handler(request, context)
         }
+    }
+
+    static func timedOut(_ timeout: Duration) -> APIError {
+        APIError.unavailable("the request took longer than \(timeout.components.seconds) s (API_REQUEST_TIMEOUT); PostgreSQL, Redis, S3 or WB may be down — try again shortly")
+    }
+
+    /// Checks `endpoint.access` for the caller, then runs `handler`.
+    static func serve(
+        _ endpoint: Endpoint, _ request: Request, _ context: APIRequestContext, authenticator: Authenticator, secret: String?, handler: Handler
+    ) async throws -> Response {
+        var context = context
+        switch endpoint.access {
+        case .anyone:
+            break
+        case .internalSecret:
+            guard let secret, let given = request.headers[.xInternalSecret], Self.constantTimeEquals(given, secret) else {
+                throw APIError.notFound("no such endpoint; see /api/openapi.json")
+            }
+        case .signedIn, .roles:
+            let principal = try await authenticator.authenticate(request, &context)
+            guard endpoint.access.admits(principal.roles) else {
+                throw APIError.forbidden(Self.refusal(endpoint.access, principal))
+            }
+        }
+        return try await handler(request, context)
     }
 
     /// The methods registered for `path` (a concrete request path), for 405 answers.

@@ -106,7 +106,8 @@ public struct APIServer: Sendable {
                     checks["redis"] = "Redis at \(redisName) is not reachable"
                 }
                 do {
-                    try await postgres.ping(timeout: .seconds(2), server: displayName)
+                    // Well inside API_REQUEST_TIMEOUT, so the answer names the failing check.
+                    try await postgres.ping(timeout: min(.seconds(2), configuration.requestTimeout / 3), server: displayName)
                     checks["postgres"] = "ok"
                 } catch {
                     checks["postgres"] = "PostgreSQL at \(displayName) is not reachable"
@@ -117,7 +118,8 @@ public struct APIServer: Sendable {
             logger: logger)
 
         let router = Router(context: APIRequestContext.self)
-        let routes = APIRoutes(router: router, authenticator: authenticator, internalSecret: configuration.internalSecret)
+        let routes = APIRoutes(
+            router: router, authenticator: authenticator, internalSecret: configuration.internalSecret, requestTimeout: configuration.requestTimeout)
         router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
         router.add(middleware: CORSAllowListMiddleware(configuration: configuration))
         router.add(middleware: MetricsMiddleware())

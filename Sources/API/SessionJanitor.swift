@@ -19,8 +19,11 @@ public struct SessionJanitor: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let pruned = try await sessions.prune(keep: keep)
+                // Cancelled by shutdown too: with PostgreSQL down the delete would wait for a connection.
+                let pruned = try await cancelWhenGracefulShutdown { try await sessions.prune(keep: keep) }
                 if pruned > 0 { logger.info("pruned ended sessions", metadata: ["sessions.pruned": "\(pruned)"]) }
+            } catch where Task.isShuttingDownGracefully || Task.isCancelled {
+                return
             } catch {
                 logger.warning("could not prune ended sessions; trying again later", metadata: ["error": "\(error)"])
             }

@@ -34,7 +34,7 @@ struct APIHarness: Sendable {
     static let adminPassword = "admin-password-1"
 
     /// Runs `body` against a fresh API. `extra` overrides the environment.
-    static func run(_ extra: [String: String] = [:], _ body: @Sendable (APIHarness) async throws -> Void) async throws {
+    static func run(_ extra: [String: String] = [:], waitReady: Bool = true, _ body: @Sendable (APIHarness) async throws -> Void) async throws {
         var fakeConfiguration = FakeWBConfiguration()
         fakeConfiguration.port = 0
         fakeConfiguration.accounts = 2
@@ -67,7 +67,7 @@ struct APIHarness: Sendable {
                         let harness = APIHarness(
                             base: "http://127.0.0.1:\(bound)", server: server, owner: owner, database: database, fake: fake,
                             environment: environment, prefix: prefix)
-                        _ = await eventually(timeout: .seconds(30)) { (try? await harness.call(.GET, "/api/ready").status) == 200 }
+                        if waitReady { _ = await eventually(timeout: .seconds(30)) { (try? await harness.call(.GET, "/api/ready").status) == 200 } }
                         do { outcome = .success(try await body(harness)) } catch { outcome = .failure(error) }
                     } else {
                         outcome = .failure(TestSetupError("the API did not start"))

@@ -161,4 +161,25 @@ struct OperationsTests {
             #expect(try await api.call(.DELETE, "/api/dead/\(enqueued.id)", token: admin.token).status == 404)
         }
     }
+
+    @Test("PostgreSQL unreachable: requests answer 503 within API_REQUEST_TIMEOUT instead of hanging; /api/ready names it")
+    func databaseDown() async throws {
+        try await APIHarness.run(
+            ["API_DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere", "API_MIGRATE": "false", "API_REQUEST_TIMEOUT": "2s"], waitReady: false
+        ) { api in
+            let ready = try await api.call(.GET, "/api/ready")
+            #expect(ready.status == 503)
+            #expect((ready.json["checks"] as? [String: String])?["postgres"]?.contains("not reachable") == true)
+            let start = ContinuousClock.now
+            let login = try await api.call(.POST, "/api/auth/login", json: #"{"login":"root","password":"whatever-123"}"#)
+            #expect(login.status == 503)
+            #expect(login.errorCode == "unavailable")
+            let token = try await api.server.api.tokens.accessToken(userID: 1, sessionID: UUID(), roles: [.admin]).token
+            let users = try await api.call(.GET, "/api/users", token: token)
+            #expect(users.status == 503)
+            #expect(!users.text.contains("PSQL"))
+            #expect(ContinuousClock.now - start < .seconds(15))
+            #expect(try await api.call(.GET, "/api/health").status == 200, "liveness does not depend on PostgreSQL")
+        }
+    }
 }
