@@ -64,27 +64,19 @@ public struct APIConfiguration: Sendable {
     public init(environment env: EnvironmentReader) throws {
         host = env.string("API_HOST", default: "127.0.0.1")
         port = try env.int("API_PORT", default: 8080, range: 0...65535)
-        guard let rawKeys = env.string("API_JWT_KEYS") else {
+        let expected = "comma-separated kid:base64 pairs with distinct kids, each secret at least 32 bytes (openssl rand -base64 32)"
+        guard let keys = try env.keyList("API_JWT_KEYS", accepts: { $0 >= 32 }, expected: expected) else {
             throw ConfigurationError(
                 variable: "API_JWT_KEYS", value: "",
                 expected: "comma-separated kid:base64 secrets of at least 32 bytes, e.g. k1:$(openssl rand -base64 32)")
         }
-        var keys: [(id: String, secret: [UInt8])] = []
-        for item in rawKeys.split(separator: ",") {
-            let parts = item.split(separator: ":", maxSplits: 1).map { String($0).trimmingSpaces() }
-            guard parts.count == 2, !parts[0].isEmpty, let data = Data(base64Encoded: parts[1]), data.count >= 32,
-                !keys.contains(where: { $0.id == parts[0] })
-            else {
-                throw ConfigurationError(
-                    variable: "API_JWT_KEYS", value: "(hidden)",
-                    expected: "comma-separated kid:base64 pairs with distinct kids, each secret at least 32 bytes (openssl rand -base64 32)")
-            }
-            keys.append((parts[0], [UInt8](data)))
+        guard Set(keys.map(\.id)).count == keys.count else {
+            throw ConfigurationError(variable: "API_JWT_KEYS", value: "(hidden)", expected: expected)
         }
         guard let first = keys.first else {
             throw ConfigurationError(variable: "API_JWT_KEYS", value: "(hidden)", expected: "at least one kid:base64 secret")
         }
-        jwtKeys = keys
+        jwtKeys = keys.map { (id: $0.id, secret: $0.key) }
         let active = env.string("API_JWT_KEY_ID", default: first.id)
         guard keys.contains(where: { $0.id == active }) else {
             throw ConfigurationError(variable: "API_JWT_KEY_ID", value: active, expected: "one of the kids in API_JWT_KEYS")

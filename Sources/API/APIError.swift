@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import Hummingbird
 
@@ -41,7 +42,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     public static func unprocessable(code: String = "unprocessable", _ message: String) -> APIError { APIError(.unprocessableContent, code: code, message) }
     /// 429 with `Retry-After`.
     public static func tooManyRequests(_ message: String, retryAfter: Duration) -> APIError {
-        let seconds = max(1, Int((Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int((retryAfter.milliseconds + 999) / 1000))
         return APIError(.tooManyRequests, code: "rate_limited", message, headers: [.retryAfter: String(seconds)])
     }
     /// 503: a dependency (Redis, PostgreSQL, S3, WB) is not reachable.

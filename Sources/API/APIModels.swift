@@ -63,9 +63,7 @@ struct UserUpdate: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name)
-        if container.contains(.email) {
-            email = .some(try container.decodeNil(forKey: .email) ? nil : try container.decode(String.self, forKey: .email))
-        }
+        email = try container.decodeNullable(String.self, forKey: .email)
         roles = try container.decodeIfPresent([UserRole].self, forKey: .roles)
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled)
     }
@@ -80,10 +78,10 @@ struct AccountAssignment: Codable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard container.contains(.accountId) else {
+        guard let accountId = try container.decodeNullable(Int64.self, forKey: .accountId) else {
             throw DecodingError.keyNotFound(CodingKeys.accountId, .init(codingPath: [], debugDescription: "accountId is required (null detaches)"))
         }
-        accountId = try container.decodeNil(forKey: .accountId) ? nil : try container.decode(Int64.self, forKey: .accountId)
+        self.accountId = accountId
     }
 }
 
@@ -129,10 +127,7 @@ struct AccountUpdate: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         token = try container.decodeIfPresent(String.self, forKey: .token)
-        if container.contains(.syncIntervalSeconds) {
-            syncIntervalSeconds = .some(
-                try container.decodeNil(forKey: .syncIntervalSeconds) ? nil : try container.decode(Int.self, forKey: .syncIntervalSeconds))
-        }
+        syncIntervalSeconds = try container.decodeNullable(Int.self, forKey: .syncIntervalSeconds)
         reportSource = try container.decodeIfPresent(SellerAccount.ReportSource.self, forKey: .reportSource)
         syncEnabled = try container.decodeIfPresent(Bool.self, forKey: .syncEnabled)
     }
@@ -205,4 +200,12 @@ struct InternalSession: Codable, Sendable {
     var sessionId: UUID
     var accountId: Int64?
     var articles: [Int64]
+}
+
+extension KeyedDecodingContainer {
+    /// A field where absent and `null` differ (PATCH bodies): nil when absent, `.some(nil)` for `null`.
+    func decodeNullable<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        return .some(try decodeNil(forKey: key) ? nil : try decode(T.self, forKey: key))
+    }
 }

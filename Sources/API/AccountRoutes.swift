@@ -1,3 +1,4 @@
+import FleetCore
 import FleetStore
 import Foundation
 import Hummingbird
@@ -44,8 +45,6 @@ extension APIRoutes {
                 if body.syncEnabled == false { try await s.accounts.setSyncEnabled(id: account.id, false) }
                 try await s.accounts.markTokenOK(id: account.id)
                 account = try await s.accounts.account(id: account.id)
-            } catch let error as StoreError where error.code == .invalidInput {
-                throw APIError.conflict(error.message)
             } catch {
                 throw APIError.database(error, conflict: "an account with INN \(inn) is already registered")
             }
@@ -115,7 +114,7 @@ extension APIRoutes {
     /// - Throws: ``APIError`` 422 `wb_token_invalid` with the reason, 429 while WB's check budget is spent, 503 when
     ///   WB cannot be reached.
     static func checkToken(_ s: APIServices, _ token: String) async throws -> WBToken {
-        let token = token.trimmingSpacesAndNewlines()
+        let token = token.trimmingSpaces()
         guard !token.isEmpty, token.utf8.count <= 4096 else { throw APIError.unprocessable(code: "wb_token_invalid", "the WB token is empty or too long") }
         let claims: WBToken
         do {

@@ -25,9 +25,7 @@ public enum AdminPath {
                             "UPDATE users SET password_hash = \(passwordHash), password_changed_at = now(), disabled = false, updated_at = now() WHERE id = \(id)",
                             logger: logger)
                     }
-                    try await connection.query(
-                        "INSERT INTO user_roles (user_id, role) SELECT \(id), 'ADMIN' WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = \(id) AND role = 'ADMIN')",
-                        logger: logger)
+                    try await UserStore.grant(connection, userID: id, role: UserRole.admin.rawValue, logger: logger)
                     return (id, false)
                 }
                 guard let passwordHash else { throw APIError.invalid("user '\(login)' does not exist yet: give a password to create it") }

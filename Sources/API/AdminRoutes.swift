@@ -25,7 +25,7 @@ extension APIRoutes {
                 access: Self.queueReaders, query: [("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false)],
                 response: .json(.arrayOf(.ref("Backup"))))
         ) { request, _ in
-            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...1000)
+            let limit = try Self.query(request, "limit", default: 50, range: 1...1000, what: "a whole number")
             do { return try JSONBodies.response(try await s.backups.list(limit: limit).map(BackupView.init)) } catch { throw APIError.database(error) }
         }
 
@@ -36,15 +36,7 @@ extension APIRoutes {
                 tag: "queues", access: Self.queueReaders, query: [("sample", ["type": "number", "minimum": 0, "maximum": 10], false)],
                 response: .json(.arrayOf(.ref("QueueOverview"))))
         ) { request, _ in
-            let sample: Double
-            if let text = request.uri.queryParameters.get("sample") {
-                guard let value = Double(text), value.isFinite, (0...10).contains(value) else {
-                    throw APIError.invalid("'sample' must be a number of seconds from 0 to 10")
-                }
-                sample = value
-            } else {
-                sample = 1
-            }
+            let sample = try Self.query(request, "sample", default: 1.0, range: 0...10, what: "a number of seconds")
             return try JSONBodies.response(try await Self.queueCall { try await s.queue.overview(sample: .milliseconds(Int64(sample * 1000))) })
         }
 
@@ -67,7 +59,7 @@ extension APIRoutes {
                 response: .json(.arrayOf(.ref("DeadLetter"))))
         ) { request, context in
             let queue = try context.parameters.require("queue")
-            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...1000)
+            let limit = try Self.query(request, "limit", default: 50, range: 1...1000, what: "a whole number")
             return try JSONBodies.response(try await Self.queueCall { try await s.queue.deadLetters(queue, count: limit) })
         }
 
@@ -119,11 +111,14 @@ extension APIRoutes {
         }
     }
 
-    /// An integer query parameter.
-    static func intQuery(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    /// A query parameter within `range` (`default` when absent).
+    /// - Throws: ``APIError`` 400 saying what is accepted.
+    static func query<T: LosslessStringConvertible & Comparable>(
+        _ request: Request, _ name: String, default value: T, range: ClosedRange<T>, what: String
+    ) throws -> T {
         guard let text = request.uri.queryParameters.get(name) else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw APIError.invalid("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        guard let number = T(String(text)), range.contains(number) else {
+            throw APIError.invalid("'\(name)' must be \(what) from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
     }

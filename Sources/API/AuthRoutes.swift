@@ -33,7 +33,7 @@ extension APIRoutes {
                 .post, "/api/auth/refresh", "refresh", "Rotate the refresh token (cookie or body) and get a new access token", tag: "auth",
                 access: .anyone, request: .json(.ref("RefreshRequest")), response: .json(.ref("TokenResponse")))
         ) { request, context in
-            let body = try await Self.optionalBody(RefreshRequest.self, request, context)
+            let body = try await JSONBodies.decodeIfPresent(RefreshRequest.self, from: request, context: context)
             let presented: String
             if let token = body?.refreshToken, !token.isEmpty {
                 presented = token
@@ -76,8 +76,7 @@ extension APIRoutes {
             Endpoint(.post, "/api/auth/logout", "logout", "End this session and clear the cookies", tag: "auth", access: .signedIn, status: 204)
         ) { request, context in
             let principal = try context.requirePrincipal()
-            let revoked = try await s.sessions.revoke(userID: principal.userId, only: principal.sessionId, reason: "signed out")
-            try? await s.gate.markRevoked(revoked + [principal.sessionId])
+            try await s.gate.revoke(userID: principal.userId, only: principal.sessionId, reason: "signed out")
             var response = JSONBodies.noContent()
             for cookie in s.authenticator.clearedCookies() { response.setCookie(cookie) }
             return response
@@ -112,8 +111,7 @@ extension APIRoutes {
             }
             try PasswordHasher.validate(body.newPassword)
             try await s.users.setPasswordHash(id: principal.userId, try await s.hasher.hash(body.newPassword))
-            let revoked = try await s.sessions.revoke(userID: principal.userId, except: principal.sessionId, reason: "password changed")
-            try? await s.gate.markRevoked(revoked)
+            let revoked = try await s.gate.revoke(userID: principal.userId, except: principal.sessionId, reason: "password changed")
             return try JSONBodies.response(RevokedCount(revoked: revoked.count))
         }
 
@@ -133,9 +131,8 @@ extension APIRoutes {
         ) { _, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("sessionId", as: UUID.self)
-            let revoked = try await s.sessions.revoke(userID: principal.userId, only: id, reason: "revoked by the user")
+            let revoked = try await s.gate.revoke(userID: principal.userId, only: id, reason: "revoked by the user")
             guard !revoked.isEmpty else { throw APIError.notFound("you have no live session \(id)") }
-            try? await s.gate.markRevoked(revoked)
             return JSONBodies.noContent()
         }
 
@@ -145,8 +142,7 @@ extension APIRoutes {
                 access: .signedIn, response: .json(.ref("RevokedCount")))
         ) { _, context in
             let principal = try context.requirePrincipal()
-            let revoked = try await s.sessions.revoke(userID: principal.userId, except: principal.sessionId, reason: "revoked by the user")
-            try? await s.gate.markRevoked(revoked)
+            let revoked = try await s.gate.revoke(userID: principal.userId, except: principal.sessionId, reason: "revoked by the user")
             return try JSONBodies.response(RevokedCount(revoked: revoked.count))
         }
     }
@@ -170,22 +166,6 @@ extension APIRoutes {
         guard let text else { return nil }
         let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200).map(Character.init))
         return cleaned.isEmpty ? nil : cleaned
-    }
-
-    /// The body decoded as `T`, or nil for an empty body.
-    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T? {
-        if let length = request.headers[.contentLength], length == "0" { return nil }
-        if request.headers[.contentType] == nil && request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil { return nil }
-        let buffer = try await request.body.collect(upTo: context.maxBody)
-        if buffer.readableBytes == 0 { return nil }
-        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
-            throw APIError.unsupportedMediaType("send the body as application/json, not \(contentType)")
-        }
-        do {
-            return try JSONBodies.decoder.decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError.invalid(JSONBodies.describe(error))
-        }
     }
 }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import NIOCore
 import S3
@@ -36,7 +35,7 @@ public struct AvatarStore: Sendable {
 
     /// Stores validated `bytes` for `userID` and returns the key.
     public func store(userID: Int64, bytes: [UInt8]) async throws -> String {
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SigV4.hexSHA256(bytes)
         let key = "avatars/\(userID)/\(digest).jpg"
         do {
             try await s3.putObject(key: key, bytes: bytes, contentType: "image/jpeg")

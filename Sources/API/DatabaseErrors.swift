@@ -12,6 +12,7 @@ extension APIError {
         if let error = error as? StoreError {
             switch error.code {
             case .notFound: return .notFound(error.message)
+            case .alreadyExists: return .conflict(error.message)
             case .invalidInput: return .invalid(error.message)
             case .secretKeyMissing, .secretUndecryptable: return .unavailable("secrets cannot be sealed or opened: \(error.message)")
             default: return .unavailable("the database is not reachable; try again shortly")

@@ -12,7 +12,7 @@ extension APIRoutes {
                 tag: "internal", access: .internalSecret, request: .json(["type": "object"]), response: .json(["type": "object"]))
         ) { request, context in
             let body = try await JSONBodies.decode(InternalSessionRequest.self, from: request, context: context)
-            let token = body.token ?? body.cookie.flatMap { Self.cookieValue($0, name: Authenticator.accessCookie) }
+            let token = body.token ?? body.cookie.flatMap { Cookies(from: [$0])[Authenticator.accessCookie]?.value }
             guard let token, !token.isEmpty else { throw APIError.unauthenticated("no access token in the request") }
             let verified = try await s.tokens.verify(token)
             let principal = try await s.gate.principal(sessionID: verified.sessionID, userID: verified.userID)
@@ -32,14 +32,5 @@ extension APIRoutes {
             guard let json else { throw APIError.notFound("seller account \(id) has no portal credentials (PUT /api/accounts/\(id)/portal-credentials)") }
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: .init(string: json)))
         }
-    }
-
-    /// The value of cookie `name` in a `Cookie` header.
-    static func cookieValue(_ header: String, name: String) -> String? {
-        for pair in header.split(separator: ";") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2, parts[0] == name { return parts[1] }
-        }
-        return nil
     }
 }

@@ -31,15 +31,30 @@ enum JSONBodies {
     /// Decodes the request body as `T`.
     /// - Throws: ``APIError`` 415 for another content type, 413 above the limit, 400 naming what is wrong.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext) async throws -> T {
+        try parse(T.self, try await body(of: request, context: context))
+    }
+
+    /// Decodes the request body as `T`, or nil when there is no body (an optional body: `POST /api/auth/refresh`).
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request, context: APIRequestContext) async throws -> T? {
+        if request.headers[.contentLength] == "0" { return nil }
+        if request.headers[.contentType] == nil && request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil { return nil }
+        let buffer = try await body(of: request, context: context)
+        return buffer.readableBytes == 0 ? nil : try parse(T.self, buffer)
+    }
+
+    /// The body, after checking its content type and size.
+    static func body(of request: Request, context: APIRequestContext) async throws -> ByteBuffer {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw APIError.unsupportedMediaType("send the body as application/json, not \(contentType)")
         }
-        let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: context.maxBody)
+            return try await request.body.collect(upTo: context.maxBody)
         } catch {
             throw APIError.tooLarge("the request body is larger than \(context.maxBody) bytes (API_MAX_BODY)")
         }
+    }
+
+    static func parse<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
         do {
             return try decoder.decode(T.self, from: Data(body.readableBytesView))
         } catch let error as DecodingError {

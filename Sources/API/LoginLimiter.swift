@@ -1,8 +1,8 @@
-import Crypto
 import FleetCore
 import Foundation
 import Logging
 import Queue
+import S3
 
 /// Login attempts per login name and per client address, counted in Redis (GCRA, ``RateLimiter``) so the limits
 /// hold across API replicas. Unknown login names are limited like known ones, so the limiter reveals nothing.
@@ -44,6 +44,6 @@ public struct LoginLimiter: Sendable {
 
     /// A fixed-length, key-safe digest of `text` (login names and addresses can be anything a client sends).
     static func keyPart(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        String(SigV4.hexSHA256(Array(text.utf8)).prefix(32))
     }
 }

@@ -69,6 +69,26 @@ public struct SessionGate: Sendable {
         _ = try await redis.pipeline(ids.map { RedisCommand("SET", key($0), Self.revokedMarker, "PX", ttl) })
     }
 
+    /// Revokes sessions of `userID` in PostgreSQL (the one with `only`, or all but `except`, or all) and makes their
+    /// access tokens stop at once. The Redis part is best effort: should it fail, the cached checks expire within
+    /// `API_SESSION_CACHE_TTL` and PostgreSQL already says revoked.
+    /// - Returns: the ids revoked.
+    @discardableResult
+    public func revoke(userID: Int64, only: UUID? = nil, except: UUID? = nil, reason: String) async throws -> [UUID] {
+        let ids = try await sessions.revoke(userID: userID, only: only, except: except, reason: reason)
+        do {
+            try await markRevoked(ids)
+        } catch {
+            logger.warning("could not mark revoked sessions in Redis; their cached checks expire within API_SESSION_CACHE_TTL", metadata: ["error": "\(error)"])
+        }
+        return ids
+    }
+
+    /// Drops the cached checks of every live session of `userID` (after a change to the user's roles or account).
+    public func forgetSessions(ofUser userID: Int64) async throws {
+        await forget(try await sessions.liveSessionIDs(userID: userID))
+    }
+
     /// Drops the cached checks of `ids` (after a change to their user's roles or account).
     public func forget(_ ids: [UUID]) async {
         guard !ids.isEmpty else { return }

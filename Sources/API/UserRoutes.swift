@@ -48,10 +48,9 @@ extension APIRoutes {
             if let email = body.email { changes.email = .some(try Validation.email(email)) }
             let user = try await s.users.update(id: id, changes)
             if body.disabled == true {
-                let revoked = try await s.sessions.revoke(userID: id, reason: "user disabled")
-                try? await s.gate.markRevoked(revoked)
+                try await s.gate.revoke(userID: id, reason: "user disabled")
             } else {
-                await s.gate.forget(try await s.sessions.liveSessionIDs(userID: id))
+                try await s.gate.forgetSessions(ofUser: id)
             }
             return try JSONBodies.response(user)
         }
@@ -77,7 +76,7 @@ extension APIRoutes {
             let body = try await JSONBodies.decode(AccountAssignment.self, from: request, context: context)
             if let account = body.accountId { _ = try await Self.account(s, account) }
             let user = try await s.users.update(id: id, .init(accountID: .some(body.accountId)))
-            await s.gate.forget(try await s.sessions.liveSessionIDs(userID: id))
+            try await s.gate.forgetSessions(ofUser: id)
             return try JSONBodies.response(user)
         }
 
@@ -128,8 +127,7 @@ extension APIRoutes {
         ) { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
             _ = try await s.users.user(id: id)
-            let revoked = try await s.sessions.revoke(userID: id, reason: "revoked by an admin")
-            try? await s.gate.markRevoked(revoked)
+            let revoked = try await s.gate.revoke(userID: id, reason: "revoked by an admin")
             return try JSONBodies.response(RevokedCount(revoked: revoked.count))
         }
 
@@ -143,8 +141,7 @@ extension APIRoutes {
             try PasswordHasher.validate(body.newPassword)
             _ = try await s.users.user(id: id)
             try await s.users.setPasswordHash(id: id, try await s.hasher.hash(body.newPassword))
-            let revoked = try await s.sessions.revoke(userID: id, reason: "password reset by an admin")
-            try? await s.gate.markRevoked(revoked)
+            let revoked = try await s.gate.revoke(userID: id, reason: "password reset by an admin")
             return try JSONBodies.response(RevokedCount(revoked: revoked.count))
         }
 

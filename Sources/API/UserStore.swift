@@ -86,10 +86,18 @@ public struct UserStore: Sendable {
             """, logger: logger)
         var id: Int64 = 0
         for try await value in rows.decode(Int64.self) { id = value }
-        for role in Set(roles) {
-            try await connection.query("INSERT INTO user_roles (user_id, role) VALUES (\(id), \(role.rawValue))", logger: logger)
-        }
+        for role in Set(roles) { try await grant(connection, userID: id, role: role.rawValue, logger: logger) }
         return id
+    }
+
+    /// Gives `userID` `role` unless it holds it already. (Only then: the ADMIN guard is a row trigger, which fires
+    /// before `ON CONFLICT DO NOTHING` would skip the row.)
+    static func grant(_ connection: PostgresConnection, userID: Int64, role: String, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO user_roles (user_id, role) SELECT \(userID), \(role)
+            WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = \(userID) AND role = \(role))
+            """, logger: logger)
     }
 
     /// What an update changes (nil: unchanged). `accountID` uses a double optional: `.some(nil)` clears it.
@@ -132,14 +140,7 @@ public struct UserStore: Sendable {
                 if let roles = changes.roles {
                     let wanted = Set(roles.map(\.rawValue)).sorted()
                     try await connection.query("DELETE FROM user_roles WHERE user_id = \(id) AND NOT (role = ANY(\(wanted)))", logger: logger)
-                    for role in wanted {
-                        // Only roles not held yet: a row trigger fires before ON CONFLICT would skip the row.
-                        try await connection.query(
-                            """
-                            INSERT INTO user_roles (user_id, role) SELECT \(id), \(role)
-                            WHERE NOT EXISTS (SELECT 1 FROM user_roles WHERE user_id = \(id) AND role = \(role))
-                            """, logger: logger)
-                    }
+                    for role in wanted { try await Self.grant(connection, userID: id, role: role, logger: logger) }
                     try await connection.query("UPDATE users SET updated_at = now() WHERE id = \(id)", logger: logger)
                 }
             }

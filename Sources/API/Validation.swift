@@ -1,8 +1,10 @@
+import FleetCore
+import FleetStore
 /// Checks of user-supplied values, with messages that say what is accepted.
 enum Validation {
     /// A display name: 1–200 characters after trimming, no control characters.
     static func name(_ text: String, what: String = "a name") throws -> String {
-        let trimmed = text.trimmingSpacesAndNewlines()
+        let trimmed = text.trimmingSpaces()
         guard (1...200).contains(trimmed.count) else { throw APIError.invalid("\(what) must be 1 to 200 characters") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw APIError.invalid("\(what) cannot contain control characters")
@@ -24,7 +26,7 @@ enum Validation {
     /// An email address: something@something, at most 254 characters, no spaces or control characters.
     static func email(_ text: String?) throws -> String? {
         guard let text else { return nil }
-        let email = text.trimmingSpacesAndNewlines()
+        let email = text.trimmingSpaces()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
             !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
@@ -34,20 +36,10 @@ enum Validation {
         return email
     }
 
-    /// An ИНН: 10 digits (company) or 12 (sole proprietor).
+    /// An ИНН: 10 digits (company) or 12 (sole proprietor), checked by the store's own rule (before WB is asked
+    /// about the token, which has a small budget).
     static func inn(_ text: String) throws -> String {
-        guard text.utf8.count == 10 || text.utf8.count == 12, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            throw APIError.invalid("an INN is 10 digits (company) or 12 digits (sole proprietor)")
-        }
+        do { try AccountStore.checkINN(text) } catch let error as StoreError { throw APIError.invalid(error.message) }
         return text
-    }
-}
-
-extension String {
-    func trimmingSpacesAndNewlines() -> String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace || first.isNewline { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace || last.isNewline { slice.removeLast() }
-        return String(slice)
     }
 }

@@ -28,16 +28,14 @@ public struct AccountStore: Sendable {
     /// Adds an account.
     /// - Parameters:
     ///   - token: the WB API token; `sellerID` and `expiresAt` are what the caller decoded from it.
-    /// - Throws: ``StoreError`` `invalidInput` for an empty name, an INN that is not 10 or 12 digits, or an INN that
-    ///   is already registered; `secretKeyMissing` when no encryption key is configured.
+    /// - Throws: ``StoreError`` `invalidInput` for an empty name or an INN that is not 10 or 12 digits,
+    ///   `alreadyExists` for an INN that is already registered; `secretKeyMissing` when no encryption key is configured.
     public func add(
         name: String, inn: String, token: String?, sellerID: String?, expiresAt: Date?, reportSource: SellerAccount.ReportSource = .statistics
     ) async throws -> SellerAccount {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
-        guard inn.count == 10 || inn.count == 12, inn.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw StoreError(.invalidInput, "INN '\(inn)' is not 10 digits (company) or 12 digits (sole proprietor)")
-        }
+        try Self.checkINN(inn)
         let sealed = try token.map { try secrets.seal($0) }
         let query: PostgresQuery = """
             INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_token_hint, wb_seller_id, wb_token_expires_at, report_source)
@@ -48,8 +46,16 @@ public struct AccountStore: Sendable {
         let rows = try await client.query(query, logger: logger)
         var id: Int64?
         for try await row in rows.decode(Int64.self) { id = row }
-        guard let id else { throw StoreError(.invalidInput, "an account with INN \(inn) is already registered (joycity accounts list)") }
+        guard let id else { throw StoreError(.alreadyExists, "an account with INN \(inn) is already registered (joycity accounts list)") }
         return try await account(id: id)
+    }
+
+    /// Checks an ИНН: 10 digits (company) or 12 (sole proprietor).
+    /// - Throws: ``StoreError`` `invalidInput` saying so.
+    public static func checkINN(_ inn: String) throws {
+        guard inn.count == 10 || inn.count == 12, inn.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw StoreError(.invalidInput, "INN '\(inn)' is not 10 digits (company) or 12 digits (sole proprietor)")
+        }
     }
 
     /// One account.

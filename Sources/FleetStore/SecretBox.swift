@@ -42,16 +42,8 @@ public struct SecretBox: Sendable {
     /// open (each call says to set the variable), so commands that never touch secrets still run.
     /// - Throws: ``ConfigurationError`` naming the variable for malformed keys.
     public init(environment: EnvironmentReader) throws {
-        var parsed: [(id: String, key: [UInt8])] = []
-        if let raw = environment.string("JOYCITY_SECRET_KEYS") {
-            for item in raw.split(separator: ",") {
-                let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2, !parts[0].isEmpty, let data = Data(base64Encoded: parts[1]), data.count == 32 else {
-                    throw ConfigurationError(variable: "JOYCITY_SECRET_KEYS", value: "(hidden)", expected: "comma-separated id:base64 pairs of 32-byte keys (openssl rand -base64 32)")
-                }
-                parsed.append((parts[0], [UInt8](data)))
-            }
-        }
+        let parsed = try environment.keyList(
+            "JOYCITY_SECRET_KEYS", accepts: { $0 == 32 }, expected: "comma-separated id:base64 pairs of 32-byte keys (openssl rand -base64 32)") ?? []
         let active = environment.string("JOYCITY_SECRET_KEY_ID")
         if let active, !parsed.contains(where: { $0.id == active }) {
             throw ConfigurationError(variable: "JOYCITY_SECRET_KEY_ID", value: active, expected: "one of the ids in JOYCITY_SECRET_KEYS")

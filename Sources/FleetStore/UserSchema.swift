@@ -72,33 +72,49 @@ enum UserSchema {
             )
             """,
             "ALTER TABLE seller_accounts ADD COLUMN wb_token_hint text",
+            // Raises unless the statement runs as the tables' owner (or a superuser) in a transaction that set
+            // joycity.admin_path = 'cli': the one check behind every guard below.
             """
-            CREATE FUNCTION joycity_admin_change_allowed() RETURNS boolean LANGUAGE sql STABLE AS $$
-              SELECT coalesce(current_setting('joycity.admin_path', true), '') = 'cli'
+            CREATE FUNCTION joycity_require_admin_path(what text) RETURNS void LANGUAGE plpgsql AS $$
+            BEGIN
+              IF coalesce(current_setting('joycity.admin_path', true), '') = 'cli'
                 AND (
                   EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND rolsuper)
                   OR current_user = (SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'users')
-                )
+                ) THEN
+                RETURN;
+              END IF;
+              RAISE EXCEPTION 'ADMIN is protected: % is refused', what
+                USING ERRCODE = 'insufficient_privilege', HINT = 'use joycity users create-admin';
+            END
+            $$
+            """,
+            """
+            CREATE FUNCTION joycity_guard_admin_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM joycity_require_admin_path(TG_OP || ' of ' || TG_TABLE_NAME);
+              RETURN NULL;
+            END
             $$
             """,
             """
             CREATE FUNCTION joycity_guard_admin_role() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              IF TG_OP = 'TRUNCATE' THEN
-                IF NOT joycity_admin_change_allowed() THEN
-                  RAISE EXCEPTION 'ADMIN is protected: % of % is refused', TG_OP, TG_TABLE_NAME
-                    USING ERRCODE = 'insufficient_privilege', HINT = 'use joycity users create-admin';
-                END IF;
-                RETURN NULL;
+              IF ((TG_OP IN ('INSERT', 'UPDATE') AND NEW.role = 'ADMIN') OR (TG_OP IN ('UPDATE', 'DELETE') AND OLD.role = 'ADMIN'))
+                AND NOT (TG_OP = 'UPDATE' AND NEW.role = OLD.role AND NEW.user_id = OLD.user_id) THEN
+                PERFORM joycity_require_admin_path('granting or removing ADMIN');
               END IF;
-              IF (TG_OP IN ('INSERT', 'UPDATE') AND NEW.role = 'ADMIN') OR (TG_OP IN ('UPDATE', 'DELETE') AND OLD.role = 'ADMIN') THEN
-                IF TG_OP = 'UPDATE' AND NEW.role = OLD.role AND NEW.user_id = OLD.user_id THEN
-                  RETURN NEW;
-                END IF;
-                IF NOT joycity_admin_change_allowed() THEN
-                  RAISE EXCEPTION 'ADMIN is protected: granting or removing ADMIN is refused'
-                    USING ERRCODE = 'insufficient_privilege', HINT = 'use joycity users create-admin';
-                END IF;
+              IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+              RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE FUNCTION joycity_guard_admin_user() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM user_roles WHERE user_id = OLD.id AND role = 'ADMIN')
+                AND (TG_OP = 'DELETE' OR (NEW.disabled AND NOT OLD.disabled) OR NEW.id <> OLD.id) THEN
+                PERFORM joycity_require_admin_path('deleting or disabling an admin');
               END IF;
               IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
               RETURN NEW;
@@ -111,28 +127,7 @@ enum UserSchema {
             """,
             """
             CREATE TRIGGER user_roles_admin_guard_truncate BEFORE TRUNCATE ON user_roles
-              FOR EACH STATEMENT EXECUTE FUNCTION joycity_guard_admin_role()
-            """,
-            """
-            CREATE FUNCTION joycity_guard_admin_user() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF TG_OP = 'TRUNCATE' THEN
-                IF NOT joycity_admin_change_allowed() THEN
-                  RAISE EXCEPTION 'ADMIN is protected: % of % is refused', TG_OP, TG_TABLE_NAME
-                    USING ERRCODE = 'insufficient_privilege', HINT = 'use joycity users create-admin';
-                END IF;
-                RETURN NULL;
-              END IF;
-              IF EXISTS (SELECT 1 FROM user_roles WHERE user_id = OLD.id AND role = 'ADMIN')
-                AND (TG_OP = 'DELETE' OR (NEW.disabled AND NOT OLD.disabled) OR NEW.id <> OLD.id)
-                AND NOT joycity_admin_change_allowed() THEN
-                RAISE EXCEPTION 'ADMIN is protected: deleting or disabling an admin is refused'
-                  USING ERRCODE = 'insufficient_privilege', HINT = 'use joycity users create-admin';
-              END IF;
-              IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-              RETURN NEW;
-            END
-            $$
+              FOR EACH STATEMENT EXECUTE FUNCTION joycity_guard_admin_truncate()
             """,
             """
             CREATE TRIGGER users_admin_guard BEFORE UPDATE OR DELETE ON users
@@ -140,7 +135,7 @@ enum UserSchema {
             """,
             """
             CREATE TRIGGER users_admin_guard_truncate BEFORE TRUNCATE ON users
-              FOR EACH STATEMENT EXECUTE FUNCTION joycity_guard_admin_user()
+              FOR EACH STATEMENT EXECUTE FUNCTION joycity_guard_admin_truncate()
             """,
             // The API's role: owns nothing, may only read and write rows. Roles are per cluster; two databases
             // migrating at once may race to create it.

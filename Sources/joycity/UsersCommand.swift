@@ -70,12 +70,7 @@ struct UsersList: AsyncParsableCommand {
     func run() async throws {
         await withUsers { handle in
             let users = try await UserStore(client: handle.client, logger: handle.logger).list()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                return print(String(decoding: try encoder.encode(users), as: UTF8.self))
-            }
+            if json { return try printJSON(users) }
             if users.isEmpty { return print("no users yet (joycity users create-admin LOGIN)") }
             for user in users {
                 print("\(user.id)\t\(user.login)\t\(user.name)\t\(user.roles.map(\.rawValue).joined(separator: ","))\(user.disabled ? "\tdisabled" : "")")

@@ -1,3 +1,5 @@
+import FleetCore
+
 /// A queue's stats with its throughput, measured by sampling the counters twice (`joycity queue list`, the API's
 /// `GET /api/queues`).
 public struct QueueOverview: Sendable, Codable, Equatable {
@@ -22,7 +24,7 @@ extension StreamQueue {
         for name in names { first.append(try await stats(name)) }
         guard sample > .zero, !names.isEmpty else { return first.map { QueueOverview(stats: $0) } }
         try await Task.sleep(for: sample)
-        let seconds = Double(sample.components.seconds) + Double(sample.components.attoseconds) / 1e18
+        let seconds = Double(sample.milliseconds) / 1000
         var result: [QueueOverview] = []
         for (index, name) in names.enumerated() {
             let again = try await stats(name)
