@@ -35,11 +35,12 @@ extension APIRoutes {
             if let interval = body.syncIntervalSeconds, !(60...604_800).contains(interval) {
                 throw APIError.invalid("syncIntervalSeconds must be between 60 (1 minute) and 604800 (7 days)")
             }
-            let claims = try await Self.checkToken(s, body.token)
+            let token = body.token.trimmingSpaces()
+            let claims = try await Self.checkToken(s, token)
             var account: SellerAccount
             do {
                 account = try await s.accounts.add(
-                    name: name, inn: inn, token: body.token, sellerID: claims.sellerID, expiresAt: claims.expiresAt,
+                    name: name, inn: inn, token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt,
                     reportSource: body.reportSource ?? .statistics)
                 if let interval = body.syncIntervalSeconds { try await s.accounts.setSyncInterval(id: account.id, seconds: interval) }
                 if body.syncEnabled == false { try await s.accounts.setSyncEnabled(id: account.id, false) }
@@ -63,10 +64,11 @@ extension APIRoutes {
             if let interval = body.syncIntervalSeconds ?? nil, !(60...604_800).contains(interval) {
                 throw APIError.invalid("syncIntervalSeconds must be between 60 (1 minute) and 604800 (7 days), or null for the fleet default")
             }
-            let claims = try await body.token.asyncMap { try await Self.checkToken(s, $0) }
+            let token = body.token?.trimmingSpaces()
+            let claims = try await token.asyncMap { try await Self.checkToken(s, $0) }
             do {
                 if let name { try await s.accounts.setName(id: id, name) }
-                if let token = body.token, let claims {
+                if let token, let claims {
                     try await s.accounts.setToken(id: id, token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
                     try await s.accounts.markTokenOK(id: id)
                 }
@@ -110,11 +112,11 @@ extension APIRoutes {
         do { return try await s.accounts.account(id: id) } catch { throw APIError.database(error) }
     }
 
-    /// Decodes the WB token locally (shape, expiry, Statistics scope), then asks WB's `/ping`.
+    /// Decodes the WB token (already trimmed: it is stored as checked) locally (shape, expiry, Statistics scope), then
+    /// asks WB's `/ping`.
     /// - Throws: ``APIError`` 422 `wb_token_invalid` with the reason, 429 while WB's check budget is spent, 503 when
     ///   WB cannot be reached.
     static func checkToken(_ s: APIServices, _ token: String) async throws -> WBToken {
-        let token = token.trimmingSpaces()
         guard !token.isEmpty, token.utf8.count <= 4096 else { throw APIError.unprocessable(code: "wb_token_invalid", "the WB token is empty or too long") }
         let claims: WBToken
         do {
