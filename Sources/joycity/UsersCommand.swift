@@ -43,7 +43,7 @@ struct UsersCreateAdmin: AsyncParsableCommand {
             if let password { try PasswordHasher.validate(password) }
             let cost = try handle.environment.int("API_BCRYPT_COST", default: 12, range: 4...16)
             var hash: String?
-            if let password { hash = try await PasswordHasher(cost: cost).hash(password) }
+            if let password { hash = try await PasswordHasher.hash(password, cost: cost) }
             let outcome = try await AdminPath.createAdmin(
                 client: handle.client, login: login, email: email, name: name ?? login, passwordHash: hash, logger: handle.logger)
             print(outcome.created ? "created admin \(outcome.user.login) (id \(outcome.user.id))" : "\(outcome.user.login) (id \(outcome.user.id)) is an admin")

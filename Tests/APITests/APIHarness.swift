@@ -150,14 +150,14 @@ struct APIHarness: Sendable {
 
     /// Creates the first admin through the CLI's path and signs in.
     func admin() async throws -> Session {
-        let hash = try await PasswordHasher(cost: 4).hash(Self.adminPassword)
+        let hash = try await PasswordHasher.hash(Self.adminPassword, cost: 4)
         _ = try await AdminPath.createAdmin(client: owner, login: "root", email: "root@example.test", name: "Root", passwordHash: hash, logger: TestRedis.logger)
         return try await login("root", Self.adminPassword)
     }
 
     /// Creates a user with `roles` (directly in the store, as the owner) and signs in.
     func user(_ login: String, _ roles: [UserRole], password: String = "user-password-1", accountID: Int64? = nil) async throws -> Session {
-        let hash = try await PasswordHasher(cost: 4).hash(password)
+        let hash = try await PasswordHasher.hash(password, cost: 4)
         _ = try await UserStore(client: owner, logger: TestRedis.logger).create(
             login: login, email: nil, name: login, passwordHash: hash, roles: roles, accountID: accountID)
         return try await self.login(login, password)
