@@ -84,31 +84,105 @@ struct RowSpec: Sendable {
 /// A JSON value the fake writes into a row.
 enum FakeValue: Sendable, Equatable {
     case string(String), int(Int64), double(Double), bool(Bool)
-    var object: Any {
+    /// The value written as JSON.
+    var json: String {
         switch self {
-        case .string(let s): return s
-        case .int(let i): return NSNumber(value: i)
-        case .double(let d): return NSNumber(value: d)
-        case .bool(let b): return b
+        case .string(let s): return Self.quoted(s)
+        case .int(let i): return String(i)
+        case .double(let d):
+            // Whole numbers without ".0", as JSONSerialization writes them.
+            if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return d.description
+        case .bool(let b): return b ? "true" : "false"
         }
+    }
+
+    /// The value as a number, if it is one.
+    var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string, .bool: return nil
+        }
+    }
+
+    /// `text` as a JSON string.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
 
-/// Fixture bodies parsed once (read-only afterwards).
-enum Templates {
-    nonisolated(unsafe) static let orders = parse(FixtureTemplates.orders)
-    nonisolated(unsafe) static let sales = parse(FixtureTemplates.sales)
-    nonisolated(unsafe) static let report = parse(FixtureTemplates.reportDetail)
+/// One fixture row, ready to render: its keys (and each written as a JSON string), and each value already written
+/// as JSON.
+struct RowTemplate: Sendable {
+    var keys: [String]
+    var quotedKeys: [String: String]
+    var fragments: [String: String]
+    /// Numeric values (for the finance form's money strings).
+    var numbers: [String: Double]
+}
 
-    static func parse(_ text: String) -> [[String: Any]] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+/// Fixture bodies parsed once (read-only afterwards). Rows are written by hand from pre-written value fragments with
+/// keys in byte order: `JSONSerialization`'s `.sortedKeys` compares keys with a locale (ICU collation, a locale made
+/// per comparison), which made generating 100,000 rows take minutes.
+enum Templates {
+    static let orders = parse(FixtureTemplates.orders)
+    static let sales = parse(FixtureTemplates.sales)
+    static let report = parse(FixtureTemplates.reportDetail)
+
+    static func parse(_ text: String) -> [RowTemplate] {
+        let rows = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+        return rows.map { row in
+            var fragments: [String: String] = [:]
+            var numbers: [String: Double] = [:]
+            for (key, value) in row {
+                // A one-element array is the simplest document JSONSerialization writes; its brackets are dropped.
+                let data = (try? JSONSerialization.data(withJSONObject: [value])) ?? Data("[null]".utf8)
+                fragments[key] = String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+                if let number = value as? NSNumber { numbers[key] = number.doubleValue }  // read only for money keys
+            }
+            let keys = row.keys.sorted()
+            return RowTemplate(
+                keys: keys, quotedKeys: Dictionary(uniqueKeysWithValues: keys.map { ($0, FakeValue.quoted($0)) }), fragments: fragments, numbers: numbers)
+        }
     }
 
-    static func render(_ templates: [[String: Any]], _ spec: RowSpec) -> String {
-        var object = templates[spec.template % templates.count]
-        for (key, value) in spec.overrides { object[key] = value.object }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+    static func render(_ templates: [RowTemplate], _ spec: RowSpec) -> String {
+        let template = templates[spec.template % templates.count]
+        return write(keys(template, spec).map { key in
+            (template.quotedKeys[key] ?? FakeValue.quoted(key), spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
+        })
+    }
+
+    /// The template's keys and the overrides' new ones, in byte order.
+    static func keys(_ template: RowTemplate, _ spec: RowSpec) -> [String] {
+        let added = spec.overrides.keys.filter { template.fragments[$0] == nil }
+        return added.isEmpty ? template.keys : (template.keys + added).sorted()
+    }
+
+    /// `{"key":value,…}` from written keys and values, in the given order.
+    static func write(_ fields: [(String, String)]) -> String {
+        var out = "{"
+        out.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out += "," }
+            out += key
+            out += ":"
+            out += value
+        }
+        return out + "}"
     }
 
     static let moneyKeys: Set<String> = [
@@ -122,19 +196,16 @@ enum Templates {
 
     /// The finance-api (2026) form of a report row: camelCase keys, money as strings.
     static func renderFinance(_ spec: RowSpec) -> String {
-        var object = report[spec.template % report.count]
-        for (key, value) in spec.overrides { object[key] = value.object }
-        var camel: [String: Any] = [:]
-        for (key, value) in object {
-            let name = renames[key] ?? camelCase(key)
-            if moneyKeys.contains(key), let number = value as? NSNumber {
-                camel[name] = String(format: "%.2f", number.doubleValue)
-            } else {
-                camel[name] = value
+        let template = report[spec.template % report.count]
+        var fields: [(String, String)] = keys(template, spec).map { key in
+            let name = FakeValue.quoted(renames[key] ?? camelCase(key))
+            if moneyKeys.contains(key), let number = spec.overrides[key]?.number ?? template.numbers[key] {
+                return (name, FakeValue.quoted(String(format: "%.2f", number)))
             }
+            return (name, spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
         }
-        let data = (try? JSONSerialization.data(withJSONObject: camel, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        fields.sort { $0.0 < $1.0 }
+        return write(fields)
     }
 
     static func camelCase(_ key: String) -> String {

@@ -82,7 +82,7 @@ public struct WBRawStore: Sendable {
         let wireKey = dataset == .orders ? "srid" : "saleID"
         var binds = PostgresBindings(capacity: 3)
         binds.append(account)
-        binds.append(RawJSON(page))
+        binds.append(try JSONRows(page: page))
         binds.append(dataset.rawValue)
         let sql = """
             WITH page AS (
@@ -95,7 +95,7 @@ public struct WBRawStore: Sendable {
                           WHEN doc->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
                           THEN (doc->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
               -- Each row is parsed once, into jsonb; keys are read from that (->> on json re-parses the text).
-              FROM (SELECT e::jsonb AS doc FROM json_array_elements($2) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
+              FROM (SELECT e::jsonb AS doc FROM unnest($2::text[]) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
             ), latest AS (
               SELECT DISTINCT ON (k) * FROM page ORDER BY k, lcd DESC
             ), up AS (
@@ -159,13 +159,13 @@ public struct WBRawStore: Sendable {
     public func storeReportPage(account: Int64, run: Int64, source: String, page: ByteBuffer) async throws -> ReportPageResult {
         var binds = PostgresBindings(capacity: 4)
         binds.append(account)
-        binds.append(RawJSON(page))
+        binds.append(try JSONRows(page: page))
         binds.append(run)
         binds.append(source)
         let sql = """
             WITH page AS (
               SELECT doc, coalesce(doc->>'rrd_id', doc->>'rrdId')::bigint AS rrd
-              FROM (SELECT e::jsonb AS doc FROM json_array_elements($2) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
+              FROM (SELECT e::jsonb AS doc FROM unnest($2::text[]) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
             ), up AS (
               INSERT INTO wb_report_rows AS t (account_id, rrd_id, realizationreport_id, rr_dt, nm_id, source, sync_run, doc)
               SELECT $1, rrd,

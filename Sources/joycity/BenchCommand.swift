@@ -45,15 +45,17 @@ struct BenchIngest: AsyncParsableCommand {
         abstract: "Sync report-detail rows from the fake WB into PostgreSQL; compare with a COPY of the same rows.")
 
     @Option(help: "Report rows to generate and ingest (about).") var rows = 200_000
+    @Option(help: "Rounds of sync + COPY; the median round is reported.") var rounds = 3
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard (1000...5_000_000).contains(rows) else { throw ValidationError("--rows must be 1000 to 5000000") }
+        guard (1...15).contains(rounds) else { throw ValidationError("--rounds must be 1 to 15") }
     }
 
     func run() async throws {
         do {
-            let report = try await IngestBenchmark(rows: rows, logger: Runtime.cliLogger("joycity.bench")).run()
+            let report = try await IngestBenchmark(rows: rows, rounds: rounds, logger: Runtime.cliLogger("joycity.bench")).run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
             Runtime.fail(error)

@@ -119,6 +119,14 @@ import Testing
                 #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00","nmId":"x"}]"#,  // a non-numeric article
                 #"[{"srid":"b","lastChangeDate":"2026-11-02T1"#,  // truncated
                 #"{"srid":"b"}"#,  // not an array
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00",}]"#,  // a row that is not valid JSON (trailing comma)
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"} {"srid":"c","lastChangeDate":"2026-11-02T10:00:00"}]"#,  // no comma
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"},,{"srid":"c","lastChangeDate":"2026-11-02T10:00:00"}]"#,  // empty element
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"},]"#,  // trailing comma
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"}] []"#,  // bytes after the array
+                #"[{"srid":"b","lastChangeDate":"2026-11-02T10:00:00"}}]"#,  // an unmatched brace
+                #"[{"srid":"b\u0000","lastChangeDate":"2026-11-02T10:00:00"}]"#,  // a NUL jsonb cannot hold
+                "",  // an empty body
             ]
             for page in bad {
                 do {
@@ -128,6 +136,11 @@ import Testing
                     #expect(error.code == .malformedData, "\(error)")
                 }
             }
+            // Bytes that are not UTF-8 inside a row.
+            var invalidUTF8 = ByteBuffer(string: #"[{"srid":""#)
+            invalidUTF8.writeBytes([0xC3, 0x28])
+            invalidUTF8.writeString(#"","lastChangeDate":"2026-11-02T10:00:00"}]"#)
+            await #expect(throws: StoreError.self) { _ = try await raw.storeChangePage(account: account, dataset: .orders, page: invalidUTF8) }
             #expect(try await raw.cursor(account: account, dataset: .orders)?.changeCursor == "2026-11-01T10:00:00")
             var n = 0
             for try await c in try await postgres.query("SELECT count(*) FROM wb_orders").decode(Int.self) { n = c }
@@ -141,6 +154,42 @@ import Testing
             // An older version of a row never overwrites a newer one.
             let stale = #"[{"srid":"a","lastChangeDate":"2026-10-01T10:00:00","date":"2026-11-01T09:00:00","nmId":2}]"#
             #expect(try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: stale)).written == 0)
+        }
+    }
+
+    @Test func pagesAreSplitIntoRowsWithoutBeingFooledByStringsAndNesting() throws {
+        let page = " [ {\"a\":\"x,]}\\\"[{\",\"b\":[1,{\"c\":[]}]} ,\n\t\"\\\\\" , 12 ,[\"]\"],null,{}\r\n] \n"
+        let rows = try JSONRows(page: ByteBuffer(string: page))
+        let texts = (0..<rows.count).map { String(decoding: rows.row($0), as: UTF8.self) }
+        #expect(texts == [#"{"a":"x,]}\"[{","b":[1,{"c":[]}]}"#, #""\\""#, "12", #"["]"]"#, "null", "{}"])
+        #expect(try JSONRows(page: ByteBuffer(string: " [ ] ")).count == 0)
+        for bad in ["", "  ", "{}", "[", "[1", "[1,", #"["a]"#, #"["a\"]"#, "[1,,2]", "[,]", "[1,]", "[1] 2", "[}]", "[1}]", "x[1]"] {
+            #expect(throws: StoreError.self, "\(bad)") { _ = try JSONRows(page: ByteBuffer(string: bad)) }
+        }
+    }
+
+    @Test func rowsAreStoredExactlyAsSentWhateverTheirStringsHold() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let store = AccountStore(client: postgres, secrets: try SecretBox(keys: []), logger: TestRedis.logger)
+            let account = try await store.add(name: "A", inn: "7701234567", token: nil, sellerID: nil, expiresAt: nil).id
+            let raw = WBRawStore(client: postgres, logger: TestRedis.logger)
+            // srids as JSON string contents (escapes included): commas, brackets, quotes, backslashes, escapes, Cyrillic.
+            let tricky = [#"a,b]"#, #"c\"}{d"#, #"e\\"#, #"ж\n\t"#, "[{]", #"\u0416\""#]
+            let page = "[" + tricky.enumerated().map { index, srid in
+                #"{"srid":"\#(srid)","lastChangeDate":"2026-11-01T10:00:0\#(index)","date":"2026-11-01T09:00:00","nmId":\#(index),"extra":{"list":[1,"],"]}}"#
+            }.joined(separator: ",\n") + "]"
+            let result = try await raw.storeChangePage(account: account, dataset: .orders, page: ByteBuffer(string: page))
+            #expect(result.rows == tricky.count && result.written == tricky.count)
+            let expected = try JSONSerialization.jsonObject(with: Data(page.utf8)) as! [[String: Any]]
+            var stored: [String: String] = [:]
+            for try await (srid, doc) in try await postgres.query("SELECT srid, doc::text FROM wb_orders").decode((String, String).self) { stored[srid] = doc }
+            #expect(stored.count == tricky.count)
+            for row in expected {
+                let srid = row["srid"] as! String
+                let doc = try #require(stored[srid], "row \(srid) stored under its own key")
+                let back = try JSONSerialization.jsonObject(with: Data(doc.utf8)) as! [String: Any]
+                #expect(NSDictionary(dictionary: back).isEqual(to: row), "\(srid): \(doc)")
+            }
         }
     }
 }
