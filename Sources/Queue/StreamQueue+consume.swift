@@ -109,13 +109,22 @@ extension StreamQueue {
         var calls: [(RedisScript, [String], [String])] = []
         for queue in queues {
             let indexes = byQueue[queue]!
+            // The batch's id range, for the script's one XPENDING over it. Ids come from Redis; should one not
+            // parse, the whole stream is the range.
             var lowest = completions[indexes[0]].entryId
             var highest = lowest
-            for index in indexes {
+            var low = StreamQueue.entryIdParts(lowest)
+            var high = low
+            for index in indexes.dropFirst() {
                 let id = completions[index].entryId
-                if StreamQueue.entryId(id, isBefore: lowest) { lowest = id }
-                if StreamQueue.entryId(highest, isBefore: id) { highest = id }
+                guard let parts = StreamQueue.entryIdParts(id), let l = low, let h = high else {
+                    low = nil
+                    break
+                }
+                if parts < l { (lowest, low) = (id, parts) }
+                if h < parts { (highest, high) = (id, parts) }
             }
+            if low == nil { (lowest, highest) = ("-", "+") }
             var arguments = [
                 configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
                 String(indexes.count), lowest, highest,
@@ -153,14 +162,24 @@ extension StreamQueue {
         return flags
     }
 
-    /// Whether stream entry id `a` (`ms-seq`) sorts before `b`. Malformed ids compare as text.
-    static func entryId(_ a: String, isBefore b: String) -> Bool {
-        func parts(_ id: String) -> (UInt64, UInt64)? {
-            guard let dash = id.firstIndex(of: "-"), let ms = UInt64(id[..<dash]), let seq = UInt64(id[id.index(after: dash)...]) else { return nil }
-            return (ms, seq)
+    /// The two numbers of a stream entry id (`ms-seq`), read from its bytes (the worker does this for every job).
+    static func entryIdParts(_ id: String) -> (ms: UInt64, seq: UInt64)? {
+        var ms: UInt64 = 0
+        var seq: UInt64 = 0
+        var dashSeen = false
+        var digits = 0
+        for byte in id.utf8 {
+            if byte == UInt8(ascii: "-") {
+                if dashSeen || digits == 0 { return nil }
+                dashSeen = true
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 19 else { return nil }
+            digits += 1
+            if dashSeen { seq = seq * 10 + UInt64(byte - UInt8(ascii: "0")) } else { ms = ms * 10 + UInt64(byte - UInt8(ascii: "0")) }
         }
-        guard let x = parts(a), let y = parts(b) else { return a < b }
-        return x < y
+        return dashSeen && digits > 0 ? (ms, seq) : nil
     }
 
     /// Width of a done bucket: records of completed jobs are kept between ``Configuration/completedTTL`` and that

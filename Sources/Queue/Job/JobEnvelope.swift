@@ -65,57 +65,52 @@ public struct JobEnvelope: Sendable, Equatable {
         return fields
     }
 
-    /// Reads an envelope from stream entry fields.
+    /// Reads an envelope from stream entry fields (a field given twice: the last one counts).
     /// - Throws: ``QueueError`` with code `malformedEntry` and a reason that names the bad or missing field.
     public init(fields: [(String, String)]) throws {
-        var values = EnvelopeFields()
-        for (name, value) in fields { values[name] = value }
-        func malformed(_ reason: String) -> QueueError { QueueError(.malformedEntry, reason) }
-        if let version = values["v"], version != JobEnvelope.wireVersion {
-            throw malformed("wire format version \(version) is not supported (this worker reads \(JobEnvelope.wireVersion)); upgrade the worker")
-        }
-        guard let id = values["id"], !id.isEmpty else { throw malformed("missing field 'id'") }
-        guard JobID.isValid(id) else { throw malformed("field 'id' (\(id.prefix(40))) has characters outside [A-Za-z0-9-_.:] or is longer than 128") }
-        guard let type = values["type"], !type.isEmpty else { throw malformed("missing field 'type'") }
-        guard let payload = values["payload"] else { throw malformed("missing field 'payload'") }
-        let attempt = try Self.int(values, "attempt", default: 1, malformed)
-        let maxAttempts = try Self.int(values, "max", default: 0, malformed)
-        let enqueued = try Self.int(values, "enq", default: 0, malformed)
-        guard attempt >= 1 else { throw malformed("field 'attempt' must be 1 or more") }
-        self.init(
-            id: id, type: type, payload: payload, attempt: attempt, maxAttempts: maxAttempts, enqueuedAtMs: Int64(enqueued),
-            uniqueKey: values["unique"].flatMap { $0.isEmpty ? nil : $0 },
-            concurrencyKey: values["ckey"].flatMap { $0.isEmpty ? nil : $0 },
-            concurrencyLimit: try values["ckey"] == nil ? nil : Self.int(values, "climit", default: 1, malformed),
-            traceContext: values["trace"], next: values["next"].flatMap { $0.isEmpty ? nil : $0 })
-        if let limit = concurrencyLimit, limit < 1 { throw malformed("field 'climit' must be 1 or more") }
-        hasRecord = values["rec"] == "1"
-    }
-
-    private static func int(_ values: EnvelopeFields, _ name: String, default value: Int, _ malformed: (String) -> QueueError) throws -> Int {
-        guard let text = values[name] else { return value }
-        guard let number = Int(text) else { throw malformed("field '\(name)' is not an integer: \(text.prefix(40))") }
-        return number
-    }
-}
-
-/// The envelope's fields by name, without hashing: a stream entry has a dozen fields at most.
-struct EnvelopeFields {
-    private var storage: [(String, String)] = []
-
-    init() { storage.reserveCapacity(12) }
-
-    subscript(name: String) -> String? {
-        get {
-            for (key, value) in storage where key == name { return value }
-            return nil
-        }
-        set {
-            if let index = storage.firstIndex(where: { $0.0 == name }) {
-                if let newValue { storage[index].1 = newValue } else { storage.remove(at: index) }
-            } else if let newValue {
-                storage.append((name, newValue))
+        // One pass over the fields: this runs for every delivered job.
+        var version, id, type, payload, attempt, maxAttempts, enqueued, unique, ckey, climit, trace, next, record: String?
+        for (name, value) in fields {
+            switch name {
+            case "v": version = value
+            case "id": id = value
+            case "type": type = value
+            case "payload": payload = value
+            case "attempt": attempt = value
+            case "max": maxAttempts = value
+            case "enq": enqueued = value
+            case "unique": unique = value
+            case "ckey": ckey = value
+            case "climit": climit = value
+            case "trace": trace = value
+            case "next": next = value
+            case "rec": record = value
+            default: break
             }
         }
+        func malformed(_ reason: String) -> QueueError { QueueError(.malformedEntry, reason) }
+        func int(_ text: String?, _ name: String, default value: Int) throws -> Int {
+            guard let text else { return value }
+            guard let number = Int(text) else { throw malformed("field '\(name)' is not an integer: \(text.prefix(40))") }
+            return number
+        }
+        if let version, version != JobEnvelope.wireVersion {
+            throw malformed("wire format version \(version) is not supported (this worker reads \(JobEnvelope.wireVersion)); upgrade the worker")
+        }
+        guard let id, !id.isEmpty else { throw malformed("missing field 'id'") }
+        guard JobID.isValid(id) else { throw malformed("field 'id' (\(id.prefix(40))) has characters outside [A-Za-z0-9-_.:] or is longer than 128") }
+        guard let type, !type.isEmpty else { throw malformed("missing field 'type'") }
+        guard let payload else { throw malformed("missing field 'payload'") }
+        let attemptNumber = try int(attempt, "attempt", default: 1)
+        guard attemptNumber >= 1 else { throw malformed("field 'attempt' must be 1 or more") }
+        self.init(
+            id: id, type: type, payload: payload, attempt: attemptNumber, maxAttempts: try int(maxAttempts, "max", default: 0),
+            enqueuedAtMs: Int64(try int(enqueued, "enq", default: 0)), uniqueKey: unique.flatMap { $0.isEmpty ? nil : $0 },
+            concurrencyKey: ckey.flatMap { $0.isEmpty ? nil : $0 },
+            concurrencyLimit: ckey == nil ? nil : try int(climit, "climit", default: 1),
+            traceContext: trace, next: next.flatMap { $0.isEmpty ? nil : $0 })
+        if let limit = concurrencyLimit, limit < 1 { throw malformed("field 'climit' must be 1 or more") }
+        hasRecord = record == "1"
     }
 }
+

@@ -38,18 +38,17 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     ) rethrows -> T {
         var total = 0
         for argument in arguments { total += argument.utf8.count }
-        var storage = [CChar]()
+        var storage = [UInt8]()
         storage.reserveCapacity(total + 1)
         var lengths = [Int]()
         lengths.reserveCapacity(arguments.count)
         for argument in arguments {
-            let count = argument.utf8.count
-            lengths.append(count)
-            argument.utf8.forEach { storage.append(CChar(bitPattern: $0)) }
+            lengths.append(argument.utf8.count)
+            storage.append(contentsOf: argument.utf8)  // one copy of the string's bytes, not a loop over them
         }
         storage.append(0)
         return try storage.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress!
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             var pointers = [UnsafePointer<CChar>?]()
             pointers.reserveCapacity(arguments.count)
             var offset = 0

@@ -20,8 +20,8 @@ extension QueueWorker {
         // which costs more than a no-op job.
         let jobLogger = JobLogger(base: logger, metadata: ["job.id": "\(envelope.id)", "job.type": "\(envelope.type)", "queue": "\(delivery.queue)"])
         let instruments = metrics.job(queue: delivery.queue, type: envelope.type)
-        if let entryMs = Int64(delivery.entryId.prefix { $0 != "-" }) {
-            instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - entryMs))
+        if let entryMs = StreamQueue.entryIdParts(delivery.entryId)?.ms {
+            instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - Int64(entryMs)))
         }
         let context = JobContext(
             id: envelope.id, queue: delivery.queue, type: envelope.type, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
