@@ -107,6 +107,8 @@ extension StreamQueue {
         for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
         let queues = byQueue.keys.sorted()
         var calls: [(RedisScript, [String], [String])] = []
+        let quotedWorker = DoneRecord.quoted(consumer)
+        var (lastType, quotedType) = ("", "")
         for queue in queues {
             let indexes = byQueue[queue]!
             // The batch's id range, for the script's one XPENDING over it. Ids come from Redis; should one not
@@ -134,10 +136,10 @@ extension StreamQueue {
                 let completion = completions[index]
                 let envelope = completion.envelope
                 let followUps = completion.state == .completed ? completion.followUps : []
-                let record = DoneRecord(
-                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, worker: consumer, type: envelope.type,
-                    result: completion.result.isEmpty ? nil : completion.result
-                ).json
+                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, DoneRecord.quoted(envelope.type)) }
+                let record = DoneRecord.json(
+                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
+                    result: completion.result.isEmpty ? nil : completion.result)
                 let plain = envelope.uniqueKey == nil && envelope.concurrencyKey == nil && !completion.hasRecord && completion.state == .completed
                 let extra =
                     plain

@@ -17,12 +17,14 @@ struct BenchQueue: AsyncParsableCommand {
     @Option(help: "Concurrency per worker process.") var concurrency = 50
     @Option(help: "Jobs per second of the start-latency probe.") var latencyRate = 1000
     @Option(help: "Seconds of the start-latency probe.") var latencySeconds = 5
+    @Option(help: "Rounds of raw cycle + ours; the median round (by drain ratio) is reported.") var rounds = 3
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard jobs >= 1000 else { throw ValidationError("--jobs must be at least 1000") }
         guard (1...32).contains(workers) else { throw ValidationError("--workers must be 1 to 32") }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
+        guard (1...15).contains(rounds) else { throw ValidationError("--rounds must be 1 to 15") }
         guard (1...20_000).contains(latencyRate), (1...120).contains(latencySeconds) else {
             throw ValidationError("--latency-rate must be 1 to 20000 and --latency-seconds 1 to 120")
         }
@@ -30,7 +32,7 @@ struct BenchQueue: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let benchmark = try QueueBenchmark(jobs: jobs, workers: workers, concurrency: concurrency, latencyRate: latencyRate, latencySeconds: latencySeconds)
+            let benchmark = try QueueBenchmark(jobs: jobs, workers: workers, concurrency: concurrency, latencyRate: latencyRate, latencySeconds: latencySeconds, rounds: rounds)
             let report = try await benchmark.run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {

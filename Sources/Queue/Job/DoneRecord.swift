@@ -11,20 +11,25 @@ struct DoneRecord: Codable, Equatable {
     /// The job's result, JSON text (embedded as JSON, not as a string).
     var result: String?
 
-    /// Hand-rolled: this runs once per completed job on the hot path.
     var json: String {
+        Self.json(state: state, finished: finished, attempt: attempt, quotedWorker: Self.quoted(worker), quotedType: Self.quoted(type), result: result)
+    }
+
+    /// Hand-rolled, with the worker and type already quoted (they repeat across a batch): this runs once per
+    /// completed job on the hot path.
+    static func json(state: String, finished: Int64, attempt: Int, quotedWorker: String, quotedType: String, result: String?) -> String {
         var text = ""
-        text.reserveCapacity(96 + worker.utf8.count + type.utf8.count + (result?.utf8.count ?? 0))
+        text.reserveCapacity(64 + quotedWorker.utf8.count + quotedType.utf8.count + (result?.utf8.count ?? 0))
         text += #"{"state":"#
-        text += DoneRecord.quoted(state)
+        text += quoted(state)
         text += #","finished":"#
         text += String(finished)
         text += #","attempt":"#
         text += String(attempt)
         text += #","worker":"#
-        text += DoneRecord.quoted(worker)
+        text += quotedWorker
         text += #","type":"#
-        text += DoneRecord.quoted(type)
+        text += quotedType
         if let result {
             text += #","result":"#
             text += result

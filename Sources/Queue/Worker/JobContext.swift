@@ -104,12 +104,17 @@ final class JobRun: Sendable {
 /// A logger with job metadata, made on first use and then kept.
 final class JobLogger: Sendable {
     private let base: Logger
-    private let metadata: Logger.Metadata
+    private let jobID: String
+    private let type: String
+    private let queue: String
     private let cached = Mutex<Logger?>(nil)
 
-    init(base: Logger, metadata: Logger.Metadata) {
+    /// Keeps what the metadata is made of; the metadata itself is built on first use (most jobs never log).
+    init(base: Logger, jobID: String, type: String, queue: String) {
         self.base = base
-        self.metadata = metadata
+        self.jobID = jobID
+        self.type = type
+        self.queue = queue
     }
 
     var logger: Logger {
@@ -117,7 +122,9 @@ final class JobLogger: Sendable {
             if let cached { return cached }
             var logger = base
             var merged = logger.handler.metadata
-            merged.merge(metadata) { _, new in new }
+            merged["job.id"] = .string(jobID)
+            merged["job.type"] = .string(type)
+            merged["queue"] = .string(queue)
             logger.handler.metadata = merged
             cached = logger
             return logger

@@ -15,11 +15,11 @@ extension QueueWorker {
     }
 
     /// Runs one job and records its outcome.
-    func execute(_ delivery: Delivery, envelope: JobEnvelope, run: JobRun) async {
+    /// - Parameter instruments: the metrics of the job's queue and type (slots keep the last ones they used).
+    func execute(_ delivery: Delivery, envelope: JobEnvelope, run: JobRun, instruments: QueueMetrics.JobInstruments) async {
         // Built on first use only: setting logger metadata re-renders the handler's metadata string each time,
         // which costs more than a no-op job.
-        let jobLogger = JobLogger(base: logger, metadata: ["job.id": "\(envelope.id)", "job.type": "\(envelope.type)", "queue": "\(delivery.queue)"])
-        let instruments = metrics.job(queue: delivery.queue, type: envelope.type)
+        let jobLogger = JobLogger(base: logger, jobID: envelope.id, type: envelope.type, queue: delivery.queue)
         if let entryMs = StreamQueue.entryIdParts(delivery.entryId)?.ms {
             instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - Int64(entryMs)))
         }
@@ -31,7 +31,7 @@ extension QueueWorker {
         let outcome: Outcome
         if let handler = registry.handler(for: envelope.type) {
             do {
-                if InstrumentationSystem.tracer is NoOpTracer {
+                if !tracing {
                     // No tracer bootstrapped: skip building a span that nobody records (≈ 10 % of a no-op job).
                     try await handler(envelope.payload, context)
                 } else {

@@ -90,6 +90,7 @@ extension QueueWorker {
     /// One of `concurrency` long-lived tasks: takes the next buffered job, runs it, repeats; waits when the buffer
     /// is empty; returns once a stop is requested (after finishing the job it runs).
     func slotLoop() async {
+        var instruments: QueueMetrics.JobInstruments?
         while true {
             // One lock per job: take it, mark it running, and see whether the fetch loop should refill.
             let (taken, refill) = state.withLock { state -> ((Delivery, JobEnvelope, JobRun, Int)?, CheckedContinuation<Void, Never>?) in
@@ -110,7 +111,10 @@ extension QueueWorker {
             refill?.resume()
             if let (delivery, envelope, run, running) = taken {
                 metrics.inFlight.record(running)
-                await execute(delivery, envelope: envelope, run: run)
+                if instruments?.matches(queue: delivery.queue, type: envelope.type) != true {
+                    instruments = metrics.job(queue: delivery.queue, type: envelope.type)
+                }
+                await execute(delivery, envelope: envelope, run: run, instruments: instruments!)
                 continue
             }
             if isStopRequested { return }

@@ -1,5 +1,6 @@
 import FleetCore
 import Logging
+import Tracing
 import ServiceLifecycle
 import Synchronization
 
@@ -25,6 +26,9 @@ public final class QueueWorker: Service, Sendable {
     public let configuration: Configuration
     let logger: Logger
     let metrics = QueueMetrics()
+    /// Whether a tracer was bootstrapped when the worker was made (then each run gets a consumer span). Read once:
+    /// `InstrumentationSystem.tracer` takes a lock on every read.
+    let tracing = !(InstrumentationSystem.tracer is NoOpTracer)
     let state = Mutex(State())
     let startedAtMs = Clock.nowMs()
 
