@@ -5,8 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c "${JOYCITY_BUILD:-debug}" --product joycity
-BIN="$(swift build -c "${JOYCITY_BUILD:-debug}" --show-bin-path)/joycity"
+# A release build links the Swift runtime statically, as the image and the benchmarks do (one release configuration:
+# switching between static and dynamic rebuilds everything).
+BUILD=(-c "${JOYCITY_BUILD:-debug}")
+if [ "${JOYCITY_BUILD:-debug}" = release ]; then BUILD+=(--static-swift-stdlib); fi
+swift build "${BUILD[@]}" --product joycity
+BIN="$(swift build "${BUILD[@]}" --show-bin-path)/joycity"
 # Tokens are sealed at rest: a development key is made once and kept out of git (.joycity-dev/).
 if [ -z "${JOYCITY_SECRET_KEYS:-}" ]; then
   mkdir -p .joycity-dev
