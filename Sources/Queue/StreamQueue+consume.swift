@@ -1,3 +1,4 @@
+import CHiredis
 import FleetCore
 
 extension StreamQueue {
@@ -24,16 +25,25 @@ extension StreamQueue {
         var deliveries: [Delivery] = []
         var anyCancelled = false
         for queue in queues where !skip.contains(queue) && deliveries.count < count {
-            let read = RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count - deliveries.count), "STREAMS", keys.stream(queue), ">")
-            var replies = try await redis.pipeline([RedisCommand("SCARD", keys.cancelled), read])
+            let commands = [
+                RedisCommand("SCARD", keys.cancelled),
+                RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count - deliveries.count), "STREAMS", keys.stream(queue), ">"),
+            ]
+            // The entries are read straight from hiredis' reply (the largest reply a worker reads, one per batch).
+            let read = { @Sendable () async throws -> [FetchReply] in
+                try await self.redis.withConnection { connection in try connection.execute(commands) { FetchReply($0, queue: queue) } }
+            }
+            var replies = try await read()
             if case .error(let message) = replies[1], message.hasPrefix("NOGROUP") {
                 try await ensureGroup(queue)
-                replies = try await redis.pipeline([RedisCommand("SCARD", keys.cancelled), read])
+                replies = try await read()
             }
-            anyCancelled = anyCancelled || (replies[0].int ?? 0) > 0
-            let reply = try replies[1].throwingError()
-            guard let stream = reply.array?.first?.array, stream.count == 2 else { continue }
-            deliveries += parseEntries(stream[1], queue: queue, deliveries: 1)
+            if case .count(let cancelled) = replies[0], cancelled > 0 { anyCancelled = true }
+            switch replies[1] {
+            case .entries(let read): deliveries += read
+            case .error(let message): throw RedisError(.serverError, message)
+            case .count: throw RedisError(.protocolError, "XREADGROUP answered with an integer")
+            }
         }
         return anyCancelled ? try await droppingCancelled(deliveries) : deliveries
     }
@@ -271,6 +281,53 @@ extension StreamQueue {
     }
 
     // MARK: - Helpers
+
+    /// A reply of the fetch pipeline, read from hiredis' reply tree: `SCARD`'s count, or `XREADGROUP`'s entries as
+    /// deliveries (null: none), or an error.
+    enum FetchReply: Sendable {
+        case count(Int)
+        case entries([Delivery])
+        case error(String)
+
+        init(_ reply: UnsafePointer<redisReply>, queue: String) {
+            let r = reply.pointee
+            switch r.type {
+            case REDIS_REPLY_INTEGER: self = .count(Int(r.integer))
+            case REDIS_REPLY_ERROR: self = .error(RedisReply.text(r.str, r.len))
+            case REDIS_REPLY_ARRAY:
+                // [[stream, [[id, [field, value, …]], …]]]: one stream was read.
+                guard r.elements >= 1, let stream = r.element?[0], stream.pointee.type == REDIS_REPLY_ARRAY, stream.pointee.elements == 2,
+                    let list = stream.pointee.element?[1], list.pointee.type == REDIS_REPLY_ARRAY, let entries = list.pointee.element
+                else {
+                    self = .entries([])
+                    return
+                }
+                var deliveries: [Delivery] = []
+                deliveries.reserveCapacity(list.pointee.elements)
+                for index in 0..<list.pointee.elements {
+                    guard let entry = entries[index], entry.pointee.type == REDIS_REPLY_ARRAY, entry.pointee.elements == 2,
+                        let parts = entry.pointee.element, let id = parts[0], id.pointee.type == REDIS_REPLY_STRING
+                    else { continue }
+                    var fields: [(String, String)] = []
+                    if let values = parts[1], values.pointee.type == REDIS_REPLY_ARRAY, let items = values.pointee.element {
+                        let count = values.pointee.elements / 2
+                        fields.reserveCapacity(count)
+                        for pair in 0..<count {
+                            fields.append((Self.text(items[2 * pair]), Self.text(items[2 * pair + 1])))
+                        }
+                    }
+                    deliveries.append(Delivery(queue: queue, entryId: RedisReply.text(id.pointee.str, id.pointee.len), fields: fields, deliveries: 1))
+                }
+                self = .entries(deliveries)
+            default: self = .entries([])
+            }
+        }
+
+        private static func text(_ item: UnsafeMutablePointer<redisReply>?) -> String {
+            guard let item else { return "" }
+            return RedisReply.text(item.pointee.str, item.pointee.len)
+        }
+    }
 
     func parseEntries(_ reply: RedisReply, queue: String, deliveries: Int) -> [Delivery] {
         guard let entries = reply.array else { return [] }

@@ -31,12 +31,18 @@ struct RedisClientTests {
             let value = "line1\r\nline2 \u{0}zero ünïcödé"
             try await client.send(RedisCommand("SET", key, value))
             #expect(try await client.send(RedisCommand("GET", key)).string == value)
+            // The protocol is written by the client itself: empty and large arguments, multi-digit lengths.
+            try await client.send(RedisCommand("SET", key + ":empty", ""))
+            #expect(try await client.send(RedisCommand("STRLEN", key + ":empty")).int == 0)
+            let large = String(repeating: "0123456789abcdef\r\n", count: 68_587)  // 1,234,566 bytes
+            try await client.send(RedisCommand("SET", key + ":large", large))
+            #expect(try await client.send(RedisCommand("GET", key + ":large")).string == large)
             let replies = try await client.pipeline((0..<500).map { RedisCommand("RPUSH", key + ":list", String($0)) })
             #expect(replies.last?.int == 500)
             let wrongType = try await client.pipeline([RedisCommand("INCR", key)])
             if case .error(let message) = wrongType[0] { #expect(message.hasPrefix("ERR")) } else { Issue.record("expected an error reply") }
             await #expect(throws: RedisError.self) { try await client.send(RedisCommand("NOSUCHCOMMAND")) }
-            try await client.send(RedisCommand("DEL", key, key + ":list"))
+            try await client.send(RedisCommand("DEL", key, key + ":list", key + ":empty", key + ":large"))
         }
     }
 

@@ -184,13 +184,27 @@ public final class RedisConnection: @unchecked Sendable {
 
     // MARK: - Wire
 
+    /// Sends `commands` as one pipeline and hands each reply, as hiredis parsed it, to `transform` (the reply is
+    /// freed afterwards): for large replies a caller builds its own values without the ``RedisReply`` tree.
+    /// Call only from ``run(_:)``.
+    func execute<T>(_ commands: [RedisCommand], timeout: Duration? = nil, transform: (UnsafePointer<redisReply>) throws -> T) throws -> [T] {
+        let context = try connectedContext()
+        return try execute(commands, on: context, timeout: timeout ?? configuration.commandTimeout, transform: transform)
+    }
+
     private func execute(_ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration) throws -> [RedisReply] {
+        try execute(commands, on: context, timeout: timeout) { RedisReply($0) }
+    }
+
+    private func execute<T>(
+        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration, transform: (UnsafePointer<redisReply>) throws -> T
+    ) throws -> [T] {
         try write(commands, to: context)
         let deadline = ContinuousClock.now + timeout
-        var replies: [RedisReply] = []
+        var replies: [T] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
-            guard let reply = try readReply(from: context, deadline: deadline, timeoutIsError: true) else {
+            guard let reply = try readReply(from: context, deadline: deadline, timeoutIsError: true, transform: transform) else {
                 preconditionFailure("readReply returns a reply or throws when timeoutIsError is set")
             }
             replies.append(reply)
@@ -199,12 +213,14 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func write(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) throws {
-        for command in commands {
-            let status = command.withArgv { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            if status != REDIS_OK { throw brokenConnection(context, while: "queueing \(command)") }
+        if commands.isEmpty { return }
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(commands.reduce(0) { $0 + $1.respSizeEstimate })
+        for command in commands { command.appendRESP(to: &encoded) }
+        let status = encoded.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { redisAppendFormattedCommand(context, $0, bytes.count) }
         }
+        if status != REDIS_OK { throw brokenConnection(context, while: "queueing \(commands.first?.description ?? "commands")") }
         var done: Int32 = 0
         repeat {
             if redisBufferWrite(context, &done) == REDIS_ERR { throw brokenConnection(context, while: "sending commands") }
@@ -212,6 +228,13 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func readReply(from context: UnsafeMutablePointer<redisContext>, deadline: ContinuousClock.Instant, timeoutIsError: Bool) throws -> RedisReply? {
+        try readReply(from: context, deadline: deadline, timeoutIsError: timeoutIsError) { RedisReply($0) }
+    }
+
+    private func readReply<T>(
+        from context: UnsafeMutablePointer<redisContext>, deadline: ContinuousClock.Instant, timeoutIsError: Bool,
+        transform: (UnsafePointer<redisReply>) throws -> T
+    ) throws -> T? {
         while true {
             var raw: UnsafeMutableRawPointer?
             if redisGetReplyFromReader(context, &raw) == REDIS_ERR {
@@ -219,7 +242,7 @@ public final class RedisConnection: @unchecked Sendable {
             }
             if let raw {
                 defer { freeReplyObject(raw) }
-                return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+                return try transform(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
             }
             let remaining = deadline - .now
             if remaining <= .zero {

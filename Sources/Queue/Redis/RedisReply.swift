@@ -14,7 +14,7 @@ public enum RedisReply: Sendable, Equatable {
     case error(String)
 
     /// Converts a hiredis reply tree (does not free it).
-    init(_ reply: UnsafeMutablePointer<redisReply>) {
+    init(_ reply: UnsafePointer<redisReply>) {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING, REDIS_REPLY_STATUS:
@@ -26,7 +26,7 @@ public enum RedisReply: Sendable, Equatable {
             items.reserveCapacity(Int(r.elements))
             if let elements = r.element {
                 for index in 0..<Int(r.elements) {
-                    if let child = elements[index] { items.append(RedisReply(child)) } else { items.append(.null) }
+                    if let child = elements[index] { items.append(RedisReply(UnsafePointer(child))) } else { items.append(.null) }
                 }
             }
             self = .array(items)
@@ -37,7 +37,7 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    private static func text(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
+    static func text(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
         guard let pointer, length > 0 else { return "" }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
