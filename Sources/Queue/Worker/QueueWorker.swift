@@ -163,9 +163,14 @@ public final class QueueWorker: Service, Sendable {
 
     func entryKey(_ queue: String, _ entryId: String) -> EntryKey { EntryKey(queue: queue, entryId: entryId) }
 
-    /// Identifies a stream entry held by this worker.
+    /// Identifies a stream entry held by this worker. Hashed by the entry id alone (the same id in two queues is
+    /// rare and still told apart by equality): each job goes in and out of three tables keyed by it.
     struct EntryKey: Hashable {
         let queue: String
         let entryId: String
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(entryId)
+        }
     }
 }
