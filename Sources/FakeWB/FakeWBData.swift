@@ -87,7 +87,7 @@ enum FakeValue: Sendable, Equatable {
     /// The value written as JSON.
     var json: String {
         switch self {
-        case .string(let s): return Self.quoted(s)
+        case .string(let s): return JSONString.quoted(s)
         case .int(let i): return String(i)
         case .double(let d):
             // Whole numbers without ".0", as JSONSerialization writes them.
@@ -104,23 +104,6 @@ enum FakeValue: Sendable, Equatable {
         case .double(let d): return d
         case .string, .bool: return nil
         }
-    }
-
-    /// `text` as a JSON string.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
@@ -155,14 +138,14 @@ enum Templates {
             }
             let keys = row.keys.sorted()
             return RowTemplate(
-                keys: keys, quotedKeys: Dictionary(uniqueKeysWithValues: keys.map { ($0, FakeValue.quoted($0)) }), fragments: fragments, numbers: numbers)
+                keys: keys, quotedKeys: Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONString.quoted($0)) }), fragments: fragments, numbers: numbers)
         }
     }
 
     static func render(_ templates: [RowTemplate], _ spec: RowSpec) -> String {
         let template = templates[spec.template % templates.count]
         return write(keys(template, spec).map { key in
-            (template.quotedKeys[key] ?? FakeValue.quoted(key), spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
+            (template.quotedKeys[key] ?? JSONString.quoted(key), spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
         })
     }
 
@@ -198,9 +181,9 @@ enum Templates {
     static func renderFinance(_ spec: RowSpec) -> String {
         let template = report[spec.template % report.count]
         var fields: [(String, String)] = keys(template, spec).map { key in
-            let name = FakeValue.quoted(renames[key] ?? camelCase(key))
+            let name = JSONString.quoted(renames[key] ?? camelCase(key))
             if moneyKeys.contains(key), let number = spec.overrides[key]?.number ?? template.numbers[key] {
-                return (name, FakeValue.quoted(String(format: "%.2f", number)))
+                return (name, JSONString.quoted(String(format: "%.2f", number)))
             }
             return (name, spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
         }

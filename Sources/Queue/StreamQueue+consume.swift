@@ -117,7 +117,7 @@ extension StreamQueue {
         for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
         let queues = byQueue.keys.sorted()
         var calls: [(RedisScript, [String], [String])] = []
-        let quotedWorker = DoneRecord.quoted(consumer)
+        let quotedWorker = JSONString.quoted(consumer)
         var (lastType, quotedType) = ("", "")
         for queue in queues {
             let indexes = byQueue[queue]!
@@ -146,7 +146,7 @@ extension StreamQueue {
                 let completion = completions[index]
                 let envelope = completion.envelope
                 let followUps = completion.state == .completed ? completion.followUps : []
-                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, DoneRecord.quoted(envelope.type)) }
+                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, JSONString.quoted(envelope.type)) }
                 let record = DoneRecord.json(
                     state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
                     result: completion.result.isEmpty ? nil : completion.result)

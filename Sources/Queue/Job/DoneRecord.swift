@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// The record of a finished job kept in a done bucket (`P:done:<queue>:<bucket>`, field = job id), as JSON:
@@ -12,7 +13,7 @@ struct DoneRecord: Codable, Equatable {
     var result: String?
 
     var json: String {
-        Self.json(state: state, finished: finished, attempt: attempt, quotedWorker: Self.quoted(worker), quotedType: Self.quoted(type), result: result)
+        Self.json(state: state, finished: finished, attempt: attempt, quotedWorker: JSONString.quoted(worker), quotedType: JSONString.quoted(type), result: result)
     }
 
     /// Hand-rolled, with the worker and type already quoted (they repeat across a batch): this runs once per
@@ -21,7 +22,7 @@ struct DoneRecord: Codable, Equatable {
         var text = ""
         text.reserveCapacity(64 + quotedWorker.utf8.count + quotedType.utf8.count + (result?.utf8.count ?? 0))
         text += #"{"state":"#
-        text += quoted(state)
+        text += JSONString.quoted(state)
         text += #","finished":"#
         text += String(finished)
         text += #","attempt":"#
@@ -36,23 +37,6 @@ struct DoneRecord: Codable, Equatable {
         }
         text += "}"
         return text
-    }
-
-    static func quoted(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Parses a stored record; the result comes back as JSON text.
