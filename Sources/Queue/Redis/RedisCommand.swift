@@ -53,18 +53,7 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     }
 
     private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = max(0, value)
-        withUnsafeMutableBytes(of: &digits) { bytes in
-            repeat {
-                bytes[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(bytes[index]) }
-        }
+        buffer.append(contentsOf: String(value).utf8)  // a small string: no allocation
         buffer.append(0x0D)
         buffer.append(0x0A)
     }

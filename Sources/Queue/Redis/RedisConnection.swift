@@ -56,8 +56,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Error replies come back as ``RedisReply/error(_:)``; broken connections and timeouts throw.
     /// Call only from ``run(_:)``.
     public func execute(_ commands: [RedisCommand], timeout: Duration? = nil) throws -> [RedisReply] {
-        let context = try connectedContext()
-        return try execute(commands, on: context, timeout: timeout ?? configuration.commandTimeout)
+        try execute(commands, timeout: timeout) { RedisReply($0) }
     }
 
     /// Sends one command and reads its reply. Call only from ``run(_:)``.
@@ -81,7 +80,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// subscription is not an error. Call only from ``run(_:)``.
     func readPush(timeout: Duration) throws -> RedisReply? {
         let context = try connectedContext()
-        return try readReply(from: context, deadline: .now + timeout, timeoutIsError: false)
+        return try readReply(from: context, deadline: .now + timeout, timeoutIsError: false) { RedisReply($0) }
     }
 
     /// Makes a blocking read in flight on this connection (or the next one) give up within 100 ms with a
@@ -163,7 +162,7 @@ public final class RedisConnection: @unchecked Sendable {
         if url.database != 0 { handshake.append(RedisCommand("SELECT", String(url.database))) }
         handshake.append(RedisCommand("CLIENT", "SETNAME", name))
         do {
-            let replies = try execute(handshake, on: context, timeout: configuration.commandTimeout)
+            let replies = try execute(handshake, on: context, timeout: configuration.commandTimeout) { RedisReply($0) }
             for (command, reply) in zip(handshake, replies) {
                 guard case .error(let message) = reply else { continue }
                 let word = command.arguments[0]
@@ -190,10 +189,6 @@ public final class RedisConnection: @unchecked Sendable {
     func execute<T>(_ commands: [RedisCommand], timeout: Duration? = nil, transform: (UnsafePointer<redisReply>) throws -> T) throws -> [T] {
         let context = try connectedContext()
         return try execute(commands, on: context, timeout: timeout ?? configuration.commandTimeout, transform: transform)
-    }
-
-    private func execute(_ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration) throws -> [RedisReply] {
-        try execute(commands, on: context, timeout: timeout) { RedisReply($0) }
     }
 
     private func execute<T>(
@@ -225,10 +220,6 @@ public final class RedisConnection: @unchecked Sendable {
         repeat {
             if redisBufferWrite(context, &done) == REDIS_ERR { throw brokenConnection(context, while: "sending commands") }
         } while done == 0
-    }
-
-    private func readReply(from context: UnsafeMutablePointer<redisContext>, deadline: ContinuousClock.Instant, timeoutIsError: Bool) throws -> RedisReply? {
-        try readReply(from: context, deadline: deadline, timeoutIsError: timeoutIsError) { RedisReply($0) }
     }
 
     private func readReply<T>(

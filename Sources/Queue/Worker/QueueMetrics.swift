@@ -48,7 +48,10 @@ final class QueueMetrics: Sendable {
     private let errors = Mutex([String: Counter]())
     let inFlight = Gauge(label: "joycity_jobs_in_flight")
 
-    func job(queue: String, type: String) -> JobInstruments {
+    /// The instruments of (`queue`, `type`): `last` itself when it is theirs (callers running many jobs of one type
+    /// keep the last ones and skip the locked lookup), otherwise from the cache.
+    func job(queue: String, type: String, reusing last: JobInstruments? = nil) -> JobInstruments {
+        if let last, last.matches(queue: queue, type: type) { return last }
         let key = Key(queue: queue, type: type)
         return instruments.withLock { cache in
             if let cached = cache[key] { return cached }

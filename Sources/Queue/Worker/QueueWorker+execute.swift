@@ -200,11 +200,10 @@ extension QueueWorker {
                     }
                     var instruments: QueueMetrics.JobInstruments?
                     for (completion, ok) in zip(batch, accepted) {
-                        // Batches are mostly one queue and type: look the instruments up again only when they change.
-                        if instruments?.matches(queue: completion.queue, type: completion.envelope.type) != true {
-                            instruments = metrics.job(queue: completion.queue, type: completion.envelope.type)
-                        }
-                        instruments?.finished(ok ? completion.state.rawValue : "rejected")
+                        // Batches are mostly one queue and type: the instruments are looked up again only when they change.
+                        let current = metrics.job(queue: completion.queue, type: completion.envelope.type, reusing: instruments)
+                        instruments = current
+                        current.finished(ok ? completion.state.rawValue : "rejected")
                         if !ok {
                             logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
                                 "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",

@@ -111,10 +111,9 @@ extension QueueWorker {
             refill?.resume()
             if let (delivery, envelope, run, running) = taken {
                 metrics.inFlight.record(running)
-                if instruments?.matches(queue: delivery.queue, type: envelope.type) != true {
-                    instruments = metrics.job(queue: delivery.queue, type: envelope.type)
-                }
-                await execute(delivery, envelope: envelope, run: run, instruments: instruments!)
+                let current = metrics.job(queue: delivery.queue, type: envelope.type, reusing: instruments)
+                instruments = current
+                await execute(delivery, envelope: envelope, run: run, instruments: current)
                 continue
             }
             if isStopRequested { return }
