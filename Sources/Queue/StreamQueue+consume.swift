@@ -30,8 +30,8 @@ extension StreamQueue {
                 RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count - deliveries.count), "STREAMS", keys.stream(queue), ">"),
             ]
             // The entries are read straight from hiredis' reply (the largest reply a worker reads, one per batch).
-            let read = { @Sendable () async throws -> [FetchReply] in
-                try await self.redis.withConnection { connection in try connection.execute(commands) { FetchReply($0, queue: queue) } }
+            let read = { @Sendable () async throws -> [ReadReply] in
+                try await self.redis.withConnection { connection in try connection.execute(commands) { ReadReply($0) { _ in queue } } }
             }
             var replies = try await read()
             if case .error(let message) = replies[1], message.hasPrefix("NOGROUP") {
@@ -57,21 +57,18 @@ extension StreamQueue {
         command.append(contentsOf: queues.map { _ in ">" })
         let timeout = block + redis.configuration.commandTimeout
         let read = command
-        let reply = try await connection.run { try $0.execute(read, timeout: timeout) }
-        if case .error(let message) = reply {
-            if message.hasPrefix("NOGROUP") {
-                for queue in queues { try await ensureGroup(queue) }
-                return []
-            }
-            throw RedisError(.serverError, message)
+        let prefixLength = keys.stream("").count
+        let reply = try await connection.run { connection in
+            try connection.execute([read], timeout: timeout) { ReadReply($0) { key in String(key.dropFirst(prefixLength)) } }[0]
         }
-        var deliveries: [Delivery] = []
-        for stream in reply.array ?? [] {
-            guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { continue }
-            let queue = String(key.dropFirst(keys.stream("").count))
-            deliveries += parseEntries(parts[1], queue: queue, deliveries: 1)
+        switch reply {
+        case .entries(let deliveries): return try await droppingCancelled(deliveries)
+        case .error(let message) where message.hasPrefix("NOGROUP"):
+            for queue in queues { try await ensureGroup(queue) }
+            return []
+        case .error(let message): throw RedisError(.serverError, message)
+        case .count: throw RedisError(.protocolError, "XREADGROUP answered with an integer")
         }
-        return try await droppingCancelled(deliveries)
     }
 
     /// Claims entries of `queue` idle for at least `minIdle` (their consumer died or handed them back), up to `count`.
@@ -80,18 +77,28 @@ extension StreamQueue {
         var cursor = "0-0"
         var claimed: [Delivery] = []
         repeat {
-            let reply = try await redis.send(RedisCommand(
+            let command = RedisCommand(
                 "XAUTOCLAIM", keys.stream(queue), configuration.group, consumer, String(minIdle.milliseconds), cursor, "COUNT",
-                String(count - claimed.count)))
-            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
-                throw RedisError(.protocolError, "XAUTOCLAIM answered \(reply)")
+                String(count - claimed.count))
+            // [next cursor, entries, ids of entries deleted while pending (Redis 7)], or an error.
+            let reply = try await redis.withConnection { connection in
+                try connection.execute([command]) { reply -> Result<(String, [Delivery], [String]), RedisError> in
+                    let parts = ReadReply.elements(reply)
+                    if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(RedisError(.serverError, RedisReply.text(reply.pointee.str, reply.pointee.len))) }
+                    guard parts.count >= 2, let next = ReadReply.string(parts[0]) else {
+                        return .failure(RedisError(.protocolError, "XAUTOCLAIM answered \(RedisReply(reply))"))
+                    }
+                    let deleted = parts.count >= 3 ? ReadReply.elements(parts[2]).compactMap(ReadReply.string) : []
+                    return .success((next, ReadReply.deliveries(in: parts[1], queue: queue, deliveries: 2), deleted))
+                }[0]
             }
+            let (next, entries, deleted) = try reply.get()
             cursor = next
-            claimed += parseEntries(parts[1], queue: queue, deliveries: 2)
-            if parts.count >= 3, let deleted = parts[2].array, !deleted.isEmpty {
+            claimed += entries
+            if !deleted.isEmpty {
                 // Entries trimmed or deleted while pending: nothing left to run; drop them from the pending list.
                 var ack = RedisCommand("XACK", keys.stream(queue), configuration.group)
-                ack.append(contentsOf: deleted.compactMap(\.string))
+                ack.append(contentsOf: deleted)
                 try await redis.send(ack)
             }
         } while cursor != "0-0" && claimed.count < count
@@ -282,62 +289,66 @@ extension StreamQueue {
 
     // MARK: - Helpers
 
-    /// A reply of the fetch pipeline, read from hiredis' reply tree: `SCARD`'s count, or `XREADGROUP`'s entries as
-    /// deliveries (null: none), or an error.
-    enum FetchReply: Sendable {
+    /// A reply of a read, taken straight from hiredis' reply tree (no ``RedisReply`` tree: these are the largest
+    /// replies a worker reads): an integer (the fetch pipeline's `SCARD`), the entries of every stream an
+    /// `XREADGROUP` read as deliveries (null: none), or an error.
+    enum ReadReply: Sendable {
         case count(Int)
         case entries([Delivery])
         case error(String)
 
-        init(_ reply: UnsafePointer<redisReply>, queue: String) {
+        /// - Parameter queueOf: the queue of a stream key.
+        init(_ reply: UnsafePointer<redisReply>, queueOf: (String) -> String) {
             let r = reply.pointee
             switch r.type {
             case REDIS_REPLY_INTEGER: self = .count(Int(r.integer))
             case REDIS_REPLY_ERROR: self = .error(RedisReply.text(r.str, r.len))
-            case REDIS_REPLY_ARRAY:
-                // [[stream, [[id, [field, value, …]], …]]]: one stream was read.
-                guard r.elements >= 1, let stream = r.element?[0], stream.pointee.type == REDIS_REPLY_ARRAY, stream.pointee.elements == 2,
-                    let list = stream.pointee.element?[1], list.pointee.type == REDIS_REPLY_ARRAY, let entries = list.pointee.element
-                else {
-                    self = .entries([])
-                    return
-                }
+            default:
+                // [[stream key, entries], …]
                 var deliveries: [Delivery] = []
-                deliveries.reserveCapacity(list.pointee.elements)
-                for index in 0..<list.pointee.elements {
-                    guard let entry = entries[index], entry.pointee.type == REDIS_REPLY_ARRAY, entry.pointee.elements == 2,
-                        let parts = entry.pointee.element, let id = parts[0], id.pointee.type == REDIS_REPLY_STRING
-                    else { continue }
-                    var fields: [(String, String)] = []
-                    if let values = parts[1], values.pointee.type == REDIS_REPLY_ARRAY, let items = values.pointee.element {
-                        let count = values.pointee.elements / 2
-                        fields.reserveCapacity(count)
-                        for pair in 0..<count {
-                            fields.append((Self.text(items[2 * pair]), Self.text(items[2 * pair + 1])))
-                        }
-                    }
-                    deliveries.append(Delivery(queue: queue, entryId: RedisReply.text(id.pointee.str, id.pointee.len), fields: fields, deliveries: 1))
+                for stream in Self.elements(reply) {
+                    let parts = Self.elements(stream)
+                    guard parts.count == 2, let key = Self.string(parts[0]) else { continue }
+                    deliveries += Self.deliveries(in: parts[1], queue: queueOf(key), deliveries: 1)
                 }
                 self = .entries(deliveries)
-            default: self = .entries([])
             }
         }
 
-        private static func text(_ item: UnsafeMutablePointer<redisReply>?) -> String {
-            guard let item else { return "" }
-            return RedisReply.text(item.pointee.str, item.pointee.len)
+        /// Stream entries (`[[id, [field, value, …]], …]`) as deliveries; entries without an id are skipped.
+        static func deliveries(in list: UnsafeMutablePointer<redisReply>?, queue: String, deliveries: Int) -> [Delivery] {
+            let entries = elements(list)
+            var result: [Delivery] = []
+            result.reserveCapacity(entries.count)
+            for entry in entries {
+                let parts = elements(entry)
+                guard parts.count == 2, let id = string(parts[0]) else { continue }
+                let values = elements(parts[1])
+                var fields: [(String, String)] = []
+                fields.reserveCapacity(values.count / 2)
+                for pair in 0..<values.count / 2 {
+                    fields.append((string(values[2 * pair]) ?? "", string(values[2 * pair + 1]) ?? ""))
+                }
+                result.append(Delivery(queue: queue, entryId: id, fields: fields, deliveries: deliveries))
+            }
+            return result
         }
-    }
 
-    func parseEntries(_ reply: RedisReply, queue: String, deliveries: Int) -> [Delivery] {
-        guard let entries = reply.array else { return [] }
-        var result: [Delivery] = []
-        result.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
-            result.append(Delivery(queue: queue, entryId: id, fields: parts[1].pairs, deliveries: deliveries))
+        /// The elements of an array reply; none for other kinds.
+        static func elements(_ reply: UnsafePointer<redisReply>?) -> UnsafeBufferPointer<UnsafeMutablePointer<redisReply>?> {
+            guard let reply, reply.pointee.type == REDIS_REPLY_ARRAY, let elements = reply.pointee.element else { return UnsafeBufferPointer(start: nil, count: 0) }
+            return UnsafeBufferPointer(start: elements, count: reply.pointee.elements)
         }
-        return result
+
+        static func elements(_ reply: UnsafeMutablePointer<redisReply>?) -> UnsafeBufferPointer<UnsafeMutablePointer<redisReply>?> {
+            elements(reply.map { UnsafePointer($0) })
+        }
+
+        /// A string or status reply's text; `nil` for other kinds.
+        static func string(_ reply: UnsafeMutablePointer<redisReply>?) -> String? {
+            guard let reply, reply.pointee.type == REDIS_REPLY_STRING || reply.pointee.type == REDIS_REPLY_STATUS else { return nil }
+            return RedisReply.text(reply.pointee.str, reply.pointee.len)
+        }
     }
 
     func droppingCancelled(_ deliveries: [Delivery]) async throws -> [Delivery] {

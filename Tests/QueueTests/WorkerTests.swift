@@ -134,6 +134,23 @@ struct WorkerTests {
         }
     }
 
+    @Test("an entry deleted from the stream while pending is not reclaimed and leaves the pending list")
+    func reclaimSkipsDeletedEntries() async throws {
+        try await TestRedis.withQueue { queue in
+            try await queue.ensureGroup("default")
+            _ = try await queue.enqueue(DiagnosticJob.type, .init(set: "x"))
+            let kept = try await queue.enqueue(DiagnosticJob.type, .init(set: "y"))
+            let taken = try await queue.fetch(consumer: "dead", queues: ["default"], count: 10)
+            #expect(taken.count == 2)
+            try await queue.redis.send(RedisCommand("XDEL", queue.keys.stream("default"), taken[0].entryId))
+            try await Task.sleep(for: .milliseconds(60))
+            let claimed = try await queue.reclaim(consumer: "alive", queue: "default", minIdle: .milliseconds(50), count: 10)
+            #expect(claimed.map(\.jobId) == [kept.id])
+            #expect(claimed.first?.deliveries == 2)
+            #expect(try await queue.stats("default").pending == 1, "the deleted entry was acknowledged away")
+        }
+    }
+
     @Test("jobs of a consumer that died are reclaimed after the lease and counted as a delivery, not an attempt")
     func reclaimAfterLease() async throws {
         try await TestRedis.withQueue { queue in
