@@ -52,6 +52,8 @@ struct WorkerProcessTests {
             let recovery = ContinuousClock.now - killedAt
             // Bound: lease (2 s) + reclaim interval (0.5 s) + the job's own second, plus process start-up.
             #expect(recovery < .seconds(6), "recovered in \(recovery)")
+            // The handler adds to the set just before it returns; the acknowledgement that records the run follows.
+            #expect(await eventually { try await queue.job(job.id)?.state == "completed" })
             let info = try await queue.job(job.id)
             #expect(info?.worker == "rescuer" && info?.attempt == 1)
             #expect(try await queue.redis.send(RedisCommand("HGET", counts, job.id)).int == 2)
@@ -191,7 +193,8 @@ struct WorkerProcessTests {
             #expect(cli.terminationStatus == 0)
             let worker = try FleetProcess(["worker"], environment: try Self.environment(queue))
             #expect(await eventually { try await members(set, queue) == ["FROM-CLI-1"] })
-            #expect(try await queue.job("FROM-CLI-1")?.state == "completed")
+            // The handler adds to the set just before it returns; the acknowledgement that records the run follows.
+            #expect(await eventually { try await queue.job("FROM-CLI-1")?.state == "completed" })
             worker.send(SIGTERM)
             _ = await worker.waitForExit(timeout: .seconds(10))
         }
