@@ -124,6 +124,7 @@ extension StreamQueue {
         for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
         let queues = byQueue.keys.sorted()
         var calls: [(RedisScript, [String], [String])] = []
+        var orders: [[Int]] = []
         let quotedWorker = JSONString.quoted(consumer)
         var (lastType, quotedType) = ("", "")
         for queue in queues {
@@ -144,41 +145,83 @@ extension StreamQueue {
                 if h < parts { (highest, high) = (id, parts) }
             }
             if low == nil { (lowest, highest) = ("-", "+") }
+            // Plain jobs (most of them) go first, grouped by their record, as `entryId jobId` pairs; the others follow
+            // in full. `order` is the completions' order in the script's arguments and answer.
+            var groups: [(record: String, indexes: [Int])] = []
+            var groupOf: [RecordKey: Int] = [:]
+            var lastGroup: (key: RecordKey, group: Int)?
+            var full: [Int] = []
+            func record(of completion: Completion) -> String {
+                let envelope = completion.envelope
+                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, JSONString.quoted(envelope.type)) }
+                return DoneRecord.json(
+                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
+                    result: completion.result.isEmpty ? nil : completion.result)
+            }
+            for index in indexes {
+                let completion = completions[index]
+                guard completion.isPlain else {
+                    full.append(index)
+                    continue
+                }
+                // Batches are mostly one type, first attempts, no result: one group, found without hashing.
+                let key = RecordKey(type: completion.envelope.type, attempt: completion.envelope.attempt, result: completion.result)
+                if let last = lastGroup, last.key == key {
+                    groups[last.group].indexes.append(index)
+                } else if let group = groupOf[key] {
+                    groups[group].indexes.append(index)
+                    lastGroup = (key, group)
+                } else {
+                    groupOf[key] = groups.count
+                    lastGroup = (key, groups.count)
+                    groups.append((record(of: completion), [index]))
+                }
+            }
             var arguments = [
                 configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
-                String(indexes.count), lowest, highest,
+                lowest, highest, String(groups.count),
             ]
-            arguments.reserveCapacity(arguments.count + indexes.count * 5)
-            for index in indexes {
+            arguments.reserveCapacity(arguments.count + groups.count * 2 + (indexes.count - full.count) * 2 + full.count * 5)
+            var order: [Int] = []
+            order.reserveCapacity(indexes.count)
+            for group in groups {
+                arguments += [group.record, String(group.indexes.count)]
+                for index in group.indexes {
+                    arguments.append(completions[index].entryId)
+                    arguments.append(completions[index].envelope.id)
+                    order.append(index)
+                }
+            }
+            for index in full {
                 let completion = completions[index]
                 let envelope = completion.envelope
                 let followUps = completion.state == .completed ? completion.followUps : []
-                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, JSONString.quoted(envelope.type)) }
-                let record = DoneRecord.json(
-                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
-                    result: completion.result.isEmpty ? nil : completion.result)
-                let plain = envelope.uniqueKey == nil && envelope.concurrencyKey == nil && !completion.hasRecord && completion.state == .completed
-                let extra =
-                    plain
-                    ? ""
-                    : [
-                        envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1), completion.hasRecord ? "1" : "0",
-                        completion.state.rawValue, completion.result, String(envelope.attempt),
-                    ].joined(separator: "\u{1F}")
-                arguments += [completion.entryId, envelope.id, record, extra, String(followUps.count)]
+                let extra = [
+                    envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1), completion.hasRecord ? "1" : "0",
+                    completion.state.rawValue, completion.result, String(envelope.attempt),
+                ].joined(separator: "\u{1F}")
+                arguments += [completion.entryId, envelope.id, record(of: completion), extra, String(followUps.count)]
                 for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
+                order.append(index)
             }
             calls.append((QueueScripts.complete, [], arguments))
+            orders.append(order)
         }
         let replies = try await redis.evaluatePipelined(calls)
         var flags = [Bool](repeating: false, count: completions.count)
-        for (queue, reply) in zip(queues, replies) {
-            let indexes = byQueue[queue]!
+        for (order, reply) in zip(orders, replies) {
             let answers = try reply.throwingError().array?.map { $0.int == 1 } ?? []
-            guard answers.count == indexes.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
-            for (index, answer) in zip(indexes, answers) { flags[index] = answer }
+            guard answers.count == order.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
+            for (index, answer) in zip(order, answers) { flags[index] = answer }
         }
         return flags
+    }
+
+    /// What tells two plain completions' done records apart (state, worker and finish time are the batch's).
+    private struct RecordKey: Hashable {
+        let type: String
+        let attempt: Int
+        let result: String
     }
 
     /// The two numbers of a stream entry id (`ms-seq`), read from its bytes (the worker does this for every job).

@@ -134,6 +134,57 @@ struct WorkerTests {
         }
     }
 
+    @Test("one acknowledgement batch of plain jobs of two types, results, a unique key, a cancellation, a follow-up and a lost job answers each in order")
+    func mixedAcknowledgementBatch() async throws {
+        try await TestRedis.withQueue { queue in
+            try await queue.ensureGroup("default")
+            let requests: [JobRequest] = [
+                try JobRequest(DiagnosticJob.type, .init(set: "a")),
+                JobRequest(type: "other.type", payload: "{}"),
+                try JobRequest(DiagnosticJob.type, .init(set: "b")),
+                try JobRequest(DiagnosticJob.type, .init(set: "c"), options: JobOptions(uniqueKey: "only-one")),
+                try JobRequest(DiagnosticJob.type, .init(set: "d")),
+                try JobRequest(DiagnosticJob.type, .init(set: "e")),
+                try JobRequest(DiagnosticJob.type, .init(set: "f")),
+                JobRequest(type: "other.type", payload: "{}"),
+            ]
+            let enqueued = try await queue.enqueue(requests).map(\.id)
+            // In stream order (a unique job is added after the plain ones of a bulk enqueue).
+            let taken = try await queue.fetch(consumer: "mine", queues: ["default"], count: 10)
+            #expect(taken.count == 8)
+            let ids = taken.compactMap(\.jobId)
+            #expect(Set(ids) == Set(enqueued))
+            // The sixth job is lost to another worker before this one acknowledges it.
+            try await Task.sleep(for: .milliseconds(60))
+            let stolen = try await queue.redis.send(
+                RedisCommand("XCLAIM", queue.keys.stream("default"), queue.configuration.group, "thief", "50", taken[5].entryId, "JUSTID"))
+            #expect(stolen.array?.count == 1)
+            let followUp = try JobRequest(DiagnosticJob.type, .init(set: "next"), id: "FOLLOW-1")
+            let completions = try taken.enumerated().map { index, delivery -> Completion in
+                let envelope = try delivery.envelope.get()
+                switch index {
+                case 2: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, result: #"{"rows":3}"#)
+                case 4: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, state: .cancelled)
+                case 6: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, followUps: [followUp])
+                default: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope)
+                }
+            }
+            let flags = try await queue.complete(completions, consumer: "mine")
+            #expect(flags == [true, true, true, true, true, false, true, true])
+
+            var infos: [JobInfo?] = []
+            for id in ids { infos.append(try await queue.job(id)) }
+            #expect(infos.map { $0?.state } == ["completed", "completed", "completed", "completed", "cancelled", "active", "completed", "completed"])
+            #expect(infos.filter { $0?.type == "other.type" }.count == 2)
+            #expect(infos[2]?.result == #"{"rows":3}"# && infos[0]?.result == nil)
+            #expect(infos.enumerated().allSatisfy { index, info in index == 5 || info?.worker == "mine" })
+            #expect(try await queue.redis.send(RedisCommand("EXISTS", "\(queue.configuration.prefix):unique:only-one")).int == 0)
+            #expect(try await queue.job("FOLLOW-1")?.state == "queued")
+            let stats = try await queue.stats("default")
+            #expect(stats.counters["processed"] == 6 && stats.counters["cancelled"] == 1 && stats.pending == 1)
+        }
+    }
+
     @Test("an entry deleted from the stream while pending is not reclaimed and leaves the pending list")
     func reclaimSkipsDeletedEntries() async throws {
         try await TestRedis.withQueue { queue in

@@ -66,6 +66,12 @@ public struct Completion: Sendable {
         self.followUps = followUps
         self.hasRecord = hasRecord || envelope.hasRecord
     }
+
+    /// Completed, with nothing to do but acknowledge and record it in the done bucket: no follow-ups, unique key,
+    /// concurrency slot or record hash.
+    var isPlain: Bool {
+        state == .completed && followUps.isEmpty && !hasRecord && envelope.uniqueKey == nil && envelope.concurrencyKey == nil
+    }
 }
 
 /// A failed run to record.

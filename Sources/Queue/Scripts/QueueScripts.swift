@@ -161,24 +161,25 @@ enum QueueScripts {
         return dropped
         """#)
 
-    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, count, lowest entry id, highest entry id, then
-    /// per job of that queue:
-    /// entryId, jobId, record (JSON for the done bucket), extra, followUpCount, job units…. `extra` is empty for a
-    /// plain completed job, else `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US
-    /// attempt` joined by the unit separator (0x1F; keys cannot contain control characters).
+    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, lowest entry id, highest entry id, groupCount, then
+    /// the plain jobs (completed, no follow-ups, unique key, concurrency key or record hash) in groups that share their
+    /// record: record (JSON for the done bucket), jobCount, then per job entryId, jobId; then every other job:
+    /// entryId, jobId, record, extra, followUpCount, job units…, up to the end of ARGV. `extra` is
+    /// `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US attempt` joined by the unit
+    /// separator (0x1F; keys cannot contain control characters).
     /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
     /// with one `XPENDING lo hi … consumer` over the batch's id range (bounded by the consumer's leased entries), acks
     /// go out as one `XACK`, and records of jobs without a record hash go into one `HSET` of the current done bucket
-    /// (`P:done:<queue>:<bucket>`), which expires whole. One pass over few ARGV per job: this script runs once per
-    /// batch of finished jobs and is the largest Redis cost per job.
-    /// → per job 1 (completed) or 0 (rejected: lost to a reclaim).
+    /// (`P:done:<queue>:<bucket>`), which expires whole. A plain job costs two ARGV (each ARGV is a Redis object and a
+    /// Lua string): this script runs once per batch of finished jobs and is the largest Redis cost per job.
+    /// → per job, in ARGV order, 1 (completed) or 0 (rejected: lost to a reclaim).
     static let complete = RedisScript(library + #"""
         local consumer = ARGV[3]
         local ttl = tonumber(ARGV[4])
         local bucketMs = tonumber(ARGV[5])
         local q = ARGV[6]
-        local n = tonumber(ARGV[7])
-        local lo, hi = ARGV[8], ARGV[9]
+        local lo, hi = ARGV[7], ARGV[8]
+        local groups = tonumber(ARGV[9])
         local stream = qkey(q)
         local now = now_ms()
         local mine = {}
@@ -187,37 +188,49 @@ enum QueueScripts {
         local ack, done, out = {}, {}, {}
         local processed, cancelled = 0, 0
         local i = 10
-        for k = 1, n do
+        for _ = 1, groups do
+          local record, count = ARGV[i], tonumber(ARGV[i + 1])
+          i = i + 2
+          for _ = 1, count do
+            local eid, id = ARGV[i], ARGV[i + 1]
+            if mine[eid] then
+              ack[#ack + 1] = eid
+              done[#done + 1] = id
+              done[#done + 1] = record
+              processed = processed + 1
+              if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
+              out[#out + 1] = 1
+            else
+              out[#out + 1] = 0
+            end
+            i = i + 2
+          end
+        end
+        while i <= #ARGV do
           local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local follow = tonumber(ARGV[i + 4])
           local owned = mine[eid] == true
           if owned then
             ack[#ack + 1] = eid
-            if extra == '' then
+            local x = {}
+            for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
+            local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+            if hasRecord == '1' then
+              local rec = rkey(id)
+              redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
+              if result ~= '' then redis.call('HSET', rec, 'result', result) end
+              redis.call('PEXPIRE', rec, ttl)
+            else
               done[#done + 1] = id
               done[#done + 1] = ARGV[i + 2]
-              processed = processed + 1
-            else
-              local x = {}
-              for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
-              local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
-              if hasRecord == '1' then
-                local rec = rkey(id)
-                redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
-                if result ~= '' then redis.call('HSET', rec, 'result', result) end
-                redis.call('PEXPIRE', rec, ttl)
-              else
-                done[#done + 1] = id
-                done[#done + 1] = ARGV[i + 2]
-              end
-              if uniq ~= '' then release_unique(uniq, id) end
-              if ckey ~= '' then release_slot(ckey, climit, id, now) end
-              if state == 'completed' then processed = processed + 1 else cancelled = cancelled + 1 end
             end
+            if uniq ~= '' then release_unique(uniq, id) end
+            if ckey ~= '' then release_slot(ckey, climit, id, now) end
+            if state == 'completed' then processed = processed + 1 else cancelled = cancelled + 1 end
             if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
-            out[k] = 1
+            out[#out + 1] = 1
           else
-            out[k] = 0
+            out[#out + 1] = 0
           end
           i = i + 5
           -- Follow-ups (sent only for completed jobs) go out with the acknowledgement, or not at all.
