@@ -16,17 +16,12 @@ extension QueueWorker {
 
     /// Runs one job and records its outcome.
     /// - Parameter instruments: the metrics of the job's queue and type (slots keep the last ones they used).
-    func execute(_ delivery: Delivery, envelope: JobEnvelope, run: JobRun, instruments: QueueMetrics.JobInstruments) async {
-        // Built on first use only: setting logger metadata re-renders the handler's metadata string each time,
-        // which costs more than a no-op job.
-        let jobLogger = JobLogger(base: logger, jobID: envelope.id, type: envelope.type, queue: delivery.queue)
-        if let entryMs = StreamQueue.entryIdParts(delivery.entryId)?.ms {
+    func execute(_ job: HeldJob, instruments: QueueMetrics.JobInstruments) async {
+        let envelope = job.envelope
+        if let entryMs = StreamQueue.entryIdParts(job.entryId)?.ms {
             instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - Int64(entryMs)))
         }
-        let context = JobContext(
-            id: envelope.id, queue: delivery.queue, type: envelope.type, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
-            deliveries: delivery.deliveries, enqueuedAtMs: envelope.enqueuedAtMs, traceContext: envelope.traceContext, jobLogger: jobLogger,
-            queueEngine: queue, run: run)
+        let context = JobContext(job: job, queueEngine: queue)
         let started = ContinuousClock.now
         let outcome: Outcome
         if let handler = registry.handler(for: envelope.type) {
@@ -38,69 +33,86 @@ extension QueueWorker {
                     // A consumer span per run, a child of the producer's trace when the job carries one.
                     try await withSpan(envelope.type, context: TraceCarrier.context(from: envelope.traceContext), ofKind: .consumer) { span in
                         span.attributes["job.id"] = envelope.id
-                        span.attributes["job.queue"] = delivery.queue
+                        span.attributes["job.queue"] = job.queue
                         span.attributes["job.attempt"] = envelope.attempt
                         try await handler(envelope.payload, context)
                     }
                 }
-                outcome = run.cancelReason == .leaseLost ? .abandoned : .completed
+                outcome = job.cancelReason == .leaseLost ? .abandoned : .completed
             } catch {
-                outcome = classify(error, envelope: envelope, run: run)
+                outcome = classify(error, job: job)
             }
         } else {
             outcome = .dead("unknown job type '\(envelope.type)': no handler is registered in this worker (it knows \(registry.names.joined(separator: ", "))); deploy a worker that has it, then retry the dead letter")
         }
         let elapsed = ContinuousClock.now - started
         instruments.duration.recordNanoseconds(elapsed.nanoseconds)
-        let key = entryKey(delivery.queue, delivery.entryId)
-        let count = state.withLock { state -> Int in
-            if let running = state.running.removeValue(forKey: key) {
-                // Until its outcome is written the entry stays leased (heartbeats renew `acking` entries too).
-                switch outcome {
-                case .completed, .cancelled, .retry, .deferred, .dead: state.acking[key] = running.held
-                case .abandoned: break
-                }
-            }
-            return state.running.count
-        }
-        metrics.inFlight.record(count)
 
+        var completion: Completion?
         switch outcome {
         case .completed, .cancelled:
+            let (result, added, hasRecord) = job.outcome
             var followUps: [JobRequest] = []
             if case .completed = outcome {
                 if let next = envelope.next, let decoded = try? JSONCoding.decode([JobRequest].self, from: next) { followUps = decoded }
-                followUps += run.followUps
+                followUps += added
             }
-            let completion = Completion(
-                queue: delivery.queue, entryId: delivery.entryId, envelope: envelope,
+            completion = Completion(
+                queue: job.queue, entryId: job.entryId, envelope: envelope,
                 state: { if case .cancelled = outcome { return .cancelled } else { return .completed } }(),
-                result: run.result, followUps: followUps, hasRecord: run.hasRecord)
-            await acknowledge(completion)
+                result: result, followUps: followUps, hasRecord: hasRecord)
+        case .retry, .deferred, .dead, .abandoned:
+            break
+        }
+        // One lock: leave the running jobs and, when completed, join the acknowledgement queue. Until its outcome is
+        // written the entry stays held (heartbeats renew it).
+        let id = ObjectIdentifier(job)
+        let (running, flusher) = state.withLock { state -> (Int, Bool) in
+            if let index = state.held.index(forKey: id), state.held.values[index].phase == .running {
+                state.runningCount -= 1
+                if case .abandoned = outcome {
+                    state.held.remove(at: index)
+                } else {
+                    state.held.values[index].phase = .acking
+                }
+            }
+            guard let completion else { return (state.runningCount, false) }
+            state.pendingAcks.append((job, completion))
+            if state.flushing { return (state.runningCount, false) }
+            state.flushing = true
+            return (state.runningCount, true)
+        }
+        metrics.inFlight.record(running)
+
+        switch outcome {
+        case .completed, .cancelled:
+            // The first job to find no flush in progress flushes every queued completion in batches.
+            if flusher { await flushAcks() }
         case .retry(let message, let at):
             var next = envelope
             next.attempt += 1
-            await recordFailure(report(for: delivery, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: jobLogger.logger)
-            _ = state.withLock { $0.acking.removeValue(forKey: key) }
+            await recordFailure(report(for: job, envelope: next, error: message, retryAtMs: at, attempt: envelope.attempt), logger: job.logger)
+            _ = state.withLock { $0.held.removeValue(forKey: id) }
         case .deferred(let message, let at):
             // The attempt is not spent: the envelope goes back unchanged.
-            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: at), logger: jobLogger.logger)
-            _ = state.withLock { $0.acking.removeValue(forKey: key) }
+            await recordFailure(report(for: job, envelope: envelope, error: message, retryAtMs: at), logger: job.logger)
+            _ = state.withLock { $0.held.removeValue(forKey: id) }
         case .dead(let message):
-            await recordFailure(report(for: delivery, envelope: envelope, error: message, retryAtMs: nil), logger: jobLogger.logger)
-            _ = state.withLock { $0.acking.removeValue(forKey: key) }
+            await recordFailure(report(for: job, envelope: envelope, error: message, retryAtMs: nil), logger: job.logger)
+            _ = state.withLock { $0.held.removeValue(forKey: id) }
         case .abandoned:
             instruments.finished("abandoned")
-            jobLogger.logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
+            job.logger.info("job stopped without an outcome: it was handed back or reclaimed by another worker")
         }
     }
 
-    func classify(_ error: any Error, envelope: JobEnvelope, run: JobRun) -> Outcome {
-        switch run.cancelReason {
+    func classify(_ error: any Error, job: HeldJob) -> Outcome {
+        switch job.cancelReason {
         case .requested: return .cancelled
         case .leaseLost, .shutdown: return .abandoned
         case nil: break
         }
+        let envelope = job.envelope
         // The worker itself is being cancelled: the job was handed back (or will be reclaimed), record nothing.
         if error is CancellationError && Task.isCancelled { return .abandoned }
         let now = Clock.nowMs()
@@ -121,7 +133,25 @@ extension QueueWorker {
         return .retry(message, atMs: retryAt)
     }
 
-    func report(for delivery: Delivery, envelope: JobEnvelope?, error: String, retryAtMs: Int64?, attempt: Int? = nil) -> FailureReport {
+    /// The failure report of an entry that cannot run (malformed, or delivered too often).
+    func report(for delivery: Delivery, envelope: JobEnvelope?, error: String, retryAtMs: Int64?) -> FailureReport {
+        report(
+            queue: delivery.queue, entryId: delivery.entryId, deliveries: delivery.deliveries,
+            jobId: envelope?.id ?? delivery.jobId ?? "entry-\(delivery.entryId)", fields: envelope?.fields ?? delivery.fields.flatMap { [$0.0, $0.1] },
+            envelope: envelope, error: error, retryAtMs: retryAtMs, attempt: envelope?.attempt ?? 1)
+    }
+
+    /// The failure report of a run; `envelope` is the job as it should be stored (for a retry: its next attempt).
+    func report(for job: HeldJob, envelope: JobEnvelope, error: String, retryAtMs: Int64?, attempt: Int? = nil) -> FailureReport {
+        report(
+            queue: job.queue, entryId: job.entryId, deliveries: job.deliveries, jobId: envelope.id, fields: envelope.fields, envelope: envelope,
+            error: error, retryAtMs: retryAtMs, attempt: attempt ?? envelope.attempt)
+    }
+
+    private func report(
+        queue: String, entryId: String, deliveries: Int, jobId: String, fields: [String], envelope: JobEnvelope?, error: String, retryAtMs: Int64?,
+        attempt: Int
+    ) -> FailureReport {
         struct ErrorRecord: Encodable {
             let attempt: Int
             let at: Int64
@@ -129,15 +159,11 @@ extension QueueWorker {
             let worker: String
             let deliveries: Int
         }
-        let record = ErrorRecord(
-            attempt: attempt ?? envelope?.attempt ?? 1, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName,
-            deliveries: delivery.deliveries)
+        let record = ErrorRecord(attempt: attempt, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName, deliveries: deliveries)
         let json = (try? JSONCoding.encode(record)) ?? #"{"error":"unencodable error"}"#
         return FailureReport(
-            queue: delivery.queue, entryId: delivery.entryId, jobId: envelope?.id ?? delivery.jobId ?? "entry-\(delivery.entryId)",
-            fields: envelope?.fields ?? delivery.fields.flatMap { [$0.0, $0.1] }, uniqueKey: envelope?.uniqueKey,
-            concurrencyKey: envelope?.concurrencyKey, concurrencyLimit: envelope?.concurrencyLimit, errorJSON: json,
-            retryAtMs: retryAtMs)
+            queue: queue, entryId: entryId, jobId: jobId, fields: fields, uniqueKey: envelope?.uniqueKey, concurrencyKey: envelope?.concurrencyKey,
+            concurrencyLimit: envelope?.concurrencyLimit, errorJSON: json, retryAtMs: retryAtMs)
     }
 
     func recordFailure(_ report: FailureReport, logger: Logger) async {
@@ -168,38 +194,28 @@ extension QueueWorker {
         }
     }
 
-    /// Queues a completion; the first job to find no flush in progress flushes every queued completion in batches.
-    func acknowledge(_ completion: Completion) async {
-        let flusher = state.withLock { state -> Bool in
-            state.pendingAcks.append(completion)
-            if state.flushing { return false }
-            state.flushing = true
-            return true
-        }
-        if flusher { await flushAcks() }
-    }
-
     /// Sends queued completions until none are left.
     func flushAcks() async {
         while true {
-            let batch = state.withLock { state -> [Completion] in
-                let count = min(state.pendingAcks.count, 500)
-                let batch = Array(state.pendingAcks.prefix(count))
-                state.pendingAcks.removeFirst(count)
-                if batch.isEmpty { state.flushing = false }
-                return batch
+            let batch = state.withLock { state -> [(HeldJob, Completion)] in
+                if state.pendingAcks.isEmpty { state.flushing = false }
+                // Usually all of them: then the queue is handed over whole, not copied.
+                if state.pendingAcks.count <= 500 { return exchange(&state.pendingAcks, with: []) }
+                defer { state.pendingAcks.removeFirst(500) }
+                return Array(state.pendingAcks.prefix(500))
             }
             if batch.isEmpty { return }
+            let completions = batch.map(\.1)
             var failures = 0
             while true {
                 do {
-                    let accepted = try await queue.complete(batch, consumer: consumerName)
+                    let accepted = try await queue.complete(completions, consumer: consumerName)
                     state.withLock { state in
-                        for completion in batch { state.acking.removeValue(forKey: entryKey(completion.queue, completion.entryId)) }
+                        for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
                         state.processed += accepted.filter { $0 }.count
                     }
                     var instruments: QueueMetrics.JobInstruments?
-                    for (completion, ok) in zip(batch, accepted) {
+                    for (completion, ok) in zip(completions, accepted) {
                         // Batches are mostly one queue and type: the instruments are looked up again only when they change.
                         let current = metrics.job(queue: completion.queue, type: completion.envelope.type, reusing: instruments)
                         instruments = current
@@ -216,10 +232,10 @@ extension QueueWorker {
                     metrics.redisError(operation: "complete")
                     if failures >= 8 || (isStopRequested && failures >= 3) {
                         state.withLock { state in
-                            for completion in batch { state.acking.removeValue(forKey: entryKey(completion.queue, completion.entryId)) }
+                            for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
                         }
                         logger.error("could not acknowledge finished jobs; they stay pending and will run again after the lease", metadata: [
-                            "error": "\(error)", "job.ids": "\(batch.map(\.envelope.id).joined(separator: ","))",
+                            "error": "\(error)", "job.ids": "\(completions.map(\.envelope.id).joined(separator: ","))",
                         ])
                         break
                     }

@@ -24,10 +24,10 @@ extension QueueWorker {
     }
 
     func heartbeat() async throws {
-        let (held, runs) = state.withLock { state -> ([HeldEntry], [String: JobRun]) in
-            var runs: [String: JobRun] = [:]
-            for (_, running) in state.running { runs[running.held.jobId] = running.run }
-            return (state.running.values.map(\.held) + state.buffered.values + state.acking.values, runs)
+        let (held, runs) = state.withLock { state -> ([HeldEntry], [String: HeldJob]) in
+            var runs: [String: HeldJob] = [:]
+            for held in state.held.values where held.phase == .running { runs[held.job.envelope.id] = held.job }
+            return (state.held.values.map(\.job.entry), runs)
         }
         let lost = try await queue.extend(held, consumer: consumerName, lease: configuration.lease)
         if !lost.isEmpty {
@@ -113,8 +113,8 @@ extension QueueWorker {
             guard parts.count == 2 else { return }
             switch parts[0] {
             case "cancel":
-                let run = self.state.withLock { state in state.running.values.first { $0.held.jobId == parts[1] }?.run }
-                run?.cancel(.requested)
+                let job = self.state.withLock { state in state.held.values.first { $0.phase == .running && $0.job.envelope.id == parts[1] }?.job }
+                job?.cancel(.requested)
             case "pause":
                 self.state.withLock { _ = $0.paused.insert(parts[1]) }
             case "resume":

@@ -59,13 +59,12 @@ extension QueueWorker {
                     refillAt = batch.isEmpty ? 0 : lowWater
                     let admitted = try await admit(batch)
                     if admitted.isEmpty { continue }
+                    let jobs = admitted.map { delivery, envelope in
+                        HeldJob(queue: delivery.queue, entryId: delivery.entryId, deliveries: delivery.deliveries, envelope: envelope, logger: logger)
+                    }
                     let wake = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                        for (delivery, envelope) in admitted {
-                            state.buffered[entryKey(delivery.queue, delivery.entryId)] = HeldEntry(
-                                queue: delivery.queue, entryId: delivery.entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
-                                concurrencyLimit: envelope.concurrencyLimit)
-                        }
-                        state.pending += admitted
+                        for job in jobs { state.held[ObjectIdentifier(job)] = Held(job: job, phase: .buffered) }
+                        state.pending += jobs
                         let count = min(state.idleSlots.count, state.pendingCount)
                         let wake = Array(state.idleSlots.suffix(count))
                         state.idleSlots.removeLast(count)
@@ -93,27 +92,26 @@ extension QueueWorker {
         var instruments: QueueMetrics.JobInstruments?
         while true {
             // One lock per job: take it, mark it running, and see whether the fetch loop should refill.
-            let (taken, refill) = state.withLock { state -> ((Delivery, JobEnvelope, JobRun, Int)?, CheckedContinuation<Void, Never>?) in
+            let (taken, refill) = state.withLock { state -> ((HeldJob, Int)?, CheckedContinuation<Void, Never>?) in
                 if state.stopRequested { return (nil, nil) }
-                guard let (delivery, envelope) = state.popPending() else { return (nil, nil) }
+                guard let job = state.popPending() else { return (nil, nil) }
                 var refill: CheckedContinuation<Void, Never>?
                 if state.refillWaiter != nil && state.pendingCount <= state.refillThreshold {
                     refill = state.refillWaiter
                     state.refillWaiter = nil
                 }
-                let key = entryKey(delivery.queue, delivery.entryId)
-                // Gone from `buffered` only if a shutdown handed it back meanwhile: then it must not start.
-                guard let held = state.buffered.removeValue(forKey: key) else { return (nil, refill) }
-                let run = JobRun()
-                state.running[key] = Running(held: held, run: run)
-                return ((delivery, envelope, run, state.running.count), refill)
+                // Gone from `held` only if a shutdown handed it back meanwhile: then it must not start.
+                guard let index = state.held.index(forKey: ObjectIdentifier(job)) else { return (nil, refill) }
+                state.held.values[index].phase = .running
+                state.runningCount += 1
+                return ((job, state.runningCount), refill)
             }
             refill?.resume()
-            if let (delivery, envelope, run, running) = taken {
+            if let (job, running) = taken {
                 metrics.inFlight.record(running)
-                let current = metrics.job(queue: delivery.queue, type: envelope.type, reusing: instruments)
+                let current = metrics.job(queue: job.queue, type: job.envelope.type, reusing: instruments)
                 instruments = current
-                await execute(delivery, envelope: envelope, run: run, instruments: current)
+                await execute(job, instruments: current)
                 continue
             }
             if isStopRequested { return }
@@ -214,21 +212,22 @@ extension QueueWorker {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let (leftovers, unstarted) = state.withLock { state in
-            defer {
-                state.buffered = [:]
-                state.pending = []
-                state.pendingHead = 0
-            }
-            return (state.running.values.map { $0 }, Array(state.buffered.values))
+            let leftovers = state.jobs(in: .running)
+            let unstarted = state.jobs(in: .buffered)
+            for job in unstarted { state.held.removeValue(forKey: ObjectIdentifier(job)) }
+            state.pending = []
+            state.pendingHead = 0
+            return (leftovers, unstarted)
         }
         guard !leftovers.isEmpty || !unstarted.isEmpty else { return }
-        for job in leftovers { job.run.cancel(.shutdown) }
+        for job in leftovers { job.cancel(.shutdown) }
+        let entries = (leftovers + unstarted).map(\.entry)
         do {
-            let count = try await queue.handBack(leftovers.map(\.held) + unstarted, consumer: consumerName, idle: configuration.lease + .seconds(1))
+            let count = try await queue.handBack(entries, consumer: consumerName, idle: configuration.lease + .seconds(1))
             logger.info("handed unfinished jobs back for immediate reclaim", metadata: ["count": "\(count)"])
         } catch {
             logger.error("could not hand unfinished jobs back; they will be reclaimed after the lease", metadata: [
-                "error": "\(error)", "job.ids": "\((leftovers.map(\.held) + unstarted).map(\.jobId).joined(separator: ","))",
+                "error": "\(error)", "job.ids": "\(entries.map(\.jobId).joined(separator: ","))",
             ])
         }
     }

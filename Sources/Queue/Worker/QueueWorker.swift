@@ -32,20 +32,27 @@ public final class QueueWorker: Service, Sendable {
     let state = Mutex(State())
     let startedAtMs = Clock.nowMs()
 
-    struct Running {
-        var held: HeldEntry
-        var run: JobRun
+    /// Where a held job is: waiting in the buffer, running in a slot, or finished with its outcome being written.
+    enum Phase {
+        case buffered
+        case running
+        case acking
+    }
+
+    struct Held {
+        let job: HeldJob
+        var phase: Phase
     }
 
     struct State {
-        var running: [EntryKey: Running] = [:]
-        var buffered: [EntryKey: HeldEntry] = [:]
-        var acking: [EntryKey: HeldEntry] = [:]
-        var pendingAcks: [Completion] = []
+        /// Every job this worker holds (its lease is renewed by heartbeats), by identity.
+        var held: [ObjectIdentifier: Held] = [:]
+        var runningCount = 0
+        var pendingAcks: [(HeldJob, Completion)] = []
         var flushing = false
         var stopRequested = false
-        /// Admitted entries waiting for a slot, oldest first from `pendingHead`.
-        var pending: [(Delivery, JobEnvelope)] = []
+        /// Admitted jobs waiting for a slot, oldest first from `pendingHead`.
+        var pending: [HeldJob] = []
         var pendingHead = 0
         /// Slot tasks waiting for work.
         var idleSlots: [CheckedContinuation<Void, Never>] = []
@@ -55,7 +62,7 @@ public final class QueueWorker: Service, Sendable {
 
         var pendingCount: Int { pending.count - pendingHead }
 
-        mutating func popPending() -> (Delivery, JobEnvelope)? {
+        mutating func popPending() -> HeldJob? {
             guard pendingHead < pending.count else { return nil }
             let job = pending[pendingHead]
             pendingHead += 1
@@ -65,6 +72,9 @@ public final class QueueWorker: Service, Sendable {
             }
             return job
         }
+
+        /// Held jobs in `phase`.
+        func jobs(in phase: Phase) -> [HeldJob] { held.values.filter { $0.phase == phase }.map(\.job) }
         var reclaimRequested = true
         var fetchConnection: RedisConnection?
         var processed = 0
@@ -87,7 +97,7 @@ public final class QueueWorker: Service, Sendable {
     public var consumerName: String { configuration.consumerName }
 
     /// Jobs running right now.
-    public var runningCount: Int { state.withLock { $0.running.count } }
+    public var runningCount: Int { state.withLock { $0.runningCount } }
 
     /// Runs until graceful shutdown (or cancellation), then drains as described above.
     public func run() async throws {
@@ -159,18 +169,5 @@ public final class QueueWorker: Service, Sendable {
     /// Sleeps a capped exponential backoff, returning early when a stop is requested.
     func pause(failures: Int) async {
         await sleepUnlessStopped(.milliseconds(min(2000, 50 << min(failures, 6))))
-    }
-
-    func entryKey(_ queue: String, _ entryId: String) -> EntryKey { EntryKey(queue: queue, entryId: entryId) }
-
-    /// Identifies a stream entry held by this worker. Hashed by the entry id alone (the same id in two queues is
-    /// rare and still told apart by equality): each job goes in and out of three tables keyed by it.
-    struct EntryKey: Hashable {
-        let queue: String
-        let entryId: String
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(entryId)
-        }
     }
 }

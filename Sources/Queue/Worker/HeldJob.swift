@@ -1,0 +1,81 @@
+import Logging
+import Synchronization
+
+/// A job this worker holds, from admission until its outcome is written: one object per job, shared by the local
+/// buffer, the slot that runs it, its ``JobContext`` and the acknowledgement queue, so moving a job between them
+/// copies one reference.
+///
+/// It carries the run's mutable state (cancellation, result, follow-ups), which the handler, heartbeats and
+/// cancellation requests share, and the job's logger, made on first use: setting logger metadata re-renders the log
+/// handler's metadata, which costs more than a no-op job, and most jobs never log.
+final class HeldJob: Sendable {
+    /// The queue it came from.
+    let queue: String
+    /// Its stream entry id.
+    let entryId: String
+    /// Deliveries of this attempt, this one included.
+    let deliveries: Int
+    /// The parsed entry.
+    let envelope: JobEnvelope
+    private let baseLogger: Logger
+    private let state = Mutex(RunState())
+
+    private struct RunState {
+        var reason: CancelReason?
+        var result = ""
+        var followUps: [JobRequest] = []
+        var recorded = false
+        var logger: Logger?
+    }
+
+    init(queue: String, entryId: String, deliveries: Int, envelope: JobEnvelope, logger: Logger) {
+        self.queue = queue
+        self.entryId = entryId
+        self.deliveries = deliveries
+        self.envelope = envelope
+        self.baseLogger = logger
+    }
+
+    /// What heartbeats renew and a shutdown hands back.
+    var entry: HeldEntry {
+        HeldEntry(queue: queue, entryId: entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey, concurrencyLimit: envelope.concurrencyLimit)
+    }
+
+    var isCancelled: Bool { state.withLock { $0.reason != nil } }
+    var cancelReason: CancelReason? { state.withLock { $0.reason } }
+    /// Asks the run to stop; a lost lease overrides an earlier reason (nothing the run does will be recorded).
+    func cancel(_ reason: CancelReason) { state.withLock { if $0.reason == nil || reason == .leaseLost { $0.reason = reason } } }
+    func setResult(_ json: String) { state.withLock { $0.result = json } }
+    func addFollowUp(_ request: JobRequest) { state.withLock { $0.followUps.append(request) } }
+    func markRecorded() { state.withLock { $0.recorded = true } }
+
+    /// What the handler left for the acknowledgement: its result, follow-ups, and whether it wrote a record hash.
+    var outcome: (result: String, followUps: [JobRequest], hasRecord: Bool) {
+        state.withLock { ($0.result, $0.followUps, $0.recorded) }
+    }
+
+    /// A logger with `job.id`, `job.type` and `queue` metadata.
+    var logger: Logger {
+        state.withLock { state in
+            if let logger = state.logger { return logger }
+            var logger = baseLogger
+            var merged = logger.handler.metadata
+            merged["job.id"] = .string(envelope.id)
+            merged["job.type"] = .string(envelope.type)
+            merged["queue"] = .string(queue)
+            logger.handler.metadata = merged
+            state.logger = logger
+            return logger
+        }
+    }
+}
+
+/// Why a run was asked to stop.
+enum CancelReason: Sendable {
+    /// `joycity queue cancel` (or the API) asked for it.
+    case requested
+    /// Another worker reclaimed the job; whatever this run does will not be acknowledged.
+    case leaseLost
+    /// The worker is shutting down past its deadline; the job was handed back.
+    case shutdown
+}
