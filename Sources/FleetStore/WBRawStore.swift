@@ -95,7 +95,9 @@ public struct WBRawStore: Sendable {
                           WHEN doc->>'lastChangeDate' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
                           THEN (doc->>'lastChangeDate')::timestamptz AT TIME ZONE 'Europe/Moscow' END AS lcd
               -- Each row is parsed once, into jsonb; keys are read from that (->> on json re-parses the text).
-              FROM (SELECT e::jsonb AS doc FROM unnest($2::text[]) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
+              -- unnest in the select list streams the array (in FROM it would be copied into a tuplestore first);
+              -- OFFSET 0 keeps the subquery apart, so each row is parsed into jsonb once.
+              FROM (SELECT unnest($2::text[])::jsonb AS doc OFFSET 0) AS rows
             ), latest AS (
               SELECT DISTINCT ON (k) * FROM page ORDER BY k, lcd DESC
             ), up AS (
@@ -163,31 +165,34 @@ public struct WBRawStore: Sendable {
         binds.append(run)
         binds.append(source)
         let sql = """
-            WITH page AS (
-              SELECT doc, coalesce(doc->>'rrd_id', doc->>'rrdId')::bigint AS rrd
-              FROM (SELECT e::jsonb AS doc FROM unnest($2::text[]) AS e OFFSET 0) AS rows  -- OFFSET 0: not flattened, so parsed once
-            ), up AS (
+            -- No CTE reads the page twice, so nothing holds the page's 200 MB of jsonb in a temporary file: the insert
+            -- streams the rows and the cursor comes from what it returns.
+            WITH up AS (
               INSERT INTO wb_report_rows AS t (account_id, rrd_id, realizationreport_id, rr_dt, nm_id, source, sync_run, doc)
-              SELECT $1, rrd,
+              SELECT $1, coalesce(doc->>'rrd_id', doc->>'rrdId')::bigint,
                      coalesce(doc->>'realizationreport_id', doc->>'realizationreportId', doc->>'reportId')::bigint,
                      left(coalesce(doc->>'rr_dt', doc->>'rrDt', doc->>'rrDate'), 10)::date,
                      coalesce(doc->>'nm_id', doc->>'nmId')::bigint,
                      $4, $3, doc
-              FROM page
+              -- unnest in the select list streams the array (in FROM it would be copied into a tuplestore first);
+              -- OFFSET 0 keeps the subquery apart, so each row is parsed into jsonb once.
+              FROM (SELECT unnest($2::text[])::jsonb AS doc OFFSET 0) AS page
               ON CONFLICT (account_id, rrd_id) DO UPDATE SET
                 realizationreport_id = EXCLUDED.realizationreport_id, rr_dt = EXCLUDED.rr_dt, nm_id = EXCLUDED.nm_id,
                 source = EXCLUDED.source, sync_run = EXCLUDED.sync_run, doc = EXCLUDED.doc, synced_at = now()
-              RETURNING 1
+              RETURNING t.rrd_id
             ), cur AS (
-              UPDATE wb_sync_cursors SET rrd_id = greatest(rrd_id, (SELECT max(rrd) FROM page)), updated_at = now()
-              WHERE account_id = $1 AND dataset = 'report' AND run_id = $3 AND EXISTS (SELECT 1 FROM page)
+              UPDATE wb_sync_cursors SET rrd_id = greatest(rrd_id, (SELECT max(rrd_id) FROM up)), updated_at = now()
+              WHERE account_id = $1 AND dataset = 'report' AND run_id = $3 AND EXISTS (SELECT 1 FROM up)
               RETURNING rrd_id
             )
-            SELECT (SELECT count(*) FROM page), (SELECT count(*) FROM up), (SELECT max(rrd) FROM page), (SELECT count(*) FROM cur)
+            -- Every row of the page is in `up` (a key twice in one page fails the statement: ON CONFLICT cannot
+            -- affect a row twice).
+            SELECT (SELECT count(*) FROM up), (SELECT max(rrd_id) FROM up), (SELECT count(*) FROM cur)
             """
         do {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            for try await (count, _, last, moved) in rows.decode((Int64, Int64, Int64?, Int64).self) {
+            for try await (count, last, moved) in rows.decode((Int64, Int64?, Int64).self) {
                 if count > 0 && moved == 0 {
                     throw StoreError(.invalidInput, "report window of account \(account) is no longer owned by run \(run)")
                 }
