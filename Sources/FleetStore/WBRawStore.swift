@@ -165,9 +165,12 @@ public struct WBRawStore: Sendable {
         binds.append(run)
         binds.append(source)
         let sql = """
-            -- No CTE reads the page twice, so nothing holds the page's 200 MB of jsonb in a temporary file: the insert
-            -- streams the rows and the cursor comes from what it returns.
-            WITH up AS (
+            -- The run must own the report window (its cursor row, locked for the statement): a run that lost it stores
+            -- nothing. No CTE reads the page twice, so nothing holds the page's 200 MB of jsonb in a temporary file:
+            -- the insert streams the rows and the cursor comes from what it returns.
+            WITH own AS (
+              SELECT 1 FROM wb_sync_cursors WHERE account_id = $1 AND dataset = 'report' AND run_id = $3 FOR UPDATE
+            ), up AS (
               INSERT INTO wb_report_rows AS t (account_id, rrd_id, realizationreport_id, rr_dt, nm_id, source, sync_run, doc)
               SELECT $1, coalesce(doc->>'rrd_id', doc->>'rrdId')::bigint,
                      coalesce(doc->>'realizationreport_id', doc->>'realizationreportId', doc->>'reportId')::bigint,
@@ -176,7 +179,7 @@ public struct WBRawStore: Sendable {
                      $4, $3, doc
               -- unnest in the select list streams the array (in FROM it would be copied into a tuplestore first);
               -- OFFSET 0 keeps the subquery apart, so each row is parsed into jsonb once.
-              FROM (SELECT unnest($2::text[])::jsonb AS doc OFFSET 0) AS page
+              FROM (SELECT unnest($2::text[])::jsonb AS doc WHERE EXISTS (SELECT 1 FROM own) OFFSET 0) AS page
               ON CONFLICT (account_id, rrd_id) DO UPDATE SET
                 realizationreport_id = EXCLUDED.realizationreport_id, rr_dt = EXCLUDED.rr_dt, nm_id = EXCLUDED.nm_id,
                 source = EXCLUDED.source, sync_run = EXCLUDED.sync_run, doc = EXCLUDED.doc, synced_at = now()
@@ -186,17 +189,18 @@ public struct WBRawStore: Sendable {
               WHERE account_id = $1 AND dataset = 'report' AND run_id = $3 AND EXISTS (SELECT 1 FROM up)
               RETURNING rrd_id
             )
-            -- Every row of the page is in `up` (a key twice in one page fails the statement: ON CONFLICT cannot
+            -- Every row of an owned page is in `up` (a key twice in one page fails the statement: ON CONFLICT cannot
             -- affect a row twice).
-            SELECT (SELECT count(*) FROM up), (SELECT max(rrd_id) FROM up), (SELECT count(*) FROM cur)
+            -- (`cur` runs although nothing reads it: data-modifying CTEs always run to completion.)
+            SELECT cardinality($2::text[]), (SELECT count(*) FROM own), (SELECT count(*) FROM up), (SELECT max(rrd_id) FROM up)
             """
         do {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            for try await (count, last, moved) in rows.decode((Int64, Int64?, Int64).self) {
-                if count > 0 && moved == 0 {
+            for try await (count, owned, stored, last) in rows.decode((Int64, Int64, Int64, Int64?).self) {
+                if count > 0 && owned == 0 {
                     throw StoreError(.invalidInput, "report window of account \(account) is no longer owned by run \(run)")
                 }
-                return ReportPageResult(rows: Int(count), lastRrdID: last)
+                return ReportPageResult(rows: Int(stored), lastRrdID: last)
             }
             throw StoreError(.databaseUnavailable, "the page statement returned no row")
         } catch let error as StoreError {

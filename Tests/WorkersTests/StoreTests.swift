@@ -157,6 +157,49 @@ import Testing
         }
     }
 
+    @Test func reportPagesMoveTheCursorWithTheirRowsOrNotAtAll() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let store = AccountStore(client: postgres, secrets: try SecretBox(keys: []), logger: TestRedis.logger)
+            let account = try await store.add(name: "A", inn: "7701234567", token: nil, sellerID: nil, expiresAt: nil).id
+            let raw = WBRawStore(client: postgres, logger: TestRedis.logger)
+            _ = try await raw.openReportWindow(account: account, from: "2026-11-01", to: "2026-11-07", run: 7)
+            func row(_ rrd: Int, nm: Int = 1) -> String { #"{"rrd_id":\#(rrd),"realizationreport_id":9,"rr_dt":"2026-11-02","nm_id":\#(nm)}"# }
+
+            let first = try await raw.storeReportPage(account: account, run: 7, source: "statistics", page: ByteBuffer(string: "[\(row(5)),\(row(3)),\(row(8))]"))
+            #expect(first.rows == 3 && first.lastRrdID == 8)
+            #expect(try await raw.cursor(account: account, dataset: .report)?.rrdID == 8)
+            // A row WB sends again replaces the stored one; the cursor never moves back.
+            let again = try await raw.storeReportPage(account: account, run: 7, source: "statistics", page: ByteBuffer(string: "[\(row(3, nm: 42))]"))
+            #expect(again.rows == 1 && again.lastRrdID == 3)
+            #expect(try await raw.cursor(account: account, dataset: .report)?.rrdID == 8)
+            // An empty page stores nothing and moves nothing.
+            let empty = try await raw.storeReportPage(account: account, run: 7, source: "statistics", page: ByteBuffer(string: "[]"))
+            #expect(empty.rows == 0 && empty.lastRrdID == nil)
+
+            let refused = [
+                "[\(row(10)),\(row(10))]",  // the same row twice in one page
+                #"[\#(row(11)),{"realizationreport_id":9,"rr_dt":"2026-11-02"}]"#,  // a row without rrd_id
+                #"[\#(row(12)),{"rrd_id":"x"}]"#,  // a non-numeric rrd_id
+            ]
+            for page in refused {
+                await #expect(throws: StoreError.self, "must be refused: \(page)") {
+                    _ = try await raw.storeReportPage(account: account, run: 7, source: "statistics", page: ByteBuffer(string: page))
+                }
+            }
+            // A run that no longer owns the window cannot store into it.
+            await #expect(throws: StoreError.self) {
+                _ = try await raw.storeReportPage(account: account, run: 6, source: "statistics", page: ByteBuffer(string: "[\(row(20))]"))
+            }
+            #expect(try await raw.cursor(account: account, dataset: .report)?.rrdID == 8)
+            var stored: [Int] = []
+            for try await (rrd, nm) in try await postgres.query("SELECT rrd_id, nm_id FROM wb_report_rows ORDER BY rrd_id").decode((Int, Int).self) {
+                stored.append(rrd)
+                if rrd == 3 { #expect(nm == 42) }
+            }
+            #expect(stored == [3, 5, 8])
+        }
+    }
+
     @Test func pagesAreSplitIntoRowsWithoutBeingFooledByStringsAndNesting() throws {
         let page = " [ {\"a\":\"x,]}\\\"[{\",\"b\":[1,{\"c\":[]}]} ,\n\t\"\\\\\" , 12 ,[\"]\"],null,{}\r\n] \n"
         let rows = try JSONRows(page: ByteBuffer(string: page))
