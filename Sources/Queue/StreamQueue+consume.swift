@@ -367,11 +367,8 @@ extension StreamQueue {
                 let parts = elements(entry)
                 guard parts.count == 2, let id = string(parts[0]) else { continue }
                 let values = elements(parts[1])
-                var fields: [(String, String)] = []
-                fields.reserveCapacity(values.count / 2)
-                for pair in 0..<values.count / 2 {
-                    fields.append((string(values[2 * pair]) ?? "", string(values[2 * pair + 1]) ?? ""))
-                }
+                // Read in place: the pairs become an array only if the entry is not a valid job.
+                let fields = (0..<values.count / 2).lazy.map { pair in (string(values[2 * pair]) ?? "", string(values[2 * pair + 1]) ?? "") }
                 result.append(Delivery(queue: queue, entryId: id, fields: fields, deliveries: deliveries))
             }
             return result

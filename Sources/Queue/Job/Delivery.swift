@@ -4,31 +4,41 @@ public struct Delivery: Sendable {
     public let queue: String
     /// The stream entry id (what is acknowledged).
     public let entryId: String
-    /// The entry's raw fields.
-    public let fields: [(String, String)]
     /// The parsed job, or why the entry is not one.
     public let envelope: Result<JobEnvelope, QueueError>
     /// How many times the entry has been delivered (1 on the first read; reclaims and hand-backs add one each).
     public var deliveries: Int
+    /// The fields of an entry that is not a valid job, as they came (a valid one is kept parsed only).
+    private let rawFields: [(String, String)]
 
-    init(queue: String, entryId: String, fields: [(String, String)], deliveries: Int) {
+    /// Parses `fields` (`name, value` pairs as read from the stream), keeping them only when they are not a valid job.
+    init<Fields: Collection<(String, String)>>(queue: String, entryId: String, fields: Fields, deliveries: Int) {
         self.queue = queue
         self.entryId = entryId
-        self.fields = fields
         self.deliveries = deliveries
         do {
             envelope = .success(try JobEnvelope(fields: fields))
+            rawFields = []
+            return
         } catch let error as QueueError {
             envelope = .failure(error)
         } catch {
             envelope = .failure(QueueError(.malformedEntry, "\(error)"))
         }
+        rawFields = Array(fields)
+    }
+
+    /// The entry's fields: as they came for an entry that is not a valid job, as its envelope writes them for a job.
+    public var fields: [(String, String)] {
+        guard case .success(let envelope) = envelope else { return rawFields }
+        let flat = envelope.fields
+        return stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) }
     }
 
     /// The job id if the entry names one (even when the entry is otherwise malformed).
     public var jobId: String? {
         if case .success(let envelope) = envelope { return envelope.id }
-        return fields.first { $0.0 == "id" }.map(\.1).flatMap { JobID.isValid($0) ? $0 : nil }
+        return rawFields.first { $0.0 == "id" }.map(\.1).flatMap { JobID.isValid($0) ? $0 : nil }
     }
 }
 

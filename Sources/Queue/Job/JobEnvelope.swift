@@ -67,7 +67,7 @@ public struct JobEnvelope: Sendable, Equatable {
 
     /// Reads an envelope from stream entry fields (a field given twice: the last one counts).
     /// - Throws: ``QueueError`` with code `malformedEntry` and a reason that names the bad or missing field.
-    public init(fields: [(String, String)]) throws {
+    public init<Fields: Sequence<(String, String)>>(fields: Fields) throws {
         // One pass over the fields: this runs for every delivered job.
         var version, id, type, payload, attempt, maxAttempts, enqueued, unique, ckey, climit, trace, next, record: String?
         for (name, value) in fields {
