@@ -25,7 +25,7 @@ trap cleanup EXIT
 trap "exit 143" TERM INT
 
 if [ -z "${REDIS_URL:-}" ]; then
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" --lazyfree-lazy-expire yes \
     --daemonize yes --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
   STARTED_REDIS=1
   for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
