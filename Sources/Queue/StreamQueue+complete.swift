@@ -1,0 +1,113 @@
+import FleetCore
+
+extension StreamQueue {
+    /// Acknowledges finished jobs, records them, releases their unique keys and concurrency slots and enqueues
+    /// their follow-ups, all in one script call. Fenced: a job this consumer no longer owns is rejected.
+    /// - Returns: per completion, whether it was accepted.
+    public func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
+        if completions.isEmpty { return [] }
+        let now = Clock.nowMs()
+        var byQueue: [String: [Int]] = [:]
+        for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
+        let queues = byQueue.keys.sorted()
+        var calls: [(RedisScript, [String], [String])] = []
+        var orders: [[Int]] = []
+        let quotedWorker = JSONString.quoted(consumer)
+        var (lastType, quotedType) = ("", "")
+        for queue in queues {
+            let indexes = byQueue[queue]!
+            // The batch's id range, for the script's one XPENDING over it. Ids come from Redis; should one not
+            // parse, the whole stream is the range.
+            var lowest = completions[indexes[0]].entryId
+            var highest = lowest
+            var low = StreamQueue.entryIdParts(lowest)
+            var high = low
+            for index in indexes.dropFirst() {
+                let id = completions[index].entryId
+                guard let parts = StreamQueue.entryIdParts(id), let l = low, let h = high else {
+                    low = nil
+                    break
+                }
+                if parts < l { (lowest, low) = (id, parts) }
+                if h < parts { (highest, high) = (id, parts) }
+            }
+            if low == nil { (lowest, highest) = ("-", "+") }
+            // Plain jobs (most of them) go first, grouped by their record, as `entryId jobId` pairs; the others follow
+            // in full. `order` is the completions' order in the script's arguments and answer.
+            var groups: [(record: String, indexes: [Int])] = []
+            var groupOf: [RecordKey: Int] = [:]
+            var lastGroup: (key: RecordKey, group: Int)?
+            var full: [Int] = []
+            func record(of completion: Completion) -> String {
+                let envelope = completion.envelope
+                if envelope.type != lastType { (lastType, quotedType) = (envelope.type, JSONString.quoted(envelope.type)) }
+                return DoneRecord.json(
+                    state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
+                    result: completion.result.isEmpty ? nil : completion.result)
+            }
+            for index in indexes {
+                let completion = completions[index]
+                guard completion.isPlain else {
+                    full.append(index)
+                    continue
+                }
+                // Batches are mostly one type, first attempts, no result: one group, found without hashing.
+                let key = RecordKey(type: completion.envelope.type, attempt: completion.envelope.attempt, result: completion.result)
+                if let last = lastGroup, last.key == key {
+                    groups[last.group].indexes.append(index)
+                } else if let group = groupOf[key] {
+                    groups[group].indexes.append(index)
+                    lastGroup = (key, group)
+                } else {
+                    groupOf[key] = groups.count
+                    lastGroup = (key, groups.count)
+                    groups.append((record(of: completion), [index]))
+                }
+            }
+            var arguments = [
+                configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
+                lowest, highest, String(groups.count),
+            ]
+            arguments.reserveCapacity(arguments.count + groups.count * 2 + (indexes.count - full.count) * 2 + full.count * 5)
+            var order: [Int] = []
+            order.reserveCapacity(indexes.count)
+            for group in groups {
+                arguments += [group.record, String(group.indexes.count)]
+                for index in group.indexes {
+                    arguments.append(completions[index].entryId)
+                    arguments.append(completions[index].envelope.id)
+                    order.append(index)
+                }
+            }
+            for index in full {
+                let completion = completions[index]
+                let envelope = completion.envelope
+                let followUps = completion.state == .completed ? completion.followUps : []
+                let extra = [
+                    envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1), completion.hasRecord ? "1" : "0",
+                    completion.state.rawValue, completion.result, String(envelope.attempt),
+                ].joined(separator: "\u{1F}")
+                arguments += [completion.entryId, envelope.id, record(of: completion), extra, String(followUps.count)]
+                for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
+                order.append(index)
+            }
+            calls.append((QueueScripts.complete, [], arguments))
+            orders.append(order)
+        }
+        let replies = try await redis.evaluatePipelined(calls)
+        var flags = [Bool](repeating: false, count: completions.count)
+        for (order, reply) in zip(orders, replies) {
+            let answers = try reply.throwingError().array?.map { $0.int == 1 } ?? []
+            guard answers.count == order.count else { throw RedisError(.protocolError, "the complete script answered \(reply)") }
+            for (index, answer) in zip(order, answers) { flags[index] = answer }
+        }
+        return flags
+    }
+
+    /// What tells two plain completions' done records apart (state, worker and finish time are the batch's).
+    private struct RecordKey: Hashable {
+        let type: String
+        let attempt: Int
+        let result: String
+    }
+}
