@@ -26,7 +26,7 @@ extension QueueWorker {
     func heartbeat() async throws {
         let (held, runs) = state.withLock { state -> ([HeldEntry], [String: HeldJob]) in
             var runs: [String: HeldJob] = [:]
-            for held in state.held.values where held.phase == .running { runs[held.job.envelope.id] = held.job }
+            for job in state.jobs(in: .running) { runs[job.envelope.id] = job }
             return (state.held.values.map(\.job.entry), runs)
         }
         let lost = try await queue.extend(held, consumer: consumerName, lease: configuration.lease)
@@ -113,7 +113,7 @@ extension QueueWorker {
             guard parts.count == 2 else { return }
             switch parts[0] {
             case "cancel":
-                let job = self.state.withLock { state in state.held.values.first { $0.phase == .running && $0.job.envelope.id == parts[1] }?.job }
+                let job = self.state.withLock { state in state.jobs(in: .running).first { $0.envelope.id == parts[1] } }
                 job?.cancel(.requested)
             case "pause":
                 self.state.withLock { _ = $0.paused.insert(parts[1]) }

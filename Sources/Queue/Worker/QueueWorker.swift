@@ -59,6 +59,12 @@ public final class QueueWorker: Service, Sendable {
         /// The fetch loop, waiting for the buffer to hold at most `refillThreshold` entries.
         var refillWaiter: CheckedContinuation<Void, Never>?
         var refillThreshold = 0
+        var reclaimRequested = true
+        var fetchConnection: RedisConnection?
+        var processed = 0
+        var failed = 0
+        var paused: Set<String> = []
+        var pausedRefreshedAt: ContinuousClock.Instant?
 
         var pendingCount: Int { pending.count - pendingHead }
 
@@ -75,12 +81,6 @@ public final class QueueWorker: Service, Sendable {
 
         /// Held jobs in `phase`.
         func jobs(in phase: Phase) -> [HeldJob] { held.values.filter { $0.phase == phase }.map(\.job) }
-        var reclaimRequested = true
-        var fetchConnection: RedisConnection?
-        var processed = 0
-        var failed = 0
-        var paused: Set<String> = []
-        var pausedRefreshedAt: ContinuousClock.Instant?
     }
 
     /// Creates a worker.
