@@ -41,7 +41,7 @@ extension StreamQueue {
                 state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
                 result: completion.result.isEmpty ? nil : completion.result)
         }
-        var groups: [(record: String, indexes: [Int])] = []
+        var groups: [(record: String, deliveries: Int, indexes: [Int])] = []
         var groupOf: [RecordKey: Int] = [:]
         var lastGroup: (key: RecordKey, group: Int)?
         var full: [Int] = []
@@ -52,7 +52,7 @@ extension StreamQueue {
                 continue
             }
             // Batches are mostly one type, first attempts, no result: one group, found without hashing.
-            let key = RecordKey(type: completion.envelope.type, attempt: completion.envelope.attempt, result: completion.result)
+            let key = RecordKey(type: completion.envelope.type, attempt: completion.envelope.attempt, result: completion.result, deliveries: completion.deliveries)
             if let last = lastGroup, last.key == key {
                 groups[last.group].indexes.append(index)
             } else if let group = groupOf[key] {
@@ -61,7 +61,7 @@ extension StreamQueue {
             } else {
                 groupOf[key] = groups.count
                 lastGroup = (key, groups.count)
-                groups.append((record(of: completion), [index]))
+                groups.append((record(of: completion), completion.deliveries, [index]))
             }
         }
         let (lowest, highest) = Self.entryIdRange(indexes.map { completions[$0].entryId })
@@ -69,11 +69,11 @@ extension StreamQueue {
             configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
             lowest, highest, String(groups.count),
         ]
-        arguments.reserveCapacity(arguments.count + groups.count * 2 + (indexes.count - full.count) * 2 + full.count * 5)
+        arguments.reserveCapacity(arguments.count + groups.count * 3 + (indexes.count - full.count) * 2 + full.count * 5)
         var order: [Int] = []
         order.reserveCapacity(indexes.count)
         for group in groups {
-            arguments += [group.record, String(group.indexes.count)]
+            arguments += [group.record, String(group.deliveries), String(group.indexes.count)]
             for index in group.indexes {
                 arguments.append(completions[index].entryId)
                 arguments.append(completions[index].envelope.id)
@@ -86,7 +86,7 @@ extension StreamQueue {
             let followUps = completion.state == .completed ? completion.followUps : []
             let extra = [
                 envelope.uniqueKey ?? "", envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1), completion.hasRecord ? "1" : "0",
-                completion.state.rawValue, completion.result, String(envelope.attempt),
+                completion.state.rawValue, completion.result, String(envelope.attempt), String(completion.deliveries),
             ].joined(separator: "\u{1F}")
             arguments += [completion.entryId, envelope.id, record(of: completion), extra, String(followUps.count)]
             for followUp in followUps { arguments += try prepare(followUp, nowMs: now).unit }
@@ -108,10 +108,12 @@ extension StreamQueue {
         return (lowest, highest)
     }
 
-    /// What tells two plain completions' done records apart (state, worker and finish time are the batch's).
+    /// What tells two plain completions' groups apart: their done records (state, worker and finish time are the
+    /// batch's) and their fences.
     private struct RecordKey: Hashable {
         let type: String
         let attempt: Int
         let result: String
+        let deliveries: Int
     }
 }

@@ -71,40 +71,53 @@ extension StreamQueue {
         }
     }
 
-    /// Claims entries of `queue` idle for at least `minIdle` (their consumer died or handed them back), up to `count`.
-    /// Their delivery counts include this claim. Cancelled jobs among them are dropped.
-    public func reclaim(consumer: String, queue: String, minIdle: Duration, count: Int) async throws -> [Delivery] {
-        var cursor = "0-0"
-        var claimed: [Delivery] = []
-        repeat {
-            let command = RedisCommand(
-                "XAUTOCLAIM", keys.stream(queue), configuration.group, consumer, String(minIdle.milliseconds), cursor, "COUNT",
-                String(count - claimed.count))
-            // [next cursor, entries, ids of entries deleted while pending (Redis 7)], or an error.
-            let reply = try await redis.withConnection { connection in
-                try connection.execute([command]) { reply -> Result<(String, [Delivery], [String]), RedisError> in
-                    let parts = ReadReply.elements(reply)
-                    if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(RedisError(.serverError, RedisReply.text(reply.pointee.str, reply.pointee.len))) }
-                    guard parts.count >= 2, let next = ReadReply.string(parts[0]) else {
-                        return .failure(RedisError(.protocolError, "XAUTOCLAIM answered \(RedisReply(reply))"))
-                    }
-                    let deleted = parts.count >= 3 ? ReadReply.elements(parts[2]).compactMap(ReadReply.string) : []
-                    return .success((next, ReadReply.deliveries(in: parts[1], queue: queue, deliveries: 2), deleted))
-                }[0]
+    /// Claims deliveries of `queue` idle for at least `minIdle` (their consumer died, handed them back, or could not
+    /// reach Redis for longer than the lease), up to `count`.
+    ///
+    /// A claim adds one to the entry's delivery count, which fences out the earlier delivery: its acknowledgement,
+    /// failure report and lease renewals are rejected from then on. Entries `consumer` holds itself and lists in
+    /// `held` are never claimed, so a worker that comes back from a Redis outage keeps running (and completing) its
+    /// own jobs once instead of running them a second time. Entries deleted while pending leave the pending list
+    /// (Redis 7's `XCLAIM` drops them). Cancelled jobs among the claimed are dropped.
+    public func reclaim(consumer: String, queue: String, minIdle: Duration, count: Int, held: Set<String> = []) async throws -> [Delivery] {
+        guard count > 0 else { return [] }
+        let stream = keys.stream(queue)
+        let idle = String(minIdle.milliseconds)
+        var candidates: [String] = []
+        var start = "-"
+        let page = max(count, 100)
+        // Idle pending entries, oldest first, skipping this worker's own: a few pages at most per pass.
+        for _ in 0..<20 {
+            let reply = try await redis.pipeline([RedisCommand("XPENDING", stream, configuration.group, "IDLE", idle, start, "+", String(page))])[0]
+            if case .error(let message) = reply {
+                if message.hasPrefix("NOGROUP") { return [] }
+                throw RedisError(.serverError, message)
             }
-            let (next, entries, deleted) = try reply.get()
-            cursor = next
-            claimed += entries
-            if !deleted.isEmpty {
-                // Entries trimmed or deleted while pending: nothing left to run; drop them from the pending list.
-                var ack = RedisCommand("XACK", keys.stream(queue), configuration.group)
-                ack.append(contentsOf: deleted)
-                try await redis.send(ack)
+            let rows = reply.array ?? []
+            for row in rows {
+                guard let parts = row.array, parts.count == 4, let id = parts[0].string, let owner = parts[1].string else { continue }
+                if owner == consumer && held.contains(id) { continue }
+                candidates.append(id)
+                if candidates.count == count { break }
             }
-        } while cursor != "0-0" && claimed.count < count
+            guard candidates.count < count, rows.count == page, let last = rows.last?.array?.first?.string else { break }
+            start = "(" + last
+        }
+        if candidates.isEmpty { return [] }
+        // XCLAIM checks the idle time again, atomically: an entry renewed or claimed meanwhile is left alone.
+        var command = RedisCommand("XCLAIM", stream, configuration.group, consumer, idle)
+        command.append(contentsOf: candidates)
+        let claimCommand = command
+        let reply = try await redis.withConnection { connection in
+            try connection.execute([claimCommand]) { reply -> Result<[Delivery], RedisError> in
+                if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(RedisError(.serverError, RedisReply.text(reply.pointee.str, reply.pointee.len))) }
+                return .success(ReadReply.deliveries(in: UnsafeMutablePointer(mutating: reply), queue: queue, deliveries: 2))
+            }[0]
+        }
+        var claimed = try reply.get()
         if claimed.isEmpty { return [] }
         let counts = try await redis.pipeline(claimed.map {
-            RedisCommand("XPENDING", keys.stream(queue), configuration.group, $0.entryId, $0.entryId, "1")
+            RedisCommand("XPENDING", stream, configuration.group, $0.entryId, $0.entryId, "1")
         })
         for index in claimed.indices {
             if let row = counts[index].array?.first?.array, row.count == 4, let delivered = row[3].int {
@@ -148,7 +161,7 @@ extension StreamQueue {
         ]
         for report in reports {
             arguments += [
-                report.queue, report.entryId, report.jobId, report.uniqueKey ?? "", report.concurrencyKey ?? "",
+                report.queue, report.entryId, String(report.deliveries), report.jobId, report.uniqueKey ?? "", report.concurrencyKey ?? "",
                 String(report.concurrencyLimit ?? 1), report.errorJSON, report.retryAtMs == nil ? "0" : "1",
                 String(report.retryAtMs ?? 0), String(report.fields.count),
             ]
@@ -164,7 +177,7 @@ extension StreamQueue {
     public func extend(_ held: [HeldEntry], consumer: String, lease: Duration) async throws -> Set<String> {
         if held.isEmpty { return [] }
         var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(held.count)]
-        for entry in held { arguments += [entry.queue, entry.entryId, entry.jobId, entry.concurrencyKey ?? ""] }
+        for entry in held { arguments += [entry.queue, entry.entryId, String(entry.deliveries), entry.jobId, entry.concurrencyKey ?? ""] }
         let reply = try await redis.evaluate(QueueScripts.extend, keys: [], arguments: arguments)
         return Set(reply.array?.compactMap(\.string) ?? [])
     }
@@ -175,7 +188,9 @@ extension StreamQueue {
         if held.isEmpty { return 0 }
         var arguments = [configuration.prefix, configuration.group, consumer, String(idle.milliseconds), String(held.count)]
         for entry in held {
-            arguments += [entry.queue, entry.entryId, entry.jobId, entry.concurrencyKey ?? "", String(entry.concurrencyLimit ?? 1)]
+            arguments += [
+                entry.queue, entry.entryId, String(entry.deliveries), entry.jobId, entry.concurrencyKey ?? "", String(entry.concurrencyLimit ?? 1),
+            ]
         }
         let reply = try await redis.evaluate(QueueScripts.handBack, keys: [], arguments: arguments)
         var publish = Set(held.map(\.queue)).map { RedisCommand("PUBLISH", keys.events, "reclaim \($0)") }
@@ -192,7 +207,8 @@ extension StreamQueue {
         for (delivery, envelope) in deliveries {
             let fields = envelope.fields
             arguments += [
-                delivery.queue, delivery.entryId, envelope.id, envelope.concurrencyKey ?? "", String(envelope.concurrencyLimit ?? 1),
+                delivery.queue, delivery.entryId, String(delivery.deliveries), envelope.id, envelope.concurrencyKey ?? "",
+                String(envelope.concurrencyLimit ?? 1),
                 String(fields.count),
             ]
             arguments += fields

@@ -114,6 +114,28 @@ extension StreamQueue {
         }
     }
 
+    /// The follow-ups of an entry's `next` field, each checked as ``enqueue(_:)`` would check it.
+    /// - Throws: ``QueueError`` `malformedEntry` saying which follow-up is wrong and why.
+    public func followUps(ofNext next: String) throws -> [JobRequest] {
+        let requests: [JobRequest]
+        do {
+            requests = try JSONCoding.decode([JobRequest].self, from: next)
+        } catch let error as DecodingError {
+            throw QueueError(.malformedEntry, "field 'next' is not a JSON array of job requests ({type, payload[, queue, id, options]}): \(JSONCoding.describe(error))")
+        } catch {
+            throw QueueError(.malformedEntry, "field 'next' is not JSON: \(error)")
+        }
+        let now = Clock.nowMs()
+        for (index, request) in requests.enumerated() {
+            do {
+                _ = try prepare(request, nowMs: now)
+            } catch let error as QueueError {
+                throw QueueError(.malformedEntry, "field 'next' holds an invalid follow-up (\(index + 1) of \(requests.count)): \(error.message)")
+            }
+        }
+        return requests
+    }
+
     func prepare(_ request: JobRequest, nowMs: Int64) throws -> PreparedJob {
         let queue = try validQueue(request.queue)
         let options = request.options
@@ -123,6 +145,7 @@ extension StreamQueue {
         guard JobID.isValid(id) else { throw invalid("id \"\(id.prefix(40))\" must be 1 to 128 characters of A-Z a-z 0-9 - _ . :") }
         guard request.payloadIsEncoded || JSONCoding.isValid(request.payload) else { throw invalid("the payload is not valid JSON") }
         if let delay = options.delayMs, delay < 0 { throw invalid("the delay must not be negative") }
+        if let ttl = options.uniqueTTLms, ttl < 1 { throw invalid("uniqueTTL must be 1 ms or more (it is how long a unique or debounce key is held at most)") }
         let maxAttempts = options.maxAttempts ?? configuration.maxAttempts
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be 1 or more") }
         if let limit = options.concurrencyLimit, limit < 1 { throw invalid("the concurrency limit must be 1 or more") }

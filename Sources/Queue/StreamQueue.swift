@@ -140,6 +140,8 @@ public struct QueueKeys: Sendable {
     public func delayed(_ queue: String) -> String { "\(prefix):q:\(queue):delayed" }
     /// Dead-letter stream of `queue`.
     public func dead(_ queue: String) -> String { "\(prefix):q:\(queue):dead" }
+    /// Index of the done buckets of `queue` (sorted set of bucket keys, score = when the bucket expires, ms).
+    public func doneBuckets(_ queue: String) -> String { "\(prefix):q:\(queue):done" }
     /// Counters of `queue` (hash).
     public func stats(_ queue: String) -> String { "\(prefix):q:\(queue):stats" }
     /// The record of job `id` (hash).
@@ -150,13 +152,18 @@ public struct QueueKeys: Sendable {
     public var queues: String { "\(prefix):queues" }
     /// Paused queue names (set).
     public var paused: String { "\(prefix):paused" }
+    /// Version of the paused set (a counter raised by every pause and resume).
+    public var pausedVersion: String { "\(prefix):paused:version" }
+    /// The paused-set version each worker has applied (hash, consumer → version).
+    public var pausedSeen: String { "\(prefix):paused:seen" }
     /// Ids of jobs whose cancellation was requested (set).
     public var cancelled: String { "\(prefix):cancelled" }
     /// Live workers (sorted set, score = last heartbeat ms).
     public var workers: String { "\(prefix):workers" }
     /// A worker's heartbeat record (hash).
     public func worker(_ id: String) -> String { "\(prefix):worker:\(id)" }
-    /// The pub/sub channel of fleet events (`cancel <id>`, `pause <queue>`, `resume <queue>`, `reclaim <queue>`).
+    /// The pub/sub channel of fleet events (`cancel <id>`, `pause <queue> <version>`, `resume <queue> <version>`,
+    /// `reclaim <queue>`).
     public var events: String { "\(prefix):events" }
     /// Held slots of concurrency key `key` (sorted set, score = lease expiry ms).
     public func slots(_ key: String) -> String { "\(prefix):slots:\(key)" }

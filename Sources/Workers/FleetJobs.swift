@@ -17,4 +17,8 @@ public enum FleetJobs {
         if let backups { registry.registerBackup(runner: backups) }
         return registry
     }
+
+    /// Job types a fleet worker registers only when configured for them (WB sync and KPI with PostgreSQL, backups
+    /// with S3): with ``registry(wbSync:backups:)``'s built-in ones, every type a worker of this build can run.
+    public static let optionalTypes = [WBSyncJob.type.name, KPIRecomputeJob.type.name, BackupJob.type.name]
 }

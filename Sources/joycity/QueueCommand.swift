@@ -3,6 +3,7 @@ import FleetCore
 import Foundation
 import Logging
 import Queue
+import Workers
 
 /// `joycity queue …`: inspect and manage queues from a shell.
 struct QueueCommand: AsyncParsableCommand {
@@ -105,7 +106,7 @@ struct QueueJob: AsyncParsableCommand {
             guard let info = try await queue.job(id) else { throw QueueError(.notFound, "no job \(id) is known (never enqueued, or its record expired)") }
             if options.json { return try printJSON(info) }
             let fields: [(String, String?)] = [
-                ("id", info.id), ("queue", info.queue), ("state", info.state), ("type", info.type), ("attempt", info.attempt.map { "\($0) of \(info.maxAttempts ?? 0)" }),
+                ("id", info.id), ("queue", info.queue), ("state", info.state), ("type", info.type), ("attempt", info.attempt.map { attempt in info.maxAttempts.map { "\(attempt) of \($0)" } ?? "\(attempt)" }),
                 ("deliveries", info.deliveries.map(String.init)), ("worker", info.worker), ("enqueued", info.enqueuedMs.map(Format.timestamp)),
                 ("runs at", info.runAtMs.map(Format.timestamp)), ("finished", info.finishedMs.map(Format.timestamp)), ("payload", info.payload),
                 ("progress", info.progress), ("result", info.result), ("errors", info.errors), ("entry", info.entryId),
@@ -119,12 +120,19 @@ struct QueueDead: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dead", abstract: "Dead letters, newest first.")
     @OptionGroup var options: QueueOptions
     @Argument(help: "Queue (default: every queue).") var queue: String?
-    @Option(help: "At most this many per queue.") var limit = 50
+    @Option(help: "At most this many per queue (1 to 10000).") var limit = 50
+
+    func validate() throws {
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000, not \(limit)") }
+    }
 
     func run() async throws {
         await withQueueEngine { engine in
             var names = try await engine.queueNames()
-            if let queue { names = [queue] }
+            if let queue {
+                try await engine.requireKnown(queue)
+                names = [queue]
+            }
             var letters: [DeadLetter] = []
             for name in names { letters += try await engine.deadLetters(name, count: limit) }
             if options.json { return try printJSON(letters) }
@@ -179,12 +187,27 @@ struct QueueDelete: AsyncParsableCommand {
 }
 
 struct QueuePause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop workers taking jobs from a queue (running jobs finish).")
+    static let configuration = CommandConfiguration(
+        commandName: "pause", abstract: "Stop workers starting jobs of a queue (running jobs finish); returns once every live worker confirmed.")
     @Argument(help: "The queue.") var queue: String
+    @Flag(help: "Pause a queue nothing was enqueued to yet (otherwise an unknown name is refused).") var force = false
+    @Option(help: "How long to wait for the workers' confirmations: 500ms, 5s.") var wait = "5s"
+
+    func validate() throws {
+        guard DurationParser.parse(wait, defaultUnit: .seconds) != nil else { throw ValidationError("--wait \(wait) is not a duration such as 500ms or 5s") }
+    }
+
     func run() async throws {
+        let within = DurationParser.parse(wait, defaultUnit: .seconds) ?? .seconds(5)
         await withQueueEngine { engine in
-            try await engine.pause(queue)
-            print("queue \(queue) paused")
+            let result = try await engine.pause(queue, force: force, confirmWithin: within)
+            if result.unconfirmed.isEmpty {
+                print("queue \(queue) paused; no job of it starts from now on (\(result.confirmed.count) live worker(s) confirmed)")
+            } else {
+                print("queue \(queue) paused")
+                FileHandle.standardError.write(Data(
+                    "warning: worker(s) \(result.unconfirmed.joined(separator: ", ")) did not confirm within \(wait); they stop starting its jobs within 250 ms of their next fetch\n".utf8))
+            }
         }
     }
 }
@@ -220,18 +243,29 @@ struct QueueEnqueue: AsyncParsableCommand {
     @Option(help: "The payload, JSON.") var payload = "{}"
     @Option(help: "The queue (default: QUEUE_DEFAULT).") var queue: String?
     @Option(help: "Unique key: while a job with it is queued or running, return that job's id.") var unique: String?
-    @Option(help: "Run after this long: 500ms, 30s, 5m, 2h.") var delay: String?
+    @Option(parsing: .unconditional, help: "Run after this long: 500ms, 30s, 5m, 2h.") var delay: String?
     @Option(help: "Attempts before dead-lettering.") var maxAttempts: Int?
     @Option(help: "Job id (default: a new ULID).") var id: String?
+    @Flag(help: "Enqueue a job type this build's workers do not know (a worker of another build may).") var force = false
 
-    func run() async throws {
-        var delayMs: Int64?
+    /// The job types this build's workers run.
+    static var knownTypes: [String] { FleetJobs.registry(wbSync: nil).names + FleetJobs.optionalTypes }
+
+    func validate() throws {
         if let delay {
-            guard let parsed = DurationParser.parse(delay, defaultUnit: .seconds) else {
+            if delay.hasPrefix("-") { throw ValidationError("--delay must not be negative (\(delay)); give how long to wait, such as 30s") }
+            guard DurationParser.parse(delay, defaultUnit: .seconds) != nil else {
                 throw ValidationError("--delay \(delay) is not a duration such as 500ms, 30s, 5m or 2h")
             }
-            delayMs = parsed.milliseconds
         }
+        if !force && !Self.knownTypes.contains(type) {
+            throw ValidationError(
+                "no worker of this build runs job type \"\(type)\" (known: \(Self.knownTypes.sorted().joined(separator: ", "))); pass --force to enqueue it anyway")
+        }
+    }
+
+    func run() async throws {
+        let delayMs = delay.flatMap { DurationParser.parse($0, defaultUnit: .seconds) }?.milliseconds
         let request = JobRequest(
             type: type, payload: payload, queue: queue, id: id, options: .init(delayMs: delayMs, uniqueKey: unique, maxAttempts: maxAttempts))
         await withQueueEngine { engine in
@@ -264,6 +298,7 @@ struct QueuePurge: AsyncParsableCommand {
             }
         }
         await withQueueEngine { engine in
+            try await engine.requireKnown(queue)
             let (waiting, delayed) = try await engine.purge(queue)
             print("purged \(waiting) waiting and \(delayed) delayed job(s) from \(queue)")
         }

@@ -52,7 +52,15 @@ enum Runtime {
         default: message = String(describing: error)
         }
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        exit(error is ConfigurationError ? 78 : 1)
+        exit(exitCode(of: error))
+    }
+
+    /// 78 (EX_CONFIG) for a configuration the process cannot start with (an invalid variable, an unparsable
+    /// `REDIS_URL`), 1 for anything else.
+    static func exitCode(of error: any Error) -> Int32 {
+        if error is ConfigurationError { return 78 }
+        if let error = error as? RedisError, error.code == .invalidURL { return 78 }
+        return 1
     }
 }
 

@@ -124,11 +124,11 @@ struct WorkerTests {
             let stolen = try await queue.reclaim(consumer: "fast", queue: "default", minIdle: .milliseconds(50), count: 10)
             #expect(stolen.count == 1 && stolen[0].deliveries == 2)
             let envelope = try stolen[0].envelope.get()
-            let late = try await queue.complete([Completion(queue: "default", entryId: taken[0].entryId, envelope: envelope)], consumer: "slow")
+            let late = try await queue.complete([Completion(queue: "default", entryId: taken[0].entryId, deliveries: 1, envelope: envelope)], consumer: "slow")
             #expect(late == [false])
-            let lateFailure = try await queue.fail([FailureReport(queue: "default", entryId: taken[0].entryId, jobId: job.id, fields: envelope.fields, uniqueKey: nil, concurrencyKey: nil, concurrencyLimit: nil, errorJSON: "{}", retryAtMs: nil)], consumer: "slow")
+            let lateFailure = try await queue.fail([FailureReport(queue: "default", entryId: taken[0].entryId, deliveries: 1, jobId: job.id, fields: envelope.fields, uniqueKey: nil, concurrencyKey: nil, concurrencyLimit: nil, errorJSON: "{}", retryAtMs: nil)], consumer: "slow")
             #expect(lateFailure == ["rejected"])
-            let onTime = try await queue.complete([Completion(queue: "default", entryId: stolen[0].entryId, envelope: envelope)], consumer: "fast")
+            let onTime = try await queue.complete([Completion(queue: "default", entryId: stolen[0].entryId, deliveries: 2, envelope: envelope)], consumer: "fast")
             #expect(onTime == [true])
             #expect(try await queue.job(job.id)?.worker == "fast")
         }
@@ -163,10 +163,10 @@ struct WorkerTests {
             let completions = try taken.enumerated().map { index, delivery -> Completion in
                 let envelope = try delivery.envelope.get()
                 switch index {
-                case 2: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, result: #"{"rows":3}"#)
-                case 4: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, state: .cancelled)
-                case 6: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope, followUps: [followUp])
-                default: return Completion(queue: "default", entryId: delivery.entryId, envelope: envelope)
+                case 2: return Completion(queue: "default", entryId: delivery.entryId, deliveries: 1, envelope: envelope, result: #"{"rows":3}"#)
+                case 4: return Completion(queue: "default", entryId: delivery.entryId, deliveries: 1, envelope: envelope, state: .cancelled)
+                case 6: return Completion(queue: "default", entryId: delivery.entryId, deliveries: 1, envelope: envelope, followUps: [followUp])
+                default: return Completion(queue: "default", entryId: delivery.entryId, deliveries: 1, envelope: envelope)
                 }
             }
             let flags = try await queue.complete(completions, consumer: "mine")
@@ -288,7 +288,7 @@ struct WorkerTests {
     func pauseResume() async throws {
         try await TestRedis.withQueue { queue in
             let set = "\(queue.configuration.prefix):ran"
-            try await queue.pause("default")
+            try await queue.pause("default", force: true)
             let job = try await queue.enqueue(DiagnosticJob.type, .init(set: set))
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
                 try await Task.sleep(for: .milliseconds(800))

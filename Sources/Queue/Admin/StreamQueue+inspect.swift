@@ -105,14 +105,20 @@ extension StreamQueue {
         return found
     }
 
-    /// The record of a finished job in the done buckets of `queues` (newest bucket first).
+    /// The record of a finished job in the done buckets of `queues` (newest bucket first). The buckets are found
+    /// through each queue's index, which the workers keep, so this reader's `QUEUE_COMPLETED_TTL` does not matter;
+    /// buckets of this reader's own width are looked at too (written before the index existed).
     func doneRecord(_ id: String, queues: [String]) async throws -> JobInfo? {
+        let now = Clock.nowMs()
         let bucketMs = doneBucketMs
-        let newest = Clock.nowMs() / bucketMs
-        let oldest = (Clock.nowMs() - configuration.completedTTL.milliseconds) / bucketMs - 1
-        for queue in queues {
-            let buckets = Array(stride(from: newest, through: oldest, by: -1))
-            let replies = try await redis.pipeline(buckets.map { RedisCommand("HGET", "\(keys.prefix):done:\(queue):\($0)", id) })
+        let newest = now / bucketMs
+        let oldest = (now - configuration.completedTTL.milliseconds) / bucketMs - 1
+        let indexes = try await redis.pipeline(queues.map { RedisCommand("ZREVRANGEBYSCORE", keys.doneBuckets($0), "+inf", String(now)) })
+        for (queue, index) in zip(queues, indexes) {
+            var buckets = try index.throwingError().array?.compactMap(\.string) ?? []
+            let indexed = Set(buckets)
+            buckets += stride(from: newest, through: oldest, by: -1).map { "\(keys.prefix):done:\(queue):\($0)" }.filter { !indexed.contains($0) }
+            let replies = try await redis.pipeline(buckets.map { RedisCommand("HGET", $0, id) })
             for reply in replies {
                 guard let text = reply.string, let record = DoneRecord.parse(text) else { continue }
                 return JobInfo(
@@ -143,11 +149,20 @@ extension StreamQueue {
                         maxAttempts: values["max"].flatMap { Int($0) }, deliveries: nil, worker: nil, enqueuedMs: values["enq"].flatMap { Int64($0) },
                         runAtMs: nil, finishedMs: nil, errors: nil, result: nil, progress: nil, entryId: entryId)
                     // No consumer group yet (NOGROUP) means no worker has read the queue: the job is queued.
-                    let pending = try await redis.pipeline([RedisCommand("XPENDING", keys.stream(queue), configuration.group, entryId, entryId, "1")])[0]
-                    if let row = pending.array?.first?.array, row.count == 4 {
+                    let replies = try await redis.pipeline([
+                        RedisCommand("XPENDING", keys.stream(queue), configuration.group, entryId, entryId, "1"),
+                        RedisCommand("XINFO", "GROUPS", keys.stream(queue)),
+                    ])
+                    if let row = replies[0].array?.first?.array, row.count == 4 {
                         info.state = "active"
                         info.worker = row[1].string
                         info.deliveries = row[3].int
+                    } else if let last = lastDelivered(replies[1]), let entry = Self.entryIdParts(entryId), let lastParts = Self.entryIdParts(last),
+                        !(lastParts < entry)
+                    {
+                        // Delivered and no longer pending: acknowledged. Its outcome record expired or was deleted
+                        // (`queue delete`), so nothing true can be said of it any more.
+                        return nil
                     }
                     return info
                 }
@@ -155,6 +170,15 @@ extension StreamQueue {
                 guard let last = entries.last?.array?.first?.string else { break }
                 cursor = "(" + last
             }
+        }
+        return nil
+    }
+
+    /// The group's `last-delivered-id` in an `XINFO GROUPS` reply.
+    func lastDelivered(_ reply: RedisReply) -> String? {
+        for group in reply.array ?? [] {
+            let info = Dictionary(group.pairsRaw, uniquingKeysWith: { first, _ in first })
+            if info["name"]?.string == configuration.group { return info["last-delivered-id"]?.string }
         }
         return nil
     }

@@ -51,9 +51,11 @@ public struct Completion: Sendable {
         /// The job was cancelled on request before or while it ran.
         case cancelled
     }
-    /// The delivery being acknowledged.
+    /// The delivery being acknowledged: its queue, entry id and delivery count (the fence: a later delivery of the
+    /// same entry, even to the same consumer, makes this one stale and its acknowledgement rejected).
     public let queue: String
     public let entryId: String
+    public let deliveries: Int
     public let envelope: JobEnvelope
     public let state: State
     /// Result JSON to keep in the job record (empty: none).
@@ -63,13 +65,14 @@ public struct Completion: Sendable {
     /// Whether the job has a record hash to update (it reported progress, or its envelope says so).
     public let hasRecord: Bool
 
-    /// Creates a completion.
+    /// Creates a completion of the delivery `entryId` of `queue`, delivered `deliveries` times (as ``Delivery`` says).
     public init(
-        queue: String, entryId: String, envelope: JobEnvelope, state: State = .completed, result: String = "", followUps: [JobRequest] = [],
-        hasRecord: Bool = false
+        queue: String, entryId: String, deliveries: Int, envelope: JobEnvelope, state: State = .completed, result: String = "",
+        followUps: [JobRequest] = [], hasRecord: Bool = false
     ) {
         self.queue = queue
         self.entryId = entryId
+        self.deliveries = deliveries
         self.envelope = envelope
         self.state = state
         self.result = result
@@ -86,9 +89,10 @@ public struct Completion: Sendable {
 
 /// A failed run to record.
 public struct FailureReport: Sendable {
-    /// The delivery that failed.
+    /// The delivery that failed: queue, entry id and delivery count (the fence, as in ``Completion``).
     public let queue: String
     public let entryId: String
+    public let deliveries: Int
     /// The job id (for a malformed entry, the id it carried or the entry id).
     public let jobId: String
     /// The envelope as it should be stored (for a malformed entry: its raw fields).
@@ -103,11 +107,12 @@ public struct FailureReport: Sendable {
 
     /// Creates a report.
     public init(
-        queue: String, entryId: String, jobId: String, fields: [String], uniqueKey: String?, concurrencyKey: String?, concurrencyLimit: Int?,
-        errorJSON: String, retryAtMs: Int64?
+        queue: String, entryId: String, deliveries: Int, jobId: String, fields: [String], uniqueKey: String?, concurrencyKey: String?,
+        concurrencyLimit: Int?, errorJSON: String, retryAtMs: Int64?
     ) {
         self.queue = queue
         self.entryId = entryId
+        self.deliveries = deliveries
         self.jobId = jobId
         self.fields = fields
         self.uniqueKey = uniqueKey
@@ -118,11 +123,23 @@ public struct FailureReport: Sendable {
     }
 }
 
-/// An entry this worker holds: renewed by heartbeats, handed back on shutdown.
+/// A delivery this worker holds: renewed by heartbeats, handed back on shutdown.
 public struct HeldEntry: Sendable, Hashable {
     public let queue: String
     public let entryId: String
+    /// The delivery count it was delivered with (the fence).
+    public let deliveries: Int
     public let jobId: String
     public let concurrencyKey: String?
     public let concurrencyLimit: Int?
+
+    /// Creates a held delivery.
+    public init(queue: String, entryId: String, deliveries: Int, jobId: String, concurrencyKey: String?, concurrencyLimit: Int?) {
+        self.queue = queue
+        self.entryId = entryId
+        self.deliveries = deliveries
+        self.jobId = jobId
+        self.concurrencyKey = concurrencyKey
+        self.concurrencyLimit = concurrencyLimit
+    }
 }

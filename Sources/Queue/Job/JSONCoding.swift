@@ -25,6 +25,21 @@ public enum JSONCoding {
         try decoder.decode(type, from: Data(text.utf8))
     }
 
+    /// What a decoding error says, in one line: which key or value is wrong, and where.
+    public static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "the top level" : String(keys.drop { $0 == "." })
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)' at \(path(context))"
+        case .typeMismatch(let type, let context): return "\(path(context)) is not \(type): \(context.debugDescription)"
+        case .valueNotFound(let type, let context): return "\(path(context)) is null where \(type) is needed"
+        case .dataCorrupted(let context): return "\(context.debugDescription) at \(path(context))"
+        @unknown default: return "\(error)"
+        }
+    }
+
     /// Whether `text` is syntactically valid JSON.
     public static func isValid(_ text: String) -> Bool {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil

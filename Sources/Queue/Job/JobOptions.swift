@@ -68,6 +68,16 @@ public struct JobRequest: Sendable, Codable, Equatable {
         case type, payload, queue, id, options
     }
 
+    /// Decodes a request; `queue`, `id` and `options` may be absent (docs/wire-format.md, follow-ups in `next`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        payload = try container.decode(String.self, forKey: .payload)
+        queue = try container.decodeIfPresent(String.self, forKey: .queue)
+        id = try container.decodeIfPresent(String.self, forKey: .id)
+        options = try container.decodeIfPresent(JobOptions.self, forKey: .options) ?? JobOptions()
+    }
+
     /// Creates a request from already-encoded JSON.
     public init(type: String, payload: String, queue: String? = nil, id: String? = nil, options: JobOptions = JobOptions()) {
         self.type = type

@@ -1,6 +1,35 @@
 /// Lua scripts of the admin operations (`joycity queue retry|delete|cancel|purge`). Same conventions as
 /// ``QueueScripts``: `ARGV[1]` prefix, `ARGV[2]` group.
 enum AdminScripts {
+    /// ARGV: prefix, group, queue. Adds the queue to the paused set, raises the paused-set version and tells the
+    /// workers (`pause <queue> <version>`). → the new version.
+    static let pause = RedisScript(QueueScripts.library + #"""
+        local q = ARGV[3]
+        redis.call('SADD', P .. ':queues', q)
+        redis.call('SADD', P .. ':paused', q)
+        local v = redis.call('INCR', P .. ':paused:version')
+        redis.call('PUBLISH', P .. ':events', 'pause ' .. q .. ' ' .. v)
+        return v
+        """#)
+
+    /// ARGV: prefix, group, consumer, version. Records that the worker applied the paused set of `version`, unless it
+    /// already confirmed a newer one (two confirmations of one worker can cross on the wire). → 1 if recorded.
+    static let confirmPause = RedisScript(QueueScripts.library + #"""
+        local seen = tonumber(redis.call('HGET', P .. ':paused:seen', ARGV[3]) or '0')
+        if seen >= tonumber(ARGV[4]) then return 0 end
+        redis.call('HSET', P .. ':paused:seen', ARGV[3], ARGV[4])
+        return 1
+        """#)
+
+    /// ARGV: prefix, group, queue. Takes the queue out of the paused set and tells the workers. → the new version.
+    static let resume = RedisScript(QueueScripts.library + #"""
+        local q = ARGV[3]
+        redis.call('SREM', P .. ':paused', q)
+        local v = redis.call('INCR', P .. ':paused:version')
+        redis.call('PUBLISH', P .. ':events', 'resume ' .. q .. ' ' .. v)
+        return v
+        """#)
+
     /// ARGV: prefix, group, queue, deadEntryId. Puts a dead letter back at the end of its queue as attempt 1.
     /// → the new entry id, or false when there is no such dead letter.
     static let retryDead = RedisScript(QueueScripts.library + #"""
@@ -74,6 +103,16 @@ enum AdminScripts {
         redis.call('DEL', stream .. ':delayed')
         local waiting = 0
         if redis.call('EXISTS', stream) == 1 then
+          -- Entries up to the group's last delivered id were handed to workers (running, or acknowledged and not yet
+          -- trimmed): only those after it were waiting.
+          local last = '0-0'
+          for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+            local name, delivered
+            for k = 1, #g, 2 do
+              if g[k] == 'name' then name = g[k + 1] elseif g[k] == 'last-delivered-id' then delivered = g[k + 1] end
+            end
+            if name == G then last = delivered end
+          end
           local cursor = '-'
           while true do
             local batch = redis.call('XRANGE', stream, cursor, '+', 'COUNT', 1000)
@@ -81,8 +120,8 @@ enum AdminScripts {
             for _, e in ipairs(batch) do
               local uniq = field(e[2], 'unique')
               if uniq then release_unique(uniq, field(e[2], 'id')) end
+              if older(last, e[1]) then waiting = waiting + 1 end
             end
-            waiting = waiting + #batch
             cursor = '(' .. batch[#batch][1]
           end
           redis.call('DEL', stream)

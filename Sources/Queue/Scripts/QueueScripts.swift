@@ -14,9 +14,15 @@ enum QueueScripts {
         end
         local function qkey(q) return P .. ':q:' .. q end
         local function rkey(id) return P .. ':job:' .. id end
-        local function owned_by(stream, eid, consumer)
+        local function field(fields, name)
+          for k = 1, #fields, 2 do if fields[k] == name then return fields[k + 1] end end
+          return nil
+        end
+        -- A delivery is fenced by its consumer and its delivery count: a reclaim (XCLAIM, XAUTOCLAIM) adds one to
+        -- the count, so an earlier delivery of the same entry, even to the same consumer, no longer owns it.
+        local function owned_by(stream, eid, consumer, deliveries)
           local p = redis.call('XPENDING', stream, G, eid, eid, 1)
-          return p[1] ~= nil and p[1][2] == consumer
+          return p[1] ~= nil and p[1][2] == consumer and p[1][4] == tonumber(deliveries)
         end
         local function older(a, b)
           local am, as = string.match(a, '(%d+)-(%d+)')
@@ -64,11 +70,39 @@ enum QueueScripts {
         local function read_job(i)
           local j = {q = ARGV[i], id = ARGV[i + 1], runAt = tonumber(ARGV[i + 2]), uniq = ARGV[i + 3],
                      uttl = tonumber(ARGV[i + 4]), debounce = ARGV[i + 5]}
-          local n = tonumber(ARGV[i + 6])
+          local n = tonumber(ARGV[i + 6]) or 0
           local fields = {}
           for k = 1, n do fields[k] = ARGV[i + 6 + k] end
           j.fields = fields
+          j.nfields = tonumber(ARGV[i + 6])
           return j, i + 7 + n
+        end
+        -- Why job unit `j` cannot be enqueued, or nil. Every script checks all its units before its first write:
+        -- Redis keeps the writes of a script that fails half-way.
+        local function job_problem(j)
+          if not j.q or j.q == '' then return 'no queue' end
+          if not j.id or j.id == '' then return 'no job id' end
+          if not j.runAt then return 'runAtMs is not a number' end
+          if not j.uttl or j.uttl < 1 or j.uttl ~= math.floor(j.uttl) then return 'uniqueTTLms must be a whole number of 1 or more' end
+          if not j.nfields or j.nfields % 2 ~= 0 then return 'fieldCount must be an even number' end
+          local id, jtype, payload = field(j.fields, 'id'), field(j.fields, 'type'), field(j.fields, 'payload')
+          if id ~= j.id then return "the fields must hold 'id' equal to the unit's job id" end
+          if not jtype or jtype == '' then return "the fields must hold 'type'" end
+          if not payload then return "the fields must hold 'payload'" end
+          return nil
+        end
+        -- Reads `n` job units from ARGV[i]; → the units and the index after them, or nil and an error reply.
+        local function read_jobs(i, n, what)
+          local jobs = {}
+          for k = 1, n do
+            if i > #ARGV then return nil, redis.error_reply('ERR ' .. what .. ': ARGV ends before job unit ' .. k .. ' of ' .. n) end
+            local j
+            j, i = read_job(i)
+            local problem = job_problem(j)
+            if problem then return nil, redis.error_reply('ERR ' .. what .. ': job unit ' .. k .. ' of ' .. n .. ' (' .. tostring(j.id) .. '): ' .. problem) end
+            jobs[k] = j
+          end
+          return jobs, i
         end
         local function enqueue_one(j, now)
           local q, id = j.q, j.id
@@ -106,10 +140,6 @@ enum QueueScripts {
           local eid = redis.call('XADD', qkey(q), '*', unpack(j.fields))
           return {id, 'queued', eid}
         end
-        local function field(fields, name)
-          for k = 1, #fields, 2 do if fields[k] == name then return fields[k + 1] end end
-          return nil
-        end
         local function drop_cancelled(q, entries, now, ttl)
           if redis.call('SCARD', P .. ':cancelled') == 0 then return entries, {} end
           local kept, dropped = {}, {}
@@ -133,16 +163,16 @@ enum QueueScripts {
 
     /// ARGV: prefix, group, count, job units… → per job `{id, status, entryId}`; status is queued, delayed,
     /// duplicate (id is the holder's) or debounced (id is the pending job's).
+    /// Every unit is checked before the first is written: a bad unit fails the call with `ERR enqueue: job unit k of
+    /// n (id): …` and nothing of it is kept.
     static let enqueue = RedisScript(library + #"""
         local now = now_ms()
         local n = tonumber(ARGV[3])
-        local i = 4
+        if not n or n < 0 then return redis.error_reply('ERR enqueue: ARGV[3] must be the number of job units') end
+        local jobs, err = read_jobs(4, n, 'enqueue')
+        if not jobs then return err end
         local out = {}
-        for _ = 1, n do
-          local j
-          j, i = read_job(i)
-          out[#out + 1] = enqueue_one(j, now)
-        end
+        for k = 1, n do out[k] = enqueue_one(jobs[k], now) end
         return out
         """#)
 
@@ -163,11 +193,12 @@ enum QueueScripts {
 
     /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, lowest entry id, highest entry id, groupCount, then
     /// the plain jobs (completed, no follow-ups, unique key, concurrency key or record hash) in groups that share their
-    /// record: record (JSON for the done bucket), jobCount, then per job entryId, jobId; then every other job:
-    /// entryId, jobId, record, extra, followUpCount, job units…, up to the end of ARGV. `extra` is
-    /// `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US attempt` joined by the unit
-    /// separator (0x1F; keys cannot contain control characters).
-    /// Fenced: a job this consumer no longer owns is not acked and its follow-ups are not enqueued. Ownership is read
+    /// record and delivery count: record (JSON for the done bucket), deliveries, jobCount, then per job entryId, jobId;
+    /// then every other job: entryId, jobId, record, extra, followUpCount, job units…, up to the end of ARGV. `extra` is
+    /// `uniqueKey US concurrencyKey US concurrencyLimit US hasRecord US state US result US attempt US deliveries` joined
+    /// by the unit separator (0x1F; keys cannot contain control characters).
+    /// Fenced per delivery: a job this consumer no longer owns, or owns under a later delivery (a reclaim came
+    /// between), is not acked and its follow-ups are not enqueued; one delivery is accepted once. Ownership is read
     /// with one `XPENDING lo hi … consumer` over the batch's id range (bounded by the consumer's leased entries), acks
     /// go out as one `XACK`, and records of jobs without a record hash go into one `HSET` of the current done bucket
     /// (`P:done:<queue>:<bucket>`), which expires whole. A plain job costs two ARGV (each ARGV is a Redis object and a
@@ -182,18 +213,21 @@ enum QueueScripts {
         local groups = tonumber(ARGV[9])
         local stream = qkey(q)
         local now = now_ms()
+        -- Entry id -> delivery count of what this consumer holds; an accepted entry is taken out, so the same
+        -- delivery never counts twice.
         local mine = {}
-        for _, e in ipairs(redis.call('XPENDING', stream, G, lo, hi, 1000000, consumer)) do mine[e[1]] = true end
+        for _, e in ipairs(redis.call('XPENDING', stream, G, lo, hi, 1000000, consumer)) do mine[e[1]] = e[4] end
         local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
         local ack, done, out = {}, {}, {}
         local processed, cancelled = 0, 0
         local i = 10
         for _ = 1, groups do
-          local record, count = ARGV[i], tonumber(ARGV[i + 1])
-          i = i + 2
+          local record, deliveries, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+          i = i + 3
           for _ = 1, count do
             local eid, id = ARGV[i], ARGV[i + 1]
-            if mine[eid] then
+            if mine[eid] == deliveries then
+              mine[eid] = nil
               ack[#ack + 1] = eid
               done[#done + 1] = id
               done[#done + 1] = record
@@ -209,12 +243,13 @@ enum QueueScripts {
         while i <= #ARGV do
           local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local follow = tonumber(ARGV[i + 4])
-          local owned = mine[eid] == true
+          local x = {}
+          for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
+          local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+          local owned = mine[eid] ~= nil and mine[eid] == tonumber(x[8])
           if owned then
+            mine[eid] = nil
             ack[#ack + 1] = eid
-            local x = {}
-            for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
-            local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
             if hasRecord == '1' then
               local rec = rkey(id)
               redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
@@ -246,6 +281,8 @@ enum QueueScripts {
           local key = P .. ':done:' .. q .. ':' .. bucket
           redis.call('HSET', key, unpack(done))
           redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
+          -- The queue's index of live buckets (score: when the bucket expires), so readers need not know the width.
+          redis.call('ZADD', stream .. ':done', (bucket + 1) * bucketMs + ttl, key)
         end
         if processed > 0 then redis.call('HINCRBY', stream .. ':stats', 'processed', processed) end
         if cancelled > 0 then redis.call('HINCRBY', stream .. ':stats', 'cancelled', cancelled) end
@@ -253,9 +290,9 @@ enum QueueScripts {
         """#)
 
     /// ARGV: prefix, group, consumer, deadTTLms, deadMaxLen, count, then per job:
-    /// queue, entryId, jobId, uniqueKey, concurrencyKey, concurrencyLimit, errorJSON, retry (1/0), runAtMs,
+    /// queue, entryId, deliveries, jobId, uniqueKey, concurrencyKey, concurrencyLimit, errorJSON, retry (1/0), runAtMs,
     /// fieldCount, fields… (the envelope as it should be stored: attempt already advanced for a retry).
-    /// Fenced like `complete`. → per job: 'retrying', 'dead' or 'rejected'.
+    /// Fenced like `complete` (consumer and delivery count). → per job: 'retrying', 'dead' or 'rejected'.
     static let fail = RedisScript(library + #"""
         local consumer = ARGV[3]
         local deadTTL = tonumber(ARGV[4])
@@ -265,15 +302,19 @@ enum QueueScripts {
         local i = 7
         local out = {}
         for _ = 1, n do
-          local q, eid, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
-            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], tonumber(ARGV[i + 8])
-          local nf = tonumber(ARGV[i + 9])
+          local q, eid, deliveries, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
+            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
+          local nf = tonumber(ARGV[i + 10])
           local fields = {}
-          for k = 1, nf do fields[k] = ARGV[i + 9 + k] end
-          i = i + 10 + nf
-          if owned_by(qkey(q), eid, consumer) then
+          for k = 1, nf do fields[k] = ARGV[i + 10 + k] end
+          i = i + 11 + nf
+          if owned_by(qkey(q), eid, consumer, deliveries) then
             redis.call('XACK', qkey(q), G, eid)
             local rec = rkey(id)
+            -- The record key is the queue's own; something that is not a record there must not keep the job from
+            -- being recorded.
+            local kind = redis.call('TYPE', rec).ok
+            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', rec) end
             local errors = cjson.decode(redis.call('HGET', rec, 'errors') or '[]')
             errors[#errors + 1] = cjson.decode(err)
             while #errors > 20 do table.remove(errors, 1) end
@@ -303,9 +344,9 @@ enum QueueScripts {
         return out
         """#)
 
-    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, jobId, concurrencyKey.
-    /// Resets the idle time of entries this consumer still owns (and renews their concurrency slots).
-    /// → the entry ids this consumer no longer owns.
+    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey.
+    /// Resets the idle time of deliveries this consumer still owns (and renews their concurrency slots); `XCLAIM …
+    /// JUSTID` leaves the delivery count as it is. → the entry ids whose delivery this consumer no longer owns.
     static let extend = RedisScript(library + #"""
         local consumer = ARGV[3]
         local lease = tonumber(ARGV[4])
@@ -314,9 +355,9 @@ enum QueueScripts {
         local lost = {}
         local i = 6
         for _ = 1, n do
-          local q, eid, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-          i = i + 4
-          if owned_by(qkey(q), eid, consumer) then
+          local q, eid, deliveries, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+          i = i + 5
+          if owned_by(qkey(q), eid, consumer, deliveries) then
             redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'JUSTID')
             if ckey ~= '' then redis.call('ZADD', P .. ':slots:' .. ckey, 'XX', now + lease, id) end
           else
@@ -326,7 +367,8 @@ enum QueueScripts {
         return lost
         """#)
 
-    /// ARGV: prefix, group, consumer, idleMs, count, then per job: queue, entryId, jobId, concurrencyKey, limit.
+    /// ARGV: prefix, group, consumer, idleMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
+    /// limit.
     /// Hands unfinished entries back on shutdown: they look idle for `idleMs`, so the next reclaim takes them.
     /// → number handed back.
     static let handBack = RedisScript(library + #"""
@@ -337,9 +379,9 @@ enum QueueScripts {
         local count = 0
         local i = 6
         for _ = 1, n do
-          local q, eid, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-          i = i + 5
-          if owned_by(qkey(q), eid, consumer) then
+          local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+          i = i + 6
+          if owned_by(qkey(q), eid, consumer, deliveries) then
             redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'IDLE', idle, 'JUSTID')
             release_slot(ckey, climit, id, now)
             count = count + 1
@@ -348,7 +390,7 @@ enum QueueScripts {
         return count
         """#)
 
-    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, jobId, concurrencyKey,
+    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
     /// concurrencyLimit, fieldCount, fields…. Takes a concurrency slot for each job, or parks the job (acked,
     /// envelope kept in its record) until a slot frees. → per job 1 (run it) or 0 (parked).
     static let acquire = RedisScript(library + #"""
@@ -359,17 +401,17 @@ enum QueueScripts {
         local out = {}
         local i = 6
         for _ = 1, n do
-          local q, eid, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
-          local nf = tonumber(ARGV[i + 5])
+          local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+          local nf = tonumber(ARGV[i + 6])
           local fields = {}
-          for k = 1, nf do fields[k] = ARGV[i + 5 + k] end
-          i = i + 6 + nf
+          for k = 1, nf do fields[k] = ARGV[i + 6 + k] end
+          i = i + 7 + nf
           local slots = P .. ':slots:' .. ckey
           redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
           if redis.call('ZSCORE', slots, id) or redis.call('ZCARD', slots) < climit then
             redis.call('ZADD', slots, now + lease, id)
             out[#out + 1] = 1
-          elseif owned_by(qkey(q), eid, consumer) then
+          elseif owned_by(qkey(q), eid, consumer, deliveries) then
             redis.call('XACK', qkey(q), G, eid)
             redis.call('HSET', rkey(id), 'state', 'parked', 'queue', q, unpack(fields))
             redis.call('RPUSH', P .. ':parked:' .. ckey, id)
@@ -419,6 +461,7 @@ enum QueueScripts {
         end
         for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
           local stream = qkey(q)
+          redis.call('ZREMRANGEBYSCORE', stream .. ':done', '-inf', now)
           if redis.call('EXISTS', stream) == 1 then
             local keep = nil
             for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
@@ -449,8 +492,9 @@ extension QueueScripts {
         if fenceKey ~= '' and redis.call('GET', fenceKey) ~= fenceValue then return {'', 'fenced', ''} end
         local before = redis.call('GET', onceKey)
         if before then return {before, 'done-before', ''} end
-        local j = read_job(7)
-        local r = enqueue_one(j, now_ms())
+        local jobs, err = read_jobs(7, 1, 'enqueueOnce')
+        if not jobs then return err end
+        local r = enqueue_one(jobs[1], now_ms())
         redis.call('SET', onceKey, r[1], 'PX', onceTTL)
         return r
         """#)

@@ -13,7 +13,7 @@ final class HeldJob: Sendable {
     let queue: String
     /// Its stream entry id.
     let entryId: String
-    /// Deliveries of this attempt, this one included.
+    /// Deliveries of this attempt, this one included: the fence every write of its outcome is checked against.
     let deliveries: Int
     /// The parsed entry.
     let envelope: JobEnvelope
@@ -38,7 +38,9 @@ final class HeldJob: Sendable {
 
     /// What heartbeats renew and a shutdown hands back.
     var entry: HeldEntry {
-        HeldEntry(queue: queue, entryId: entryId, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey, concurrencyLimit: envelope.concurrencyLimit)
+        HeldEntry(
+            queue: queue, entryId: entryId, deliveries: deliveries, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
+            concurrencyLimit: envelope.concurrencyLimit)
     }
 
     var isCancelled: Bool { state.withLock { $0.reason != nil } }

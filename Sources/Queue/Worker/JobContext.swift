@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 import Synchronization
 
@@ -68,7 +69,10 @@ public struct JobContext: Sendable {
     }
 
     /// Enqueues `request` atomically with this job's acknowledgement, if the job succeeds.
-    public func enqueueOnSuccess(_ request: JobRequest) {
+    /// - Throws: ``QueueError`` `invalidArgument` when the request could not be enqueued (bad queue name, id, payload
+    ///   or option), here rather than at the acknowledgement, where it would fail the job after it ran.
+    public func enqueueOnSuccess(_ request: JobRequest) throws {
+        _ = try queueEngine.prepare(request, nowMs: Clock.nowMs())
         job.addFollowUp(request)
     }
 }

@@ -54,11 +54,12 @@ extension QueueWorker {
             let (result, added, hasRecord) = job.outcome
             var followUps: [JobRequest] = []
             if case .completed = outcome {
-                if let next = envelope.next, let decoded = try? JSONCoding.decode([JobRequest].self, from: next) { followUps = decoded }
+                // Checked at admission (an entry with invalid follow-ups never runs).
+                if let next = envelope.next, let decoded = try? queue.followUps(ofNext: next) { followUps = decoded }
                 followUps += added
             }
             completion = Completion(
-                queue: job.queue, entryId: job.entryId, envelope: envelope,
+                queue: job.queue, entryId: job.entryId, deliveries: job.deliveries, envelope: envelope,
                 state: { if case .cancelled = outcome { return .cancelled } else { return .completed } }(),
                 result: result, followUps: followUps, hasRecord: hasRecord)
         case .retry, .deferred, .dead, .abandoned:
@@ -133,11 +134,24 @@ extension QueueWorker {
         return .retry(message, atMs: retryAt)
     }
 
-    /// The failure report of an entry that cannot run (malformed, or delivered too often).
+    /// The failure report of an entry that cannot run (malformed, or delivered too often). An entry without a valid
+    /// job id is recorded, and dead-lettered, as `entry-<entry id>`: its stored `id` is that name (an invalid one is
+    /// kept as `badid`), so `queue dead`, `job`, `retry` and `delete` all find it by the same id.
     func report(for delivery: Delivery, envelope: JobEnvelope?, error: String, retryAtMs: Int64?) -> FailureReport {
-        report(
-            queue: delivery.queue, entryId: delivery.entryId, deliveries: delivery.deliveries,
-            jobId: envelope?.id ?? delivery.jobId ?? "entry-\(delivery.entryId)", fields: envelope?.fields ?? delivery.fields.flatMap { [$0.0, $0.1] },
+        let jobId = envelope?.id ?? delivery.jobId ?? "entry-\(delivery.entryId)"
+        var fields = envelope?.fields ?? []
+        if envelope == nil {
+            for (name, value) in delivery.fields {
+                if name == "id" {
+                    if value != jobId { fields += ["badid", value] }
+                } else {
+                    fields += [name, value]
+                }
+            }
+            fields = ["id", jobId] + fields
+        }
+        return report(
+            queue: delivery.queue, entryId: delivery.entryId, deliveries: delivery.deliveries, jobId: jobId, fields: fields,
             envelope: envelope, error: error, retryAtMs: retryAtMs, attempt: envelope?.attempt ?? 1)
     }
 
@@ -162,7 +176,7 @@ extension QueueWorker {
         let record = ErrorRecord(attempt: attempt, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName, deliveries: deliveries)
         let json = (try? JSONCoding.encode(record)) ?? #"{"error":"unencodable error"}"#
         return FailureReport(
-            queue: queue, entryId: entryId, jobId: jobId, fields: fields, uniqueKey: envelope?.uniqueKey, concurrencyKey: envelope?.concurrencyKey,
+            queue: queue, entryId: entryId, deliveries: deliveries, jobId: jobId, fields: fields, uniqueKey: envelope?.uniqueKey, concurrencyKey: envelope?.concurrencyKey,
             concurrencyLimit: envelope?.concurrencyLimit, errorJSON: json, retryAtMs: retryAtMs)
     }
 
@@ -183,7 +197,8 @@ extension QueueWorker {
             } catch {
                 failures += 1
                 metrics.redisError(operation: "fail")
-                if failures >= 8 || (isStopRequested && failures >= 3) {
+                let transient = (error as? RedisError)?.isTransient == true
+                if !transient || failures >= 8 || (isStopRequested && failures >= 3) {
                     logger.error("could not record a job failure; the entry stays pending and will be redelivered after the lease", metadata: [
                         "error": "\(error)", "entry.id": "\(report.entryId)",
                     ])
@@ -205,43 +220,78 @@ extension QueueWorker {
                 return Array(state.pendingAcks.prefix(500))
             }
             if batch.isEmpty { return }
-            let completions = batch.map(\.1)
-            var failures = 0
-            while true {
-                do {
-                    let accepted = try await queue.complete(completions, consumer: consumerName)
+            await acknowledge(batch)
+        }
+    }
+
+    /// Writes one batch of completions. Transient Redis failures (connection, timeout, loading) are retried with
+    /// backoff; a batch Redis refuses for any other reason is split until the completion it refuses stands alone,
+    /// and that one is dead-lettered with the reason, so one bad job never holds back, or re-runs, its batch mates.
+    func acknowledge(_ batch: [(HeldJob, Completion)]) async {
+        let completions = batch.map(\.1)
+        var failures = 0
+        while true {
+            do {
+                let accepted = try await queue.complete(completions, consumer: consumerName)
+                state.withLock { state in
+                    for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
+                    state.processed += accepted.filter { $0 }.count
+                }
+                var instruments: QueueMetrics.JobInstruments?
+                for (completion, ok) in zip(completions, accepted) {
+                    // Batches are mostly one queue and type: the instruments are looked up again only when they change.
+                    let current = metrics.job(queue: completion.queue, type: completion.envelope.type, reusing: instruments)
+                    instruments = current
+                    current.finished(ok ? completion.state.rawValue : "rejected")
+                    if !ok {
+                        logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
+                            "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
+                        ])
+                    }
+                }
+                return
+            } catch let error as RedisError where error.isTransient {
+                failures += 1
+                metrics.redisError(operation: "complete")
+                if failures >= 8 || (isStopRequested && failures >= 3) {
                     state.withLock { state in
                         for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
-                        state.processed += accepted.filter { $0 }.count
                     }
-                    var instruments: QueueMetrics.JobInstruments?
-                    for (completion, ok) in zip(completions, accepted) {
-                        // Batches are mostly one queue and type: the instruments are looked up again only when they change.
-                        let current = metrics.job(queue: completion.queue, type: completion.envelope.type, reusing: instruments)
-                        instruments = current
-                        current.finished(ok ? completion.state.rawValue : "rejected")
-                        if !ok {
-                            logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
-                                "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
-                            ])
-                        }
-                    }
-                    break
-                } catch {
-                    failures += 1
-                    metrics.redisError(operation: "complete")
-                    if failures >= 8 || (isStopRequested && failures >= 3) {
-                        state.withLock { state in
-                            for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
-                        }
-                        logger.error("could not acknowledge finished jobs; they stay pending and will run again after the lease", metadata: [
-                            "error": "\(error)", "job.ids": "\(completions.map(\.envelope.id).joined(separator: ","))",
-                        ])
-                        break
-                    }
-                    await pause(failures: failures)
+                    logger.error("could not acknowledge finished jobs; they stay pending and will run again after the lease", metadata: [
+                        "error": "\(error)", "job.ids": "\(completions.map(\.envelope.id).joined(separator: ","))",
+                    ])
+                    return
                 }
+                await pause(failures: failures)
+            } catch {
+                if batch.count > 1 {
+                    let half = batch.count / 2
+                    await acknowledge(Array(batch[..<half]))
+                    await acknowledge(Array(batch[half...]))
+                    return
+                }
+                let job = batch[0].0
+                await recordFailure(
+                    report(
+                        for: job, envelope: job.envelope,
+                        error: "the job ran, but its outcome could not be recorded (\(error)); its follow-ups were not enqueued. Fix what the error names, then retry the dead letter",
+                        retryAtMs: nil),
+                    logger: job.logger)
+                _ = state.withLock { $0.held.removeValue(forKey: ObjectIdentifier(job)) }
+                return
             }
+        }
+    }
+
+    /// Why the follow-ups in an entry's `next` cannot be enqueued, or `nil` when they can.
+    func followUpProblem(_ next: String) -> String? {
+        do {
+            _ = try queue.followUps(ofNext: next)
+            return nil
+        } catch let error as QueueError {
+            return error.message
+        } catch {
+            return "\(error)"
         }
     }
 }

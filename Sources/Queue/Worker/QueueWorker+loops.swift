@@ -24,20 +24,13 @@ extension QueueWorker {
     }
 
     func heartbeat() async throws {
-        let (held, runs) = state.withLock { state -> ([HeldEntry], [String: HeldJob]) in
+        let (held, runs) = state.withLock { state -> ([HeldJob], [String: HeldJob]) in
             var runs: [String: HeldJob] = [:]
             for job in state.jobs(in: .running) { runs[job.envelope.id] = job }
-            return (state.held.values.map(\.job.entry), runs)
+            return (state.held.values.map(\.job), runs)
         }
-        let lost = try await queue.extend(held, consumer: consumerName, lease: configuration.lease)
-        if !lost.isEmpty {
-            for entry in held where lost.contains(entry.entryId) {
-                runs[entry.jobId]?.cancel(.leaseLost)
-                logger.info("lost the lease of a running job to another worker; its outcome will not be recorded", metadata: [
-                    "job.id": "\(entry.jobId)", "entry.id": "\(entry.entryId)",
-                ])
-            }
-        }
+        let lost = try await queue.extend(held.map(\.entry), consumer: consumerName, lease: configuration.lease)
+        if !lost.isEmpty { loseLeases(of: held.filter { lost.contains($0.entryId) }) }
         var commands: [RedisCommand] = []
         let ids = Array(runs.keys)
         if !ids.isEmpty { commands.append(RedisCommand(arguments: ["SMISMEMBER", queue.keys.cancelled] + ids)) }
@@ -58,9 +51,28 @@ extension QueueWorker {
         }
     }
 
+    /// Cancels jobs whose delivery another worker took over (or whose entry is gone), unless they finished
+    /// meanwhile: a job being acknowledged, or already acknowledged, had its entry acked by this worker, which is
+    /// why the lease renewal found it gone; its acknowledgement, not this, says whether it counted.
+    func loseLeases(of jobs: [HeldJob]) {
+        let lost = state.withLock { state in
+            jobs.filter { job in
+                guard let held = state.held[ObjectIdentifier(job)], held.phase != .acking else { return false }
+                return true
+            }
+        }
+        for job in lost {
+            job.cancel(.leaseLost)
+            logger.info("lost the lease of a held job to another worker; its outcome will not be recorded here", metadata: [
+                "job.id": "\(job.envelope.id)", "entry.id": "\(job.entryId)",
+            ])
+        }
+    }
+
     func deregister() async {
         _ = try? await queue.redis.pipeline([
             RedisCommand("DEL", queue.keys.worker(consumerName)),
+            RedisCommand("HDEL", queue.keys.pausedSeen, consumerName),
             RedisCommand("ZREM", queue.keys.workers, consumerName),
         ])
     }
@@ -105,20 +117,32 @@ extension QueueWorker {
         }
     }
 
-    /// Reacts to fleet events: `cancel <job id>`, `pause <queue>`, `resume <queue>`, `reclaim <queue>`.
+    /// Reacts to fleet events: `cancel <job id>`, `pause <queue> <version>`, `resume <queue> <version>`,
+    /// `reclaim <queue>`. A pause is applied before it is confirmed, so once the pausing client has every
+    /// confirmation no slot starts a job of the queue.
     func eventsLoop() async {
         let subscriber = RedisSubscriber(redis: queue.redis, channels: [queue.keys.events], logger: logger)
         try? await subscriber.run { _, message in
-            let parts = message.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { return }
+            let parts = message.split(separator: " ").map(String.init)
+            guard parts.count >= 2 else { return }
             switch parts[0] {
             case "cancel":
                 let job = self.state.withLock { state in state.jobs(in: .running).first { $0.envelope.id == parts[1] } }
                 job?.cancel(.requested)
-            case "pause":
-                self.state.withLock { _ = $0.paused.insert(parts[1]) }
-            case "resume":
-                self.state.withLock { _ = $0.paused.remove(parts[1]) }
+            case "pause", "resume":
+                let wake = self.state.withLock { state in
+                    var paused = state.paused
+                    if parts[0] == "pause" { paused.insert(parts[1]) } else { paused.remove(parts[1]) }
+                    return state.setPaused(paused)
+                }
+                for slot in wake { slot.resume() }
+                if parts.count == 3, let version = Int(parts[2]) {
+                    do {
+                        try await self.confirmPaused(version)
+                    } catch {
+                        self.logger.info("could not confirm a pause; the pausing client will report this worker", metadata: ["error": "\(error)"])
+                    }
+                }
             case "reclaim":
                 if self.configuration.queues.contains(parts[1]) { self.state.withLock { $0.reclaimRequested = true } }
             default:

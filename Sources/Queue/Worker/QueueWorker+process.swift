@@ -36,7 +36,10 @@ extension QueueWorker {
                     if reclaimDue || ContinuousClock.now - lastReclaim >= configuration.reclaimInterval {
                         lastReclaim = .now
                         for name in configuration.queues where batch.count < want {
-                            batch += try await queue.reclaim(consumer: consumerName, queue: name, minIdle: configuration.lease, count: want - batch.count)
+                            // What this worker still holds is never taken back (after a Redis outage its leases look expired).
+                            let held = state.withLock { state in Set(state.held.values.lazy.filter { $0.job.queue == name }.map(\.job.entryId)) }
+                            batch += try await queue.reclaim(
+                                consumer: consumerName, queue: name, minIdle: configuration.lease, count: want - batch.count, held: held)
                         }
                         if !batch.isEmpty {
                             logger.info("reclaimed jobs of a dead or stopping worker", metadata: ["count": "\(batch.count)"])
@@ -94,16 +97,13 @@ extension QueueWorker {
             // One lock per job: take it, mark it running, and see whether the fetch loop should refill.
             let (taken, refill) = state.withLock { state -> ((HeldJob, Int)?, CheckedContinuation<Void, Never>?) in
                 if state.stopRequested { return (nil, nil) }
-                guard let job = state.popPending() else { return (nil, nil) }
+                let job = state.takeNext()
                 var refill: CheckedContinuation<Void, Never>?
                 if state.refillWaiter != nil && state.pendingCount <= state.refillThreshold {
                     refill = state.refillWaiter
                     state.refillWaiter = nil
                 }
-                // Gone from `held` only if a shutdown handed it back meanwhile: then it must not start.
-                guard let index = state.held.index(forKey: ObjectIdentifier(job)) else { return (nil, refill) }
-                state.held.values[index].phase = .running
-                state.runningCount += 1
+                guard let job else { return (nil, refill) }
                 return ((job, state.runningCount), refill)
             }
             refill?.resume()
@@ -154,13 +154,24 @@ extension QueueWorker {
             return state.paused
         }
         if let cached { return cached }
-        let reply = try await queue.redis.send(RedisCommand("SMEMBERS", queue.keys.paused))
-        let paused = Set(reply.array?.compactMap(\.string) ?? [])
-        state.withLock { state in
-            state.paused = paused
+        // The version first: a pause between the two reads is then confirmed late, never early.
+        let replies = try await queue.redis.pipeline([RedisCommand("GET", queue.keys.pausedVersion), RedisCommand("SMEMBERS", queue.keys.paused)])
+        let version = try replies[0].throwingError().string.flatMap { Int($0) } ?? 0
+        let paused = Set(try replies[1].throwingError().array?.compactMap(\.string) ?? [])
+        let wake = state.withLock { state in
             state.pausedRefreshedAt = .now
+            return state.setPaused(paused)
         }
+        for slot in wake { slot.resume() }
+        try await confirmPaused(version)
         return paused
+    }
+
+    /// Tells pausing clients that this worker applied the paused set of `version` (after applying it).
+    func confirmPaused(_ version: Int) async throws {
+        guard state.withLock({ version > $0.pausedVersionConfirmed }) else { return }
+        try await queue.redis.evaluate(AdminScripts.confirmPause, keys: [], arguments: [queue.configuration.prefix, queue.configuration.group, consumerName, String(version)])
+        state.withLock { $0.pausedVersionConfirmed = max($0.pausedVersionConfirmed, version) }
     }
 
     /// Dead-letters entries that cannot run (malformed, invalid follow-ups, delivered too often) and takes concurrency
@@ -175,8 +186,8 @@ extension QueueWorker {
             case .failure(let error):
                 rejects.append(report(for: delivery, envelope: nil, error: "malformed entry: \(error.message)", retryAtMs: nil))
             case .success(let envelope):
-                if let next = envelope.next, (try? JSONCoding.decode([JobRequest].self, from: next)) == nil {
-                    rejects.append(report(for: delivery, envelope: envelope, error: "malformed entry: field 'next' is not a JSON array of job requests", retryAtMs: nil))
+                if let next = envelope.next, let problem = followUpProblem(next) {
+                    rejects.append(report(for: delivery, envelope: envelope, error: "malformed entry: \(problem)", retryAtMs: nil))
                 } else if delivery.deliveries > configuration.maxDeliveries {
                     rejects.append(report(
                         for: delivery, envelope: envelope,
@@ -217,6 +228,7 @@ extension QueueWorker {
             for job in unstarted { state.held.removeValue(forKey: ObjectIdentifier(job)) }
             state.pending = []
             state.pendingHead = 0
+            state.heldBack = []
             return (leftovers, unstarted)
         }
         guard !leftovers.isEmpty || !unstarted.isEmpty else { return }

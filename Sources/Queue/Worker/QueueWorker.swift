@@ -65,8 +65,46 @@ public final class QueueWorker: Service, Sendable {
         var failed = 0
         var paused: Set<String> = []
         var pausedRefreshedAt: ContinuousClock.Instant?
+        /// The newest paused-set version this worker applied and confirmed (`P:paused:seen`).
+        var pausedVersionConfirmed = 0
+        /// Admitted jobs of paused queues: held (leases renewed), started after a resume, handed back at shutdown.
+        var heldBack: [HeldJob] = []
 
         var pendingCount: Int { pending.count - pendingHead }
+
+        /// Takes the next job a slot may start, marking it running: skips jobs a shutdown handed back and jobs whose
+        /// delivery another worker took over, and holds back jobs of paused queues.
+        mutating func takeNext() -> HeldJob? {
+            while let job = popPending() {
+                guard let index = held.index(forKey: ObjectIdentifier(job)) else { continue }
+                if job.cancelReason == .leaseLost {
+                    held.remove(at: index)
+                    continue
+                }
+                if paused.contains(job.queue) {
+                    heldBack.append(job)
+                    continue
+                }
+                held.values[index].phase = .running
+                runningCount += 1
+                return job
+            }
+            return nil
+        }
+
+        /// Sets the paused queues; held-back jobs of queues no longer paused go to the front of the buffer.
+        /// - Returns: idle slots to wake for them.
+        mutating func setPaused(_ queues: Set<String>) -> [CheckedContinuation<Void, Never>] {
+            paused = queues
+            guard heldBack.contains(where: { !queues.contains($0.queue) }) else { return [] }
+            let released = heldBack.filter { !queues.contains($0.queue) }
+            heldBack.removeAll { !queues.contains($0.queue) }
+            pending.insert(contentsOf: released, at: pendingHead)
+            let count = min(idleSlots.count, pendingCount)
+            let wake = Array(idleSlots.suffix(count))
+            idleSlots.removeLast(count)
+            return wake
+        }
 
         mutating func popPending() -> HeldJob? {
             guard pendingHead < pending.count else { return nil }

@@ -91,7 +91,7 @@ public struct WBSyncer: Sendable {
         let outcome = try await sync(account: payload.account, dataset: payload.dataset, context: context)
         try context.setResult(outcome)
         if outcome.state == "succeeded" {
-            context.enqueueOnSuccess(try KPIRecomputeJob.request(account: payload.account))
+            try context.enqueueOnSuccess(KPIRecomputeJob.request(account: payload.account))
         }
     }
 
