@@ -34,6 +34,14 @@ import Foundation
 ///     dependency is down) instead of waiting.
 ///   - `API_SWAGGER_UI_DIR` (default `~/.cache/joycity/swagger-ui`, installed by scripts/install-deps.sh): Swagger UI
 ///     assets served at `/api/swagger-ui`.
+///   - `API_HSTS_MAX_AGE` (default `31536000`, one year; `0` sends none): `Strict-Transport-Security` on every
+///     response (browsers honour it over HTTPS only, so it is harmless on a plain-HTTP laptop run).
+///   - `API_IDLE_TIMEOUT` (default `60s`): a connection with no request in flight for this long is closed.
+///   - `API_HEADER_TIMEOUT` (default `10s`): a request whose head (request line and headers) does not arrive in
+///     full within this long gets 408 and the connection is closed (slowloris).
+///   - `API_BODY_TIMEOUT` (default `30s`): a body that stops arriving for this long gets 408.
+///   - `API_MAX_CONNECTIONS` (default `1024`): open connections per process; past it new ones wait in the listen
+///     backlog until one closes.
 public struct APIConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -58,6 +66,11 @@ public struct APIConfiguration: Sendable {
     public var internalSecret: String?
     public var swaggerUIDirectory: String
     public var requestTimeout: Duration
+    public var hstsMaxAge: Int
+    public var idleTimeout: Duration
+    public var headerTimeout: Duration
+    public var bodyTimeout: Duration
+    public var maxConnections: Int
 
     /// Reads the keys above.
     /// - Throws: ``ConfigurationError`` naming the variable.
@@ -134,6 +147,15 @@ public struct APIConfiguration: Sendable {
         if requestTimeout < .seconds(1) {
             throw ConfigurationError(variable: "API_REQUEST_TIMEOUT", value: "\(requestTimeout)", expected: "at least 1s")
         }
+        hstsMaxAge = try env.int("API_HSTS_MAX_AGE", default: 31_536_000, range: 0...(2 * 31_536_000))
+        idleTimeout = try env.duration("API_IDLE_TIMEOUT", default: .seconds(60), defaultUnit: .seconds)
+        headerTimeout = try env.duration("API_HEADER_TIMEOUT", default: .seconds(10), defaultUnit: .seconds)
+        bodyTimeout = try env.duration("API_BODY_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)
+        for (name, value) in [("API_IDLE_TIMEOUT", idleTimeout), ("API_HEADER_TIMEOUT", headerTimeout), ("API_BODY_TIMEOUT", bodyTimeout)]
+        where value < .milliseconds(100) {
+            throw ConfigurationError(variable: name, value: "\(value)", expected: "at least 100ms")
+        }
+        maxConnections = try env.int("API_MAX_CONNECTIONS", default: 1024, range: 1...1_000_000)
         let home = env.string("HOME", default: "/root")
         swaggerUIDirectory = env.string("API_SWAGGER_UI_DIR", default: "\(home)/.cache/joycity/swagger-ui")
     }

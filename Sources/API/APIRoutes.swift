@@ -60,14 +60,23 @@ public final class APIRoutes: @unchecked Sendable {
         return try await handler(request, context)
     }
 
-    /// The methods registered for `path` (a concrete request path), for 405 answers.
-    public func methods(matching path: String) -> [String] {
+    /// The methods registered for `path` (a concrete request path), for 405 answers. Endpoints behind the internal
+    /// secret are counted only when `revealInternal` (the caller sent the secret): to everyone else `/internal`
+    /// answers 404 whatever the method.
+    public func methods(matching path: String, revealInternal: Bool = false) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return endpoints.filter { endpoint in
+            if case .internalSecret = endpoint.access, !revealInternal { return false }
             let pattern = endpoint.path.split(separator: "/", omittingEmptySubsequences: false)
             return pattern.count == segments.count
                 && zip(pattern, segments).allSatisfy { ($0.hasPrefix("{") && $0.hasSuffix("}") && !$1.isEmpty) || $0 == $1 }
         }.map(\.method.rawValue)
+    }
+
+    /// Whether `request` carries the configured internal secret.
+    func carriesInternalSecret(_ request: Request) -> Bool {
+        guard let internalSecret, let given = request.headers[.xInternalSecret] else { return false }
+        return Self.constantTimeEquals(given, internalSecret)
     }
 
     static func refusal(_ access: Access, _ principal: Principal) -> String {

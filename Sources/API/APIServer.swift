@@ -2,6 +2,7 @@ import FleetCore
 import FleetStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import PostgresNIO
@@ -120,8 +121,10 @@ public struct APIServer: Sendable {
         let router = Router(context: APIRequestContext.self)
         let routes = APIRoutes(
             router: router, authenticator: authenticator, internalSecret: configuration.internalSecret, requestTimeout: configuration.requestTimeout)
-        router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
+        // Outermost first: security headers and CORS wrap the error responses RequestIDMiddleware makes.
+        router.add(middleware: SecurityHeadersMiddleware(hstsMaxAge: configuration.hstsMaxAge))
         router.add(middleware: CORSAllowListMiddleware(configuration: configuration))
+        router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
         router.add(middleware: MetricsMiddleware())
         routes.addAuthRoutes(api)
         routes.addUserRoutes(api)
@@ -133,7 +136,12 @@ public struct APIServer: Sendable {
             router.get("/metrics") { _, _ in MetricsServer.response(metrics) }
         }
         let app = Application(
-            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-api"),
+            router: router,
+            server: SlowClientGuard.http1(
+                idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-api",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) }, logger: logger)
         services.append(app)
         services.append(SessionJanitor(sessions: sessions, logger: logger))

@@ -25,6 +25,8 @@ public struct AccessClaims: JWTPayload, Equatable {
 /// Signs and verifies access tokens with the configured keys, and makes and hashes refresh tokens.
 public struct TokenIssuer: Sendable {
     let keys: JWTKeyCollection
+    /// The configured key ids: a token naming another is refused (JWTKit would try its default key instead).
+    let keyIDs: Set<String>
     let activeKeyID: String
     let issuer: String
     let audience: String
@@ -37,6 +39,7 @@ public struct TokenIssuer: Sendable {
             await keys.add(hmac: HMACKey(key: SymmetricKey(data: key.secret)), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
         }
         self.keys = keys
+        keyIDs = Set(configuration.jwtKeys.map(\.id))
         activeKeyID = configuration.jwtActiveKeyID
         issuer = configuration.issuer
         audience = configuration.audience
@@ -59,6 +62,9 @@ public struct TokenIssuer: Sendable {
     /// The verified claims of `token`.
     /// - Throws: ``APIError`` 401 for a token that is malformed, signed with an unknown key, expired, or not ours.
     public func verify(_ token: String) async throws -> (claims: AccessClaims, userID: Int64, sessionID: UUID) {
+        guard Self.headerIsOurs(token, keyIDs: keyIDs) else {
+            throw APIError.unauthenticated("the access token names no key of this API (or another algorithm than HS256); sign in again")
+        }
         let claims: AccessClaims
         do {
             claims = try await keys.verify(token, as: AccessClaims.self)
@@ -71,6 +77,16 @@ public struct TokenIssuer: Sendable {
             throw APIError.unauthenticated("the access token was not issued by this API; sign in again")
         }
         return (claims, userID, sessionID)
+    }
+
+    /// Whether the JOSE header of `token` is what this API signs: `alg` HS256, a `kid` among `keyIDs`, no `crit`.
+    static func headerIsOurs(_ token: String, keyIDs: Set<String>) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Base64URL.decode(parts[0]),
+            let header = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return false }
+        guard header["alg"] as? String == "HS256", let kid = header["kid"] as? String, keyIDs.contains(kid), header["crit"] == nil else { return false }
+        return true
     }
 
     /// A new opaque refresh token (256 random bits).

@@ -17,8 +17,9 @@ extension APIRoutes {
                 throw APIError.invalid("give a login (or email) and a password")
             }
             let ip = s.authenticator.clientAddress(request, context)
-            try await s.loginLimiter.admit(identifier: identifier, ip: ip)
+            try await s.loginLimiter.admit(ip: ip)
             let found = identifier.utf8.contains(0) ? nil : try await s.users.credentials(identifier: identifier)
+            try await s.loginLimiter.admit(account: found.map { .user($0.id) } ?? .unknown(identifier), ip: ip)
             let matches = try await s.hasher.verify(body.password, hash: found?.hash)
             guard let found, matches, !found.disabled else {
                 context.logger.notice("sign-in refused", metadata: ["client.ip": "\(ip)"])
@@ -105,6 +106,11 @@ extension APIRoutes {
         ) { request, context in
             let principal = try context.requirePrincipal()
             let body = try await JSONBodies.decode(PasswordChange.self, from: request, context: context)
+            // Each guess of the current password draws on the account's sign-in budget: a stolen access token is no
+            // unlimited oracle.
+            let ip = s.authenticator.clientAddress(request, context)
+            try await s.loginLimiter.admit(ip: ip)
+            try await s.loginLimiter.admit(account: .user(principal.userId), ip: ip)
             let current = try await s.users.passwordHash(id: principal.userId)
             guard body.currentPassword.utf8.count <= 1024, try await s.hasher.verify(body.currentPassword, hash: current) else {
                 throw APIError.unprocessable(code: "wrong_password", "the current password is wrong")

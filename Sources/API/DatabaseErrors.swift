@@ -21,7 +21,7 @@ extension APIError {
         if let error = error as? PSQLError, let state = error.sqlState {
             switch state {
             case "42501":
-                return .forbidden("ADMIN is protected: it can be granted, removed, or an admin deleted or disabled only with `joycity users create-admin` / `joycity users revoke-admin` on the server")
+                return .forbidden("ADMIN is protected: it can be granted or removed, and an admin deleted, disabled or given a new password, login or email, only with `joycity users create-admin` / `joycity users revoke-admin` on the server")
             case "23505": return .conflict(conflict)
             case "23503": return .invalid("a referenced record does not exist (check accountId)")
             default:

@@ -4,8 +4,10 @@ import Logging
 import Queue
 import S3
 
-/// Login attempts per login name and per client address, counted in Redis (GCRA, ``RateLimiter``) so the limits
-/// hold across API replicas. Unknown login names are limited like known ones, so the limiter reveals nothing.
+/// Password attempts per account and per client address, counted in Redis (GCRA, ``RateLimiter``) so the limits
+/// hold across API replicas. An account's budget is keyed by the account (its user id), so signing in by login and
+/// by email, and `POST /api/auth/password` with a stolen access token, all draw on one budget; an unknown login
+/// name is limited by the name, like a known one, so the limiter reveals nothing.
 public struct LoginLimiter: Sendable {
     let limiter: RateLimiter
     let perAccount: RateSpec
@@ -19,20 +21,38 @@ public struct LoginLimiter: Sendable {
         self.logger = logger
     }
 
-    /// Takes one attempt of both budgets.
-    /// - Throws: ``APIError`` 429 with `Retry-After` when either is spent; 503 when Redis is unreachable (failing
-    ///   open would lift the limit for everyone).
-    public func admit(identifier: String, ip: String) async throws {
-        let account = Self.keyPart(identifier.lowercased())
+    /// Whose budget an attempt draws on.
+    public enum Account: Sendable {
+        /// A known user.
+        case user(Int64)
+        /// A login name or email no user has.
+        case unknown(String)
+
+        var key: String {
+            switch self {
+            case .user(let id): "login-user:\(id)"
+            case .unknown(let identifier): "login-account:\(LoginLimiter.keyPart(identifier.lowercased()))"
+            }
+        }
+    }
+
+    /// Takes one attempt of the address's budget (before anything is looked up).
+    /// - Throws: ``APIError`` 429 with `Retry-After` when it is spent; 503 when Redis is unreachable (failing open
+    ///   would lift the limit for everyone).
+    public func admit(ip: String) async throws {
+        try await take("login-ip:\(Self.keyPart(ip))", perIP, ip: ip, "too many sign-in attempts from this address; try again later")
+    }
+
+    /// Takes one attempt of `account`'s budget.
+    /// - Throws: as ``admit(ip:)``.
+    public func admit(account: Account, ip: String) async throws {
+        try await take(account.key, perAccount, ip: ip, "too many password attempts for this login; try again later")
+    }
+
+    private func take(_ key: String, _ spec: RateSpec, ip: String, _ message: String) async throws {
         do {
-            let ipWait = try await limiter.acquire(key: "login-ip:\(Self.keyPart(ip))", limit: perIP.limit, per: perIP.period, burst: perIP.burst)
-            if ipWait > .zero {
-                throw APIError.tooManyRequests("too many sign-in attempts from this address; try again later", retryAfter: ipWait)
-            }
-            let accountWait = try await limiter.acquire(key: "login-account:\(account)", limit: perAccount.limit, per: perAccount.period, burst: perAccount.burst)
-            if accountWait > .zero {
-                throw APIError.tooManyRequests("too many sign-in attempts for this login; try again later", retryAfter: accountWait)
-            }
+            let wait = try await limiter.acquire(key: key, limit: spec.limit, per: spec.period, burst: spec.burst)
+            if wait > .zero { throw APIError.tooManyRequests(message, retryAfter: wait) }
         } catch let error as APIError {
             logger.notice("login attempt refused by the rate limit", metadata: ["client.ip": "\(ip)"])
             throw error

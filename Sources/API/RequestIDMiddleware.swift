@@ -28,7 +28,9 @@ struct RequestIDMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             if let error = error as? APIError {
                 response = try error.response(from: request, context: context)
-            } else if error.status == .notFound, case let allowed = routes.methods(matching: request.uri.path), !allowed.isEmpty {
+            } else if error.status == .notFound,
+                case let allowed = routes.methods(matching: request.uri.path, revealInternal: routes.carriesInternalSecret(request)), !allowed.isEmpty
+            {
                 let methods = Array(Set(allowed)).sorted().joined(separator: ", ")
                 response = try APIError(
                     .methodNotAllowed, code: "method_not_allowed", "\(request.method.rawValue) is not served here; use \(methods)",

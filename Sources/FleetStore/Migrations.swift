@@ -182,5 +182,6 @@ extension Migration {
         Migration(
             version: 5, name: "users, roles, sessions and the API's database role",
             statements: UserSchema.statements),
+        Migration(version: 6, name: "an admin's credentials pass only through the CLI path", statements: AdminCredentialsGuard.statements),
     ]
 }

@@ -21,6 +21,11 @@ struct AdminProtectionTests {
             #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["DIRECTOR"]}"#).status == 403)
             #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"disabled":true}"#).status == 403)
             #expect(try await api.call(.DELETE, "/api/users/\(admin.userID)", token: admin.token).status == 403)
+            // An admin's credentials change only on the server (the CLI), never through the API's database role.
+            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"email":"new@example.test"}"#).status == 403)
+            let password = try await api.call(
+                .POST, "/api/auth/password", token: admin.token, json: #"{"currentPassword":"\#(APIHarness.adminPassword)","newPassword":"brand-new-password"}"#)
+            #expect(password.status == 403 && password.errorMessage.contains("create-admin"))
             // Other changes to an admin are fine, and a non-ADMIN role change of an admin keeps ADMIN.
             #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["ADMIN","SWAGGER"]}"#).status == 200)
             let users = try await UserStore(client: api.owner, logger: TestRedis.logger).list()
@@ -76,6 +81,9 @@ struct AdminProtectionTests {
                     "DELETE FROM user_roles WHERE role = 'ADMIN'",
                     "DELETE FROM users WHERE id = \(admin.userID)",
                     "UPDATE users SET disabled = true WHERE id = \(admin.userID)",
+                    "UPDATE users SET password_hash = 'attacker-known-hash' WHERE id = \(admin.userID)",
+                    "UPDATE users SET login = 'taken-over' WHERE id = \(admin.userID)",
+                    "UPDATE users SET email = 'attacker@example.com' WHERE id = \(admin.userID)",
                     "TRUNCATE user_roles",
                     "TRUNCATE users CASCADE",
                     "ALTER TABLE user_roles DISABLE TRIGGER user_roles_admin_guard",
