@@ -121,7 +121,7 @@ extension APIRoutes {
         let claims: WBToken
         do {
             claims = try WBToken(token)
-        } catch WBError.tokenRejected(let reason) {
+        } catch WBError.tokenUnusable(let reason) {
             throw APIError.unprocessable(code: "wb_token_invalid", reason)
         } catch {
             throw APIError.unprocessable(code: "wb_token_invalid", "the WB token cannot be read; copy it again from the seller portal (Settings → Access to API)")

@@ -229,15 +229,25 @@ extension FakeWBServer {
     ) async throws -> T {
         let port = Mutex<Int?>(nil)
         let app = application(state: state, host: host, port: 0, logger: logger) { bound in port.withLock { $0 = bound } }
+        // Stopped gracefully, not cancelled: a cancelled server logs its child channels' CancellationError as errors.
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while port.withLock({ $0 }) == nil {
-                guard ContinuousClock.now < deadline else { throw FakeWBError("the fake WB did not start listening within 10 s") }
-                try await Task.sleep(for: .milliseconds(10))
+            group.addTask { try await services.run() }
+            do {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while port.withLock({ $0 }) == nil {
+                    guard ContinuousClock.now < deadline else { throw FakeWBError("the fake WB did not start listening within 10 s") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let result = try await body("http://\(host):\(port.withLock { $0 }!)")
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
             }
-            return try await body("http://\(host):\(port.withLock { $0 }!)")
         }
     }
 }

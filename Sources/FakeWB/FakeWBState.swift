@@ -97,6 +97,22 @@ public final class FakeWBState: Sendable {
         withSeller(index) { $0.recomputeReport(change: change, remove: remove) } ?? ([], [])
     }
 
+    /// Removes the report rows `rrdIDs` of seller `index` (a recomputation that dropped them, in whatever week).
+    /// - Returns: how many were removed.
+    @discardableResult
+    public func removeReportRows(seller index: Int, rrdIDs: Set<Int64>) -> Int {
+        withSeller(index) { seller in
+            let before = seller.report.count
+            seller.report.removeAll { rrdIDs.contains($0.rrd) }
+            return before - seller.report.count
+        } ?? 0
+    }
+
+    /// Seller `index`'s report rows as (rrd_id, MSK day number) pairs, in rrd_id order.
+    public func reportDays(seller index: Int) -> [(rrd: Int64, day: Int64)] {
+        withSeller(index) { seller in seller.report.map { ($0.rrd, $0.day) } } ?? []
+    }
+
     /// The current content of a dataset for seller `index`: key → JSON (what a complete sync must end up with).
     public func snapshot(seller index: Int, dataset: String) -> [String: String] {
         inner.withLock { inner in
@@ -189,7 +205,8 @@ public final class FakeWBState: Sendable {
         }
     }
 
-    /// Report rows with `rr_dt` in `fromDay...toDay` after `rrdid`, at most `limit`.
+    /// Report rows after `rrdid` of every weekly report (Monday to Sunday, MSK) that overlaps `fromDay...toDay`, at
+    /// most `limit`: WB answers a period with whole weekly reports, so rows dated before `fromDay` come too.
     func reportRows(sid: String, fromDay: Int64, toDay: Int64, rrdid: Int64, limit: Int, finance: Bool) -> [String] {
         inner.withLock { inner in
             guard let s = inner.sellers.firstIndex(where: { $0.sid == sid }) else { return [] }
@@ -203,7 +220,8 @@ public final class FakeWBState: Sendable {
             var i = lo
             while i < inner.sellers[s].report.count && out.count < cap {
                 let day = inner.sellers[s].report[i].day
-                if day >= fromDay && day <= toDay {
+                let weekStart = day - ((day + 3) % 7)
+                if weekStart + 6 >= fromDay && weekStart <= toDay {
                     if finance {
                         if inner.sellers[s].report[i].financeJSON == nil {
                             inner.sellers[s].report[i].financeJSON = Templates.renderFinance(inner.sellers[s].report[i].spec)

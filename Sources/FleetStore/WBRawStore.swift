@@ -210,8 +210,22 @@ public struct WBRawStore: Sendable {
         }
     }
 
-    /// Closes a report window read to its end: rows in the window (by `rr_dt`) that this run did not see were
-    /// removed or replaced by WB when it recomputed the report, and are deleted; the cursor records the window.
+    /// Gives up the open report window of `account`, if any (its token was refused): the next run opens a new one
+    /// and reads it from the start; `completed_to` stays as it was.
+    public func releaseReportWindow(account: Int64) async throws {
+        do {
+            try await client.query(
+                "UPDATE wb_sync_cursors SET run_id = NULL, rrd_id = 0, updated_at = now() WHERE account_id = \(account) AND dataset = 'report' AND run_id IS NOT NULL",
+                logger: logger)
+        } catch {
+            throw StoreError.storing("the report window's release", error)
+        }
+    }
+
+    /// Closes a report window read to its end and replaces by report: every row of a report (`realizationreport_id`)
+    /// this run read, and every row dated in the window (`rr_dt`), that this run did not see was removed or replaced
+    /// by WB when it recomputed the report, and is deleted, though its own date may fall before the window (WB sends
+    /// whole weekly reports that overlap the window); the cursor records the window.
     /// - Returns: how many stale rows were deleted.
     public func closeReportWindow(account: Int64, run: Int64) async throws -> Int {
         try await client.withTransaction(logger: logger) { connection in
@@ -220,9 +234,13 @@ public struct WBRawStore: Sendable {
                 WITH w AS (
                   SELECT window_from, window_to FROM wb_sync_cursors
                   WHERE account_id = \(account) AND dataset = 'report' AND run_id = \(run) FOR UPDATE
+                ), seen AS (
+                  SELECT DISTINCT realizationreport_id FROM wb_report_rows
+                  WHERE account_id = \(account) AND sync_run = \(run) AND realizationreport_id IS NOT NULL
                 ), gone AS (
                   DELETE FROM wb_report_rows r USING w
-                  WHERE r.account_id = \(account) AND r.rr_dt BETWEEN w.window_from AND w.window_to AND r.sync_run <> \(run)
+                  WHERE r.account_id = \(account) AND r.sync_run <> \(run)
+                    AND (r.rr_dt BETWEEN w.window_from AND w.window_to OR r.realizationreport_id IN (SELECT realizationreport_id FROM seen))
                   RETURNING 1
                 ), done AS (
                   UPDATE wb_sync_cursors c SET completed_to = w.window_to, run_id = NULL, rrd_id = 0, updated_at = now()

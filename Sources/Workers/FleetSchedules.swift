@@ -12,6 +12,7 @@ import Scheduler
 /// | `queue.maintenance` | every 5m | `queue.maintenance` |
 /// | `wb.sync:<account>:orders`, `…:sales` | every `WB_SYNC_INTERVAL` (30m) or the account's own interval | `wb.sync` |
 /// | `wb.sync:<account>:report` | every `WB_REPORT_SYNC_INTERVAL` (6h) or the account's own interval if longer | `wb.sync` |
+/// | `wb.sync:<account>:report-deep` | every `WB_REPORT_DEEP_INTERVAL` (1d) | `wb.sync` deep report re-read |
 /// | `kpi.nightly:<account>` | `30 4 * * *` | `kpi.recompute` |
 ///
 /// Per-account schedules exist for every account with sync enabled and a token that is not marked invalid; they
@@ -26,21 +27,25 @@ public enum FleetSchedules {
         /// Interval of report syncs (`WB_REPORT_SYNC_INTERVAL`, default 6h; WB updates the report weekly and
         /// allows one request a minute).
         public var reportSyncInterval: Duration
+        /// Interval of deep report re-reads (`WB_REPORT_DEEP_INTERVAL`, default 1d).
+        public var deepReportInterval: Duration
 
         /// Creates a configuration.
-        public init(syncInterval: Duration = .seconds(1800), reportSyncInterval: Duration = .seconds(6 * 3600)) {
+        public init(syncInterval: Duration = .seconds(1800), reportSyncInterval: Duration = .seconds(6 * 3600), deepReportInterval: Duration = .seconds(86400)) {
             self.syncInterval = syncInterval
             self.reportSyncInterval = reportSyncInterval
+            self.deepReportInterval = deepReportInterval
         }
 
-        /// Reads `WB_SYNC_INTERVAL` and `WB_REPORT_SYNC_INTERVAL`.
+        /// Reads `WB_SYNC_INTERVAL`, `WB_REPORT_SYNC_INTERVAL` and `WB_REPORT_DEEP_INTERVAL`.
         public init(environment: EnvironmentReader) throws {
             let sync = try environment.duration("WB_SYNC_INTERVAL", default: .seconds(1800), defaultUnit: .seconds)
             let report = try environment.duration("WB_REPORT_SYNC_INTERVAL", default: .seconds(6 * 3600), defaultUnit: .seconds)
-            for (name, value) in [("WB_SYNC_INTERVAL", sync), ("WB_REPORT_SYNC_INTERVAL", report)] where value < .seconds(1) {
+            let deep = try environment.duration("WB_REPORT_DEEP_INTERVAL", default: .seconds(86400), defaultUnit: .seconds)
+            for (name, value) in [("WB_SYNC_INTERVAL", sync), ("WB_REPORT_SYNC_INTERVAL", report), ("WB_REPORT_DEEP_INTERVAL", deep)] where value < .seconds(1) {
                 throw ConfigurationError(variable: name, value: environment.string(name) ?? "", expected: "a duration of 1s or more")
             }
-            self.init(syncInterval: sync, reportSyncInterval: report)
+            self.init(syncInterval: sync, reportSyncInterval: report, deepReportInterval: deep)
         }
     }
 
@@ -68,6 +73,12 @@ public enum FleetSchedules {
                 id: id, spec: .interval(period: period, phase: phase(of: id, period: period)),
                 job: try WBSyncJob.request(account: account.id, dataset: dataset), origin: "accounts", firesWhenNew: true))
         }
+        // The deep re-read fires on its interval only (not when the account is new: the first sync reads it all).
+        let deepID = "wb.sync:\(account.id):report-deep"
+        let deepPeriod = max(configuration.deepReportInterval, configuration.reportSyncInterval)
+        schedules.append(Schedule(
+            id: deepID, spec: .interval(period: deepPeriod, phase: phase(of: deepID, period: deepPeriod)),
+            job: try WBSyncJob.request(account: account.id, dataset: .report, deep: true), origin: "accounts"))
         schedules.append(Schedule(
             id: "kpi.nightly:\(account.id)", spec: .cron(try CronExpression("30 4 * * *"), zone),
             job: try JobRequest(KPIRecomputeJob.type, .init(account: account.id), options: JobOptions(uniqueKey: "kpi.nightly:\(account.id)")),

@@ -29,11 +29,11 @@ func withAccounts(_ body: @Sendable (AccountStore, EnvironmentReader) async thro
     }
 }
 
-/// Decodes a token for the checks an operator should see at once (shape, seller id, expiry).
+/// Decodes a token and checks it as the API does before storing one (shape, seller id, expiry, not a test token,
+/// the Statistics category every sync needs).
 func inspectToken(_ token: String) throws -> WBToken {
     let claims = try WBToken(token.trimmingCharacters(in: .whitespacesAndNewlines))
-    // Scope is checked per dataset when the account syncs; expiry is worth saying now.
-    if let problem = claims.problem(for: [], categoryName: "") { throw WBError.tokenRejected(problem) }
+    if let problem = claims.problem(for: .statistics, categoryName: "Statistics") { throw WBError.tokenUnusable(problem) }
     return claims
 }
 
@@ -147,13 +147,16 @@ struct AccountsSync: AsyncParsableCommand {
     @Argument(help: "Account id.") var id: Int64?
     @Flag(help: "Every enabled account.") var all = false
     @Option(help: "Datasets: orders,sales,report (default all).") var datasets: String = "orders,sales,report"
+    @Flag(help: "Re-read the report over WB_REPORT_DEEP_REWINDOW (90 days) to catch recomputed older reports.") var deep = false
 
     func validate() throws {
         if (id == nil) == !all { throw ValidationError("give an account id or --all") }
+        if deep && !datasets.split(separator: ",").contains("report") { throw ValidationError("--deep applies to the report: add report to --datasets") }
     }
 
     func run() async throws {
         let id = self.id
+        let deep = self.deep
         let datasetNames = datasets.split(separator: ",").map(String.init)
         let sets = datasetNames.compactMap(WBDataset.init(rawValue:))
         guard sets.count == datasetNames.count, !sets.isEmpty else { throw ValidationError("--datasets takes orders, sales, report") }
@@ -163,7 +166,7 @@ struct AccountsSync: AsyncParsableCommand {
             if let id { _ = try await store.account(id: id) }
             let redis = try Runtime.redis(environment: environment, logger: Runtime.cliLogger("joycity.accounts"), name: "joycity-cli")
             let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
-            let requests = try WBSyncJob.requests(accounts: ids, datasets: sets)
+            let requests = try WBSyncJob.requests(accounts: ids, datasets: sets, deep: deep)
             let jobIDs = try await queue.enqueue(requests)
             await redis.shutdown()
             for (request, job) in zip(requests, jobIDs) { print("\(job.id)  \(request.type) \(request.payload)") }

@@ -40,7 +40,7 @@ struct FakeWBToken: AsyncParsableCommand {
     @Option(help: "Seller number (1-based).") var seller = 1
     @Option(help: "Categories: statistics,finance.") var scope = "statistics,finance"
     @Flag(help: "An already expired token.") var expired = false
-    @Option(help: "Token type acc: 1 base, 3 personal, 4 service.") var kind = 3
+    @Option(help: "Token type acc: 1 base, 2 test (refused by the fleet), 3 personal, 4 service.") var kind = 3
 
     func run() async throws {
         do {

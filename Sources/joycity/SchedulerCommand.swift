@@ -53,15 +53,16 @@ enum SchedulerServices {
     }
 }
 
-/// A source that answers only while PostgreSQL is reachable (fails at once during an outage, so the scheduler keeps
-/// the schedules it has).
+/// A source read from PostgreSQL once this process has applied the migrations: at start-up it waits for them
+/// (`joycity all` starts the scheduler and the migrating store together, so reading at once would log a false
+/// error); during an outage the read fails and the scheduler keeps the schedules it has.
 struct StoreBackedSchedules: ScheduleSource {
     let base: any ScheduleSource
     let store: PostgresStore
     var name: String { base.name }
 
     func schedules() async throws -> [Schedule] {
-        try await store.waitUntilReady(timeout: .zero)
+        try await store.waitUntilReady(timeout: .seconds(120))
         return try await base.schedules()
     }
 }

@@ -45,6 +45,12 @@ struct AccountsCLITests {
                 #expect(badINN.status == 1 && badINN.output.contains("INN '12345'"))
                 let badToken = try await run(["accounts", "add", "--name", "X", "--inn", "7709876543", "--token", "not-a-jwt"], env)
                 #expect(badToken.status == 1 && badToken.output.contains("not a JWT"))
+                // Refused as the API refuses them: no Statistics category, a test token, an expired one.
+                for (flags, reason) in [(["--scope", "finance"], "Statistics"), (["--kind", "2"], "test (sandbox) token"), (["--expired"], "expired")] {
+                    let minted = try await run(["fake-wb", "token", "--seller", "3"] + flags, env).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let refused = try await run(["accounts", "add", "--name", "X", "--inn", "7709876543", "--token", minted], env)
+                    #expect(refused.status == 1 && refused.output.contains(reason) && !refused.output.contains("WB refused"), "\(flags): \(refused.output)")
+                }
                 var noKey = env
                 noKey["JOYCITY_SECRET_KEYS"] = ""
                 let withoutKey = try await run(["accounts", "add", "--name", "X", "--inn", "7709876543", "--token", jwt], noKey)

@@ -30,7 +30,7 @@ struct FleetSchedulesTests {
                 zone: TimeZone(identifier: "Europe/Moscow")!)
             let schedules = try await source.schedules()
             #expect(Set(schedules.map(\.id)) == Set([fast.id, plain.id].flatMap { id in
-                ["wb.sync:\(id):orders", "wb.sync:\(id):sales", "wb.sync:\(id):report", "kpi.nightly:\(id)"]
+                ["wb.sync:\(id):orders", "wb.sync:\(id):sales", "wb.sync:\(id):report", "wb.sync:\(id):report-deep", "kpi.nightly:\(id)"]
             }))
             func period(_ id: String) -> Duration? {
                 guard case .interval(let period, let phase) = schedules.first(where: { $0.id == id })?.spec else { return nil }
@@ -44,6 +44,11 @@ struct FleetSchedulesTests {
             #expect(sync.job.type == "wb.sync")
             #expect(sync.job.options.uniqueKey == "wb.sync:\(plain.id):orders")
             #expect(try await accounts.account(id: fast.id).syncIntervalSeconds == 300)
+            // The daily deep re-read: its own unique key, the report's concurrency key, never fired just for being new.
+            #expect(period("wb.sync:\(plain.id):report-deep") == .seconds(86400))
+            let deep = try #require(schedules.first { $0.id == "wb.sync:\(plain.id):report-deep" })
+            #expect(deep.job.payload.contains(#""deep":true"#) && !deep.firesWhenNew)
+            #expect(deep.job.options.uniqueKey == "wb.sync:\(plain.id):report:deep" && deep.job.options.concurrencyKey == "wb.sync:\(plain.id):report")
         }
     }
 

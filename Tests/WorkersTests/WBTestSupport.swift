@@ -32,6 +32,7 @@ func withFakeWB<T: Sendable>(
 /// A syncer against `baseURL`, with test keys and quick retries.
 func makeSyncer(
     postgres: PostgresClient, redis: RedisClient, baseURL: String, prefix: String = TestRedis.uniquePrefix("wb"),
+    windows: WBSyncer.Configuration = .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(14 * 86_400)),
     _ configure: (inout WBClient.Configuration) throws -> Void = { _ in }
 ) throws -> WBSyncer {
     let secrets = try SecretBox(environment: EnvironmentReader(values: ["JOYCITY_SECRET_KEYS": testSecretKeys]))
@@ -42,8 +43,16 @@ func makeSyncer(
     let client = WBClient(configuration: configuration, limiter: RateLimiter(redis: redis, prefix: prefix), logger: TestRedis.logger)
     return WBSyncer(
         accounts: AccountStore(client: postgres, secrets: secrets, logger: TestRedis.logger), raw: WBRawStore(client: postgres, logger: TestRedis.logger),
-        client: client, configuration: .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(14 * 86_400)))
+        client: client, configuration: windows)
 }
+
+/// Today's day number in Moscow (days since 1970-01-01, MSK), as the fake numbers its report days.
+func moscowDayNumber(_ date: Date = Date()) -> Int64 {
+    Int64(((date.timeIntervalSince1970 + 3 * 3600) / 86_400).rounded(.down))
+}
+
+/// The Monday of the week of day number `day`.
+func weekStart(_ day: Int64) -> Int64 { day - ((day + 3) % 7) }
 
 /// Registers fake seller `seller` as an account.
 @discardableResult

@@ -1,7 +1,10 @@
 /// Why a WB call failed, sorted by what the caller should do about it.
 public enum WBError: Error, CustomStringConvertible, Sendable {
-    /// The token is unusable (401 from WB, or it failed the local check): do not retry until the token changes.
+    /// WB answered 401: do not retry until the token changes.
     case tokenRejected(String)
+    /// The token failed the local check before any request (not a WB JWT, expired, a test token, a missing scope):
+    /// do not send it until it changes.
+    case tokenUnusable(String)
     /// WB's rate limit says come back later than the caller is willing to wait inline.
     case rateLimited(retryAfter: Duration, detail: String)
     /// WB kept failing (5xx, timeouts, broken connections) through every retry.
@@ -14,6 +17,7 @@ public enum WBError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .tokenRejected(let detail): return "WB refused the token: \(detail)"
+        case .tokenUnusable(let detail): return "the WB token cannot be used: \(detail)"
         case .rateLimited(let after, let detail): return "WB rate limit: retry in \(after.components.seconds) s (\(detail))"
         case .unavailable(let detail): return "WB unavailable after retries: \(detail)"
         case .rejected(let status, let body): return "WB refused the request with HTTP \(status): \(body.prefix(500))"

@@ -11,7 +11,9 @@ import Queue
 ///   upserted and the cursor moved in one statement; the sync stops at `[]` or at a page that moves the cursor
 ///   nowhere (WB's `>=` rule returns the boundary rows again, so waiting only for `[]` could loop forever).
 /// - report: re-reads the window from `WB_REPORT_REWINDOW` before the last completed day to today (MSK) with the
-///   `rrdid` cursor until 204/`[]`, then deletes rows of the window WB no longer sends (a recomputed report). A crash
+///   `rrdid` cursor until 204/`[]`, then replaces by report: rows of every report it read, and rows dated in the
+///   window, that WB no longer sends (a recomputed report) are deleted. A deep run (daily, or `accounts sync --deep`)
+///   re-reads `WB_REPORT_DEEP_REWINDOW` (90 days, WB's retention) to catch recomputations of older reports. A crash
 ///   resumes the open window at its stored `rrdid`.
 ///
 /// One account's failure never touches another's: errors are recorded on the account and the run log, a refused
@@ -24,20 +26,25 @@ public struct WBSyncer: Sendable {
     ///     orders and sales 90 days; the report starts no earlier than 2024-01-29).
     ///   - `WB_REPORT_REWINDOW` (duration, default 14d): how far before the last completed day each report sync
     ///     re-reads, to pick up recomputed reports.
+    ///   - `WB_REPORT_DEEP_REWINDOW` (duration, default 90d): how far back a deep report run re-reads (never before
+    ///     `WB_SYNC_LOOKBACK` or 2024-01-29).
     public struct Configuration: Sendable {
         public var lookback: Duration
         public var reportRewindow: Duration
+        public var deepRewindow: Duration
 
-        public init(lookback: Duration = .seconds(90 * 86_400), reportRewindow: Duration = .seconds(14 * 86_400)) {
+        public init(lookback: Duration = .seconds(90 * 86_400), reportRewindow: Duration = .seconds(14 * 86_400), deepRewindow: Duration = .seconds(90 * 86_400)) {
             self.lookback = lookback
             self.reportRewindow = reportRewindow
+            self.deepRewindow = deepRewindow
         }
 
         /// Reads the keys above. - Throws: ``ConfigurationError``.
         public init(environment env: EnvironmentReader) throws {
             self.init(
                 lookback: try env.duration("WB_SYNC_LOOKBACK", default: .seconds(90 * 86_400), defaultUnit: .seconds),
-                reportRewindow: try env.duration("WB_REPORT_REWINDOW", default: .seconds(14 * 86_400), defaultUnit: .seconds))
+                reportRewindow: try env.duration("WB_REPORT_REWINDOW", default: .seconds(14 * 86_400), defaultUnit: .seconds),
+                deepRewindow: try env.duration("WB_REPORT_DEEP_REWINDOW", default: .seconds(90 * 86_400), defaultUnit: .seconds))
         }
     }
 
@@ -88,15 +95,16 @@ public struct WBSyncer: Sendable {
         } catch {
             throw JobFailure.retryable(String(describing: error))
         }
-        let outcome = try await sync(account: payload.account, dataset: payload.dataset, context: context)
+        let outcome = try await sync(account: payload.account, dataset: payload.dataset, deep: payload.deep ?? false, context: context)
         try context.setResult(outcome)
         if outcome.state == "succeeded" {
             try context.enqueueOnSuccess(KPIRecomputeJob.request(account: payload.account))
         }
     }
 
-    /// Syncs one dataset of one account. Throws only what the queue should retry (or defer).
-    public func sync(account id: Int64, dataset: WBDataset, context: JobContext?) async throws -> Outcome {
+    /// Syncs one dataset of one account (`deep`: the report over `WB_REPORT_DEEP_REWINDOW`). Throws only what the
+    /// queue should retry (or defer).
+    public func sync(account id: Int64, dataset: WBDataset, deep: Bool = false, context: JobContext?) async throws -> Outcome {
         var outcome = Outcome(account: id, dataset: dataset, state: "succeeded", pages: 0, rows: 0, written: 0, deleted: 0)
         let credentials: AccountCredentials
         do {
@@ -125,16 +133,16 @@ public struct WBSyncer: Sendable {
         let needed: (WBToken.Scope, String) = dataset == .report && account.reportSource == .finance ? (.finance, "Finance") : (.statistics, "Statistics")
         do {
             claims = try WBToken(credentials.token)
-            if let problem = claims.problem(for: needed.0, categoryName: needed.1, now: now()) { throw WBError.tokenRejected(problem) }
+            if let problem = claims.problem(for: needed.0, categoryName: needed.1, now: now()) { throw WBError.tokenUnusable(problem) }
         } catch let error as WBError {
-            return try await tokenRefused(id, error, &outcome)
+            return try await tokenRefused(id, dataset, error, &outcome)
         }
         let wb = WBClient.Credentials(raw: credentials.token, claims: claims)
         let run = try await raw.startRun(account: id, dataset: dataset, jobID: context?.id)
         do {
             switch dataset {
             case .orders, .sales: try await syncChanges(id, dataset, wb, &outcome, context)
-            case .report: try await syncReport(id, account.reportSource, wb, run, &outcome, context)
+            case .report: try await syncReport(id, account.reportSource, wb, run, deep: deep, &outcome, context)
             }
             try await raw.finishRun(run, state: "succeeded", pages: outcome.pages, rows: outcome.rows, error: nil)
             try await accounts.markTokenOK(id: id)
@@ -142,9 +150,9 @@ public struct WBSyncer: Sendable {
             return outcome
         } catch let error as WBError {
             switch error {
-            case .tokenRejected:
+            case .tokenRejected, .tokenUnusable:
                 try await raw.finishRun(run, state: "failed", pages: outcome.pages, rows: outcome.rows, error: error.description)
-                return try await tokenRefused(id, error, &outcome)
+                return try await tokenRefused(id, dataset, error, &outcome)
             case .rateLimited(let after, _):
                 try await raw.finishRun(run, state: "deferred", pages: outcome.pages, rows: outcome.rows, error: error.description)
                 try await accounts.recordSync(id: id, state: "deferred", error: error.description)
@@ -171,12 +179,15 @@ public struct WBSyncer: Sendable {
         try await accounts.recordSync(id: id, state: "failed", error: message)
     }
 
-    private func tokenRefused(_ id: Int64, _ error: WBError, _ outcome: inout Outcome) async throws -> Outcome {
-        let detail: String
-        if case .tokenRejected(let text) = error { detail = text } else { detail = error.description }
+    /// Marks the token invalid (it is not used again until it changes) and releases the account's report window, so
+    /// no window stays open for a run that will never finish it.
+    private func tokenRefused(_ id: Int64, _ dataset: WBDataset, _ error: WBError, _ outcome: inout Outcome) async throws -> Outcome {
+        // "WB refused" only when WB said so; a local check says what it found.
+        let detail = error.description
         try await accounts.markTokenInvalid(id: id, detail: detail)
         try await accounts.recordSync(id: id, state: "token_invalid", error: detail)
-        client.logger.warning("WB token refused; the account is skipped until its token changes", metadata: ["wb.account": "\(id)", "error": "\(detail)"])
+        if dataset == .report { try await raw.releaseReportWindow(account: id) }
+        client.logger.warning("WB token unusable; the account is skipped until its token changes", metadata: ["wb.account": "\(id)", "error": "\(detail)"])
         outcome.state = "token_invalid"
         outcome.note = detail
         return outcome
@@ -224,12 +235,15 @@ public struct WBSyncer: Sendable {
     // MARK: report
 
     private func syncReport(
-        _ id: Int64, _ source: SellerAccount.ReportSource, _ wb: WBClient.Credentials, _ newRun: Int64, _ outcome: inout Outcome, _ context: JobContext?
+        _ id: Int64, _ source: SellerAccount.ReportSource, _ wb: WBClient.Credentials, _ newRun: Int64, deep: Bool, _ outcome: inout Outcome,
+        _ context: JobContext?
     ) async throws {
         let today = MoscowTime.day(now())
         let earliest = max(now().addingTimeInterval(-configuration.lookback.seconds), MoscowTime.parseDay("2024-01-29")!)
         var from = MoscowTime.day(earliest)
-        if let completed = try await raw.cursor(account: id, dataset: .report)?.completedTo, let day = MoscowTime.parseDay(completed) {
+        if deep {
+            from = MoscowTime.day(max(earliest, now().addingTimeInterval(-configuration.deepRewindow.seconds)))
+        } else if let completed = try await raw.cursor(account: id, dataset: .report)?.completedTo, let day = MoscowTime.parseDay(completed) {
             from = MoscowTime.day(max(earliest, day.addingTimeInterval(-configuration.reportRewindow.seconds)))
         }
         let window = try await raw.openReportWindow(account: id, from: from, to: today, run: newRun)

@@ -36,16 +36,16 @@ public struct WBToken: Sendable, Equatable {
     public var isTest: Bool
 
     /// Decodes a token's payload.
-    /// - Throws: ``WBError`` `tokenRejected` with a reason for anything that is not a WB-shaped JWT.
+    /// - Throws: ``WBError`` `tokenUnusable` with a reason for anything that is not a WB-shaped JWT.
     public init(_ token: String) throws {
         let raw = token.hasPrefix("Bearer ") ? String(token.dropFirst(7)) : token
         let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw WBError.tokenRejected("the WB token is not a JWT (three dot-separated parts); copy it again from the seller portal") }
+        guard parts.count == 3 else { throw WBError.tokenUnusable("the WB token is not a JWT (three dot-separated parts); copy it again from the seller portal") }
         guard let data = Base64URL.decode(parts[1]),
             let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { throw WBError.tokenRejected("the WB token's payload is not base64url JSON; copy it again from the seller portal") }
+        else { throw WBError.tokenUnusable("the WB token's payload is not base64url JSON; copy it again from the seller portal") }
         guard let sid = claims["sid"] as? String, !sid.isEmpty else {
-            throw WBError.tokenRejected("the WB token has no seller id (sid claim); is it a WB API token?")
+            throw WBError.tokenUnusable("the WB token has no seller id (sid claim); is it a WB API token?")
         }
         sellerID = sid
         id = claims["id"] as? String
@@ -55,8 +55,12 @@ public struct WBToken: Sendable, Equatable {
         isTest = (claims["t"] as? Bool) ?? (kind == .test)
     }
 
-    /// Why this token cannot be used for `scope` at `now`, or nil when it can.
+    /// Why this token cannot be used for `scope` at `now`, or nil when it can (WB-API.md §1.3: test tokens, `t: true`
+    /// or `acc: 2`, work only against WB's sandbox, which this fleet never calls).
     public func problem(for needed: Scope, categoryName: String, now: Date = Date()) -> String? {
+        if isTest || kind == .test {
+            return "this is a test (sandbox) token, which production WB refuses; create a Base or Personal token in the seller portal (Settings → Access to API)"
+        }
         if let expiresAt, expiresAt <= now {
             return "token expired on \(ISO8601DateFormatter().string(from: expiresAt)); create a new one in the seller portal (Settings → Access to API) and set it with `joycity accounts set-token`"
         }
