@@ -30,20 +30,24 @@ if ! command -v moto_server >/dev/null 2>&1 && [ ! -x "$HOME/.cache/joycity/moto
   fi
 fi
 
-# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation) and
-# schemathesis (fuzzes the live API from its own OpenAPI document). Into the same private virtualenv when the
-# system Python refuses pip.
+# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation),
+# schemathesis (fuzzes the live API from its own OpenAPI document) and redis-py (a producer written from
+# docs/wire-format.md alone). Into the same private virtualenv when the system Python refuses pip.
 VENV="$HOME/.cache/joycity/moto"
+PY_TOOLS=(pyjwt schemathesis 'redis>=5')
 tools_missing() {
-  [ -x "$VENV/bin/schemathesis" ] && return 1
-  python3 -c "import jwt" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
+  if [ -x "$VENV/bin/schemathesis" ]; then
+    "$VENV/bin/python" -c "import jwt, redis" 2>/dev/null && return 1
+    return 0
+  fi
+  python3 -c "import jwt, redis" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
   return 0
 }
 if tools_missing; then
-  echo "installing pyjwt and schemathesis from PyPI" >&2
-  if ! python3 -m pip install --quiet pyjwt schemathesis 2>/dev/null; then
+  echo "installing ${PY_TOOLS[*]} from PyPI" >&2
+  if [ -x "$VENV/bin/schemathesis" ] || ! python3 -m pip install --quiet "${PY_TOOLS[@]}" 2>/dev/null; then
     [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet pyjwt schemathesis
+    "$VENV/bin/pip" install --quiet "${PY_TOOLS[@]}"
   fi
 fi
 

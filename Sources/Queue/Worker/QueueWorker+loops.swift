@@ -106,6 +106,7 @@ extension QueueWorker {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.maintenanceInterval)
             if Task.isCancelled { return }
+            await loadFunctions(replace: false)
             do {
                 try await queue.maintain()
                 if rounds % 12 == 0 { try await queue.pruneConsumers(olderThan: .seconds(600)) }
@@ -113,6 +114,26 @@ extension QueueWorker {
             } catch {
                 metrics.redisError(operation: "maintain")
                 logger.info("queue maintenance failed; will try again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Loads the functions library for producers in other languages (docs/wire-format.md); this worker's own
+    /// calls do not need it, so a failure (Redis before 7, no permission) is logged and the worker goes on.
+    func loadFunctions(replace: Bool) async {
+        do {
+            if try await queue.loadFunctions(replace: replace), !replace {
+                logger.info("loaded the queue's Redis functions again (Redis lost them: restarted without persistence?)")
+            }
+        } catch let error as RedisError where error.isTransient {
+            return
+        } catch {
+            let first = state.withLock { state in
+                defer { state.functionsWarned = true }
+                return !state.functionsWarned
+            }
+            if first {
+                logger.warning("could not load the queue's Redis functions; producers that use FCALL will fail (Redis 7 is needed)", metadata: ["error": "\(error)"])
             }
         }
     }

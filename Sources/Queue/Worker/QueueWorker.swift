@@ -69,6 +69,8 @@ public final class QueueWorker: Service, Sendable {
         var pausedVersionConfirmed = 0
         /// Admitted jobs of paused queues: held (leases renewed), started after a resume, handed back at shutdown.
         var heldBack: [HeldJob] = []
+        /// Whether a failure to load the functions library was logged already.
+        var functionsWarned = false
 
         var pendingCount: Int { pending.count - pendingHead }
 
@@ -192,6 +194,7 @@ public final class QueueWorker: Service, Sendable {
         while !isStopRequested {
             do {
                 for name in configuration.queues { try await queue.ensureGroup(name) }
+                await loadFunctions(replace: true)
                 return
             } catch let error as RedisError where error.isTransient {
                 if ContinuousClock.now >= deadline { throw error }
