@@ -18,15 +18,9 @@ struct HardeningTests {
             signing = b64(header.encode()) + "." + token.split(".")[1]
             print(signing + "." + b64(hmac.new(secret, signing.encode(), hashlib.sha256).digest()))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ProcessInfo.processInfo.environment["JOYCITY_TEST_PYTHON"] ?? "python3", "-c", script, token, header, secret]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (status, output) = try runPython(script, arguments: [token, header, secret])
+        guard status == 0 else { throw TestSetupError("re-signing with Python failed: \(output)") }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("a token whose kid names no configured key, that has no kid, or whose header lies about its algorithm is refused")

@@ -18,16 +18,7 @@ struct TokenTests {
                                 options={"require": ["exp", "iat", "sub", "iss", "aud"]})
             print(json.dumps({"header": header, "claims": claims}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ProcessInfo.processInfo.environment["JOYCITY_TEST_PYTHON"] ?? "python3", "-c", script, token, secret]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try runPython(script, arguments: [token, secret])
     }
 
     @Test("PyJWT verifies an access token: HS256, kid, iss, aud, sub, exp two hours after iat, sid")

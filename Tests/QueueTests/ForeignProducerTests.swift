@@ -67,20 +67,9 @@ struct ForeignProducerTests {
                 #expect(await eventually {
                     try await queue.redis.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", QueueFunctions.libraryName)).array?.isEmpty == false
                 })
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [ProcessInfo.processInfo.environment["JOYCITY_TEST_PYTHON"] ?? "python3", "-c", Self.producer]
-                process.environment = ProcessInfo.processInfo.environment.merging([
-                    "REDIS_URL": try TestRedis.url().description, "PREFIX": queue.configuration.prefix, "SET": set,
-                ]) { $1 }
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = output
-                try process.run()
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let text = String(decoding: data, as: UTF8.self)
-                #expect(process.terminationStatus == 0, "\(text)")
+                let (status, text) = try runPython(
+                    Self.producer, environment: ["REDIS_URL": try TestRedis.url().description, "PREFIX": queue.configuration.prefix, "SET": set])
+                #expect(status == 0, "\(text)")
                 let result = try #require(try JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
                 #expect((result["delayed"] as? [[String]])?.first?[1] == "delayed")
                 #expect((result["unique"] as? [[String]])?.map { $0[1] } == ["queued", "duplicate"])

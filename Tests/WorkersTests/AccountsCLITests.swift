@@ -100,6 +100,10 @@ struct AccountsCLITests {
                 })
                 all.send(SIGTERM)
                 #expect(await all.waitForExit(timeout: .seconds(30)) == 0)
+                // A clean start and a clean shutdown log no error (the scheduler used to read accounts before the
+                // migrations had run).
+                let errors = all.output.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
+                #expect(errors.isEmpty, "\(errors.joined(separator: "\n"))")
             }
         }
     }

@@ -134,6 +134,9 @@ struct QueueCLITests {
             #expect(done == [true, true])
             let purged = try await run(["purge", "default", "--yes"], queue)
             #expect(purged.status == 0 && purged.output.contains("purged 1 waiting"), "\(purged.output)")
+            // A completed job's record has no attempt limit: its attempt is printed alone, not "of 0".
+            let completed = try await run(["job", try #require(taken[0].jobId)], queue)
+            #expect(completed.output.contains("state       completed") && completed.output.contains("attempt     1\n"), "\(completed.output)")
         }
     }
 }

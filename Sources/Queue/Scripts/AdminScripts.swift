@@ -105,14 +105,7 @@ enum AdminScripts {
         if redis.call('EXISTS', stream) == 1 then
           -- Entries up to the group's last delivered id were handed to workers (running, or acknowledged and not yet
           -- trimmed): only those after it were waiting.
-          local last = '0-0'
-          for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
-            local name, delivered
-            for k = 1, #g, 2 do
-              if g[k] == 'name' then name = g[k + 1] elseif g[k] == 'last-delivered-id' then delivered = g[k + 1] end
-            end
-            if name == G then last = delivered end
-          end
+          local last = last_delivered(stream) or '0-0'
           local cursor = '-'
           while true do
             local batch = redis.call('XRANGE', stream, cursor, '+', 'COUNT', 1000)

@@ -24,6 +24,17 @@ enum QueueScripts {
           local p = redis.call('XPENDING', stream, G, eid, eid, 1)
           return p[1] ~= nil and p[1][2] == consumer and p[1][4] == tonumber(deliveries)
         end
+        -- The group's last-delivered-id of an existing stream (nil when the group does not exist).
+        local function last_delivered(stream)
+          for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+            local name, last
+            for k = 1, #g, 2 do
+              if g[k] == 'name' then name = g[k + 1] elseif g[k] == 'last-delivered-id' then last = g[k + 1] end
+            end
+            if name == G then return last end
+          end
+          return nil
+        end
         local function older(a, b)
           local am, as = string.match(a, '(%d+)-(%d+)')
           local bm, bs = string.match(b, '(%d+)-(%d+)')
@@ -463,14 +474,7 @@ enum QueueScripts {
           local stream = qkey(q)
           redis.call('ZREMRANGEBYSCORE', stream .. ':done', '-inf', now)
           if redis.call('EXISTS', stream) == 1 then
-            local keep = nil
-            for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
-              local name, last
-              for k = 1, #g, 2 do
-                if g[k] == 'name' then name = g[k + 1] elseif g[k] == 'last-delivered-id' then last = g[k + 1] end
-              end
-              if name == G then keep = last end
-            end
+            local keep = last_delivered(stream)
             if keep and keep ~= '0-0' then
               local pending = redis.call('XPENDING', stream, G)
               if pending[1] > 0 and older(pending[2], keep) then keep = pending[2] end
