@@ -100,12 +100,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The WB seller APIs: the statistics/finance client, token decoding and checks, rate-limit specs, Moscow time.
+        // Workers, the API and (later) the proxy edge import it; it imports no role module.
+        .target(
+            name: "WBKit",
+            dependencies: [
+                "FleetCore",
+                "Queue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Workers",
             dependencies: [
                 "FleetCore",
                 "FleetStore",
                 "Queue",
+                "WBKit",
                 "S3",
                 "Scheduler",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,6 +138,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
+                "WBKit",
                 "FleetCore",
                 "FleetStore",
                 "Queue",
@@ -148,6 +164,7 @@ let package = Package(
         .executableTarget(
             name: "joycity",
             dependencies: [
+                "WBKit",
                 "API",
                 "FakeWB",
                 "FleetCore",
@@ -206,6 +223,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
+                "WBKit",
                 "API",
                 "FakeWB",
                 "FleetCore",
@@ -228,6 +246,7 @@ let package = Package(
         .testTarget(
             name: "WorkersTests",
             dependencies: [
+                "WBKit",
                 "FakeWB",
                 "FleetCore",
                 "FleetStore",

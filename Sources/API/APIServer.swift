@@ -11,6 +11,7 @@ import Queue
 import S3
 import ServiceLifecycle
 import Workers
+import WBKit
 
 /// The API process: its services (Redis, the migrating store, the API's own database client, the HTTP server) and
 /// the routes, built from the environment.

@@ -1,7 +1,7 @@
 import FleetStore
 import Logging
 import Queue
-import Workers
+import WBKit
 
 /// What the handlers work with, built once per process (``APIServer``).
 public struct APIServices: Sendable {

@@ -2,7 +2,7 @@ import FleetCore
 import FleetStore
 import Foundation
 import Hummingbird
-import Workers
+import WBKit
 
 extension APIRoutes {
     static let accountReaders: Access = .roles([.admin, .director, .headOfSales, .analyst, .accountant, .ops])

@@ -3,6 +3,7 @@ import FleetStore
 import Logging
 import PostgresNIO
 import Queue
+import WBKit
 
 /// What a worker process needs for WB jobs, built from the environment: PostgreSQL (with migrations), sealed
 /// account tokens, the WB client on the fleet-wide limiter, and the syncer.

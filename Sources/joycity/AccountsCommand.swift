@@ -6,6 +6,7 @@ import Logging
 import PostgresNIO
 import Queue
 import Workers
+import WBKit
 
 /// `joycity accounts …`: seller accounts (legal entities) and their WB tokens, until the API exists.
 struct AccountsCommand: AsyncParsableCommand {

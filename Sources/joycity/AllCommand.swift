@@ -9,6 +9,7 @@ import Queue
 import ServiceLifecycle
 import UnixSignals
 import Workers
+import WBKit
 
 /// `joycity all`: every role of the fleet in one process, for a laptop or a single small server.
 ///

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import WBKit
 
 /// `joycity fake-wb`: the built-in fake WB API (Statistics + finance-api report) for development and tests.
 struct FakeWBCommand: AsyncParsableCommand {

@@ -7,6 +7,7 @@ import NIOCore
 import PostgresNIO
 import Queue
 import Workers
+import WBKit
 
 /// `joycity bench ingest`: report-detail rows from the fake WB into PostgreSQL through the real sync path (HTTP,
 /// fleet limiter in Redis, page upsert + cursor statement), against a baseline COPY of the same rows (same JSON,

@@ -9,6 +9,7 @@ import FleetStore
 import Queue
 import Workers
 import Synchronization
+import WBKit
 
 /// Process-wide wiring shared by the subcommands: environment, logging, metrics, Redis.
 enum Runtime {

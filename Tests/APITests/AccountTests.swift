@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import NIOHTTP1
 import Testing
+import WBKit
 
 @Suite("Seller accounts through the API", .serialized)
 struct AccountTests {

@@ -8,6 +8,7 @@ import HTTPTypes
 import NIOHTTP1
 import Queue
 import Testing
+import WBKit
 
 @Suite("Operations, internal API, backups and queues", .serialized)
 struct OperationsTests {

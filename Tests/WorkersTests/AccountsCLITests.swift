@@ -9,6 +9,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import WBKit
 #endif
 
 /// `joycity accounts …`, `joycity migrate`, `joycity fake-wb` and `joycity all` as a user runs them.

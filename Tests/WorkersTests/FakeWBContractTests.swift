@@ -8,6 +8,7 @@ import FoundationNetworking
 #endif
 import Testing
 import Workers
+import WBKit
 
 /// The fake WB speaks WB's documented contract (../shared/wb/WB-API.md): what any client of it can rely on.
 @Suite struct FakeWBContractTests {

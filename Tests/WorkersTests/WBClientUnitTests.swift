@@ -3,6 +3,7 @@ import FleetCore
 import Foundation
 import Testing
 import Workers
+import WBKit
 
 /// The pieces of the WB client that need no server: token check, limits, configuration, MSK time.
 @Suite struct WBClientUnitTests {

@@ -5,6 +5,7 @@ import FleetTesting
 import Foundation
 import Testing
 import Workers
+import WBKit
 
 /// Report rows are replaced by report, a deep re-read catches older recomputations, and unusable tokens stop before
 /// any request without leaving a window open.

@@ -7,6 +7,7 @@ import PostgresNIO
 import Queue
 import Testing
 import Workers
+import WBKit
 
 /// The WB sync against real PostgreSQL, real Redis and the fake WB over HTTP.
 @Suite struct WBSyncTests {

@@ -7,6 +7,7 @@ import Logging
 import PostgresNIO
 import Queue
 import Workers
+import WBKit
 
 /// A test key for sealing tokens.
 let testSecretKeys = "test1:" + Data(repeating: 7, count: 32).base64EncodedString()

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import Queue
+import WBKit
 
 /// Runs `wb.sync` jobs: reads one dataset of one account from WB, page by page, into PostgreSQL.
 ///

@@ -159,8 +159,8 @@ public struct WBClient: Sendable {
         }
     }
 
-    /// Exponential backoff with full jitter, capped at 60 s.
-    func backoff(_ failures: Int) -> Duration {
+    /// Exponential backoff with full jitter, capped at 60 s (also what a sync waits before fetching a malformed page again).
+    public func backoff(_ failures: Int) -> Duration {
         let base = max(1, configuration.retryBackoff.milliseconds)
         let cap = max(base, 60_000)
         let exp = min(cap, base << min(failures - 1, 16))
