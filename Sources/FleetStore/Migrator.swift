@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 import PostgresNIO
 
@@ -12,11 +13,15 @@ public struct Migrator: Sendable {
     public let client: PostgresClient
     public let migrations: [Migration]
     public let logger: Logger
+    /// How long to wait for another migrator's lock before giving up with a clear error (PostgreSQL's
+    /// `lock_timeout` on the `pg_advisory_lock` call only).
+    public let lockTimeout: Duration
 
     /// Creates a migrator for `migrations` (default: the fleet's).
-    public init(client: PostgresClient, migrations: [Migration] = Migration.all, logger: Logger) {
+    public init(client: PostgresClient, migrations: [Migration] = Migration.all, lockTimeout: Duration = .seconds(120), logger: Logger) {
         self.client = client
         self.migrations = migrations.sorted { $0.version < $1.version }
+        self.lockTimeout = lockTimeout
         self.logger = logger
     }
 
@@ -27,7 +32,7 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [Int] {
         do {
             return try await client.withConnection { connection in
-                try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+                try await lock(connection)
                 do {
                     let applied = try await apply(on: connection)
                     try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
@@ -42,6 +47,25 @@ public struct Migrator: Sendable {
         } catch {
             throw StoreError(.databaseUnavailable, "could not migrate the database; is PostgreSQL running and DATABASE_URL right?", underlying: error)
         }
+    }
+
+    /// Takes the migration lock, waiting at most ``lockTimeout``.
+    /// - Throws: ``StoreError`` `databaseUnavailable` naming the lock and how to find its holder.
+    private func lock(_ connection: PostgresConnection) async throws {
+        let milliseconds = max(1, lockTimeout.milliseconds)
+        try await connection.query(PostgresQuery(unsafeSQL: "SET lock_timeout = \(milliseconds)"), logger: logger)
+        do {
+            // Read the row: postgres-nio answers `query` at the row description, before the lock is granted, and a
+            // lock timeout arrives with the row.
+            for try await _ in try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger) {}
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            _ = try? await connection.query("RESET lock_timeout", logger: logger)
+            throw StoreError(
+                .databaseUnavailable,
+                "another session has held the migration lock for over \(lockTimeout) (a migration still running, or a stuck session): find it with SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = \(UInt32(truncatingIfNeeded: Self.lockKey))); end it (pg_terminate_backend) or wait, then start again",
+                underlying: error)
+        }
+        try await connection.query("RESET lock_timeout", logger: logger)
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Int] {

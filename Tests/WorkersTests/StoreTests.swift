@@ -36,6 +36,26 @@ import Testing
         }
     }
 
+    @Test func aMigratorWaitingForAHeldLockGivesUpWithAClearError() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { postgres, configuration in
+            try await TestPostgres.run(configuration) { holder in
+                try await holder.withConnection { connection in
+                    try await connection.query("SELECT pg_advisory_lock(\(Migrator.lockKey))", logger: TestRedis.logger)
+                    let start = ContinuousClock.now
+                    do {
+                        try await Migrator(client: postgres, lockTimeout: .seconds(1), logger: TestRedis.logger).migrate()
+                        Issue.record("the migrator did not wait for the held lock")
+                    } catch let error as StoreError {
+                        #expect(error.code == .databaseUnavailable && error.message.contains("migration lock") && error.message.contains("pg_stat_activity"))
+                    }
+                    #expect(ContinuousClock.now - start < .seconds(10))
+                    try await connection.query("SELECT pg_advisory_unlock(\(Migrator.lockKey))", logger: TestRedis.logger)
+                }
+            }
+            #expect(try await Migrator(client: postgres, logger: TestRedis.logger).migrate().count == Migration.all.count, "it migrates once the lock is free")
+        }
+    }
+
     @Test func aFailedMigrationRollsBackAndSaysWhich() async throws {
         try await TestPostgres.withDatabase(migrated: false) { postgres, _ in
             let broken = Migration.all + [Migration(version: 99, name: "broken on purpose", statements: ["CREATE TABLE half_done (id int)", "SELECT no_such_column FROM half_done"])]
