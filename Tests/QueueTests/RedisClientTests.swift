@@ -24,6 +24,24 @@ struct RedisClientTests {
         #expect(redacted?.message.contains("topsecret") == false)
     }
 
+    @Test("a task waiting for a pooled connection stops waiting when it is cancelled")
+    func waitingForAConnectionHonoursCancellation() async throws {
+        try await TestRedis.withClient(poolSize: 1, commandTimeout: .seconds(10)) { client in
+            let key = TestRedis.uniquePrefix("block")
+            // The pool's only connection blocks for 3 s.
+            let holder = Task { try await client.send(RedisCommand("BLPOP", key, "3")) }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            let waiter = Task { try await client.send(RedisCommand("PING")) }
+            try await Task.sleep(for: .milliseconds(100))
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(ContinuousClock.now - start < .seconds(2), "the cancelled task waited for the connection")
+            _ = try await holder.value
+            #expect(try await client.send(RedisCommand("PING")).string == "PONG", "the pool still works")
+        }
+    }
+
     @Test("sends commands and pipelines binary-safe arguments")
     func commandsAndPipelines() async throws {
         try await TestRedis.withClient { client in

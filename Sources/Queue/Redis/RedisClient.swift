@@ -68,7 +68,11 @@ public final class RedisClient: Service, Sendable {
     private struct Pool {
         var idle: [RedisConnection] = []
         var opened = 0
-        var waiters: [CheckedContinuation<RedisConnection, any Error>] = []
+        /// Tasks waiting for a connection, oldest first, by ticket.
+        var waiters: [(ticket: Int, continuation: CheckedContinuation<RedisConnection, any Error>)] = []
+        /// Tickets whose task was cancelled before it started waiting.
+        var cancelledTickets: Set<Int> = []
+        var nextTicket = 0
         var dedicated: [ObjectIdentifier: RedisConnection] = [:]
         var isShutDown = false
     }
@@ -97,7 +101,7 @@ public final class RedisClient: Service, Sendable {
         let (connections, waiters) = pool.withLock { pool -> ([RedisConnection], [CheckedContinuation<RedisConnection, any Error>]) in
             pool.isShutDown = true
             let all = pool.idle + Array(pool.dedicated.values)
-            let waiters = pool.waiters
+            let waiters = pool.waiters.map(\.continuation)
             pool.idle = []
             pool.dedicated = [:]
             pool.waiters = []
@@ -203,14 +207,33 @@ public final class RedisClient: Service, Sendable {
         case .open(let number): return RedisConnection(configuration: configuration, name: "\(configuration.clientName)-pool-\(number)")
         case .shutDown: throw RedisError(.clientShutdown, "the Redis client was shut down")
         case .wait:
-            return try await withCheckedThrowingContinuation { continuation in
-                let immediate = pool.withLock { pool -> Result<RedisConnection, any Error>? in
-                    if pool.isShutDown { return .failure(RedisError(.clientShutdown, "the Redis client was shut down")) }
-                    if let connection = pool.idle.popLast() { return .success(connection) }
-                    pool.waiters.append(continuation)
-                    return nil
+            // A cancelled task stops waiting at once (its command is not sent).
+            let ticket = pool.withLock { pool in
+                defer { pool.nextTicket += 1 }
+                return pool.nextTicket
+            }
+            // A cancellation that came after the wait ended leaves its ticket behind: drop it.
+            defer { _ = pool.withLock { $0.cancelledTickets.remove(ticket) } }
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    let immediate = pool.withLock { pool -> Result<RedisConnection, any Error>? in
+                        if pool.isShutDown { return .failure(RedisError(.clientShutdown, "the Redis client was shut down")) }
+                        if pool.cancelledTickets.remove(ticket) != nil { return .failure(CancellationError()) }
+                        if let connection = pool.idle.popLast() { return .success(connection) }
+                        pool.waiters.append((ticket, continuation))
+                        return nil
+                    }
+                    if let immediate { continuation.resume(with: immediate) }
                 }
-                if let immediate { continuation.resume(with: immediate) }
+            } onCancel: {
+                let waiter = pool.withLock { pool -> CheckedContinuation<RedisConnection, any Error>? in
+                    guard let index = pool.waiters.firstIndex(where: { $0.ticket == ticket }) else {
+                        pool.cancelledTickets.insert(ticket)
+                        return nil
+                    }
+                    return pool.waiters.remove(at: index).continuation
+                }
+                waiter?.resume(throwing: CancellationError())
             }
         }
     }
@@ -219,7 +242,7 @@ public final class RedisClient: Service, Sendable {
         enum Decision { case handOver(CheckedContinuation<RedisConnection, any Error>), kept, close }
         let decision = pool.withLock { pool -> Decision in
             if pool.isShutDown { return .close }
-            if !pool.waiters.isEmpty { return .handOver(pool.waiters.removeFirst()) }
+            if !pool.waiters.isEmpty { return .handOver(pool.waiters.removeFirst().continuation) }
             pool.idle.append(connection)
             return .kept
         }
