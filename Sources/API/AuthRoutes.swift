@@ -62,7 +62,7 @@ extension APIRoutes {
             case .superseded:
                 throw APIError.unauthenticated("this refresh token was just replaced by a concurrent refresh; use the newer one")
             case .reused(let sessionID, let userID):
-                try? await s.gate.markRevoked([sessionID])
+                await s.gate.markRevokedOrLog([sessionID])
                 context.logger.warning("rotated refresh token presented again: session revoked", metadata: ["user.id": "\(userID)", "session.id": "\(sessionID)"])
                 var response = try APIError.unauthenticated("this refresh token was already used; the session was ended for safety. Sign in again")
                     .response(from: request, context: context)

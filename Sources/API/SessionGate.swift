@@ -49,7 +49,7 @@ public struct SessionGate: Sendable {
             logger.warning("session cache unreachable; checking PostgreSQL", metadata: ["error": "\(error)"])
         }
         guard let live = try await sessions.liveUser(sessionID: sessionID), live == userID else {
-            try? await markRevoked([sessionID])
+            await markRevokedOrLog([sessionID])
             throw Self.ended
         }
         let user = try await users.user(id: userID)
@@ -66,7 +66,27 @@ public struct SessionGate: Sendable {
     public func markRevoked(_ ids: [UUID]) async throws {
         guard !ids.isEmpty else { return }
         let ttl = String(revokedTTL.milliseconds + 60_000)
-        _ = try await redis.pipeline(ids.map { RedisCommand("SET", key($0), Self.revokedMarker, "PX", ttl) })
+        for reply in try await redis.pipeline(ids.map { RedisCommand("SET", key($0), Self.revokedMarker, "PX", ttl) }) { try reply.throwingError() }
+    }
+
+    /// ``markRevoked(_:)`` for sessions PostgreSQL already says are over: retried three times, then logged with the
+    /// ids (their cached checks expire within `API_SESSION_CACHE_TTL`).
+    public func markRevokedOrLog(_ ids: [UUID]) async {
+        guard !ids.isEmpty else { return }
+        for attempt in 1...3 {
+            do {
+                try await markRevoked(ids)
+                return
+            } catch {
+                if attempt == 3 {
+                    logger.error("could not mark ended sessions revoked in Redis; their cached checks expire within API_SESSION_CACHE_TTL", metadata: [
+                        "error": "\(error)", "session.ids": "\(ids.map(\.uuidString).joined(separator: ","))",
+                    ])
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50 << attempt))
+            }
+        }
     }
 
     /// Revokes sessions of `userID` in PostgreSQL (the one with `only`, or all but `except`, or all) and makes their
@@ -76,11 +96,7 @@ public struct SessionGate: Sendable {
     @discardableResult
     public func revoke(userID: Int64, only: UUID? = nil, except: UUID? = nil, reason: String) async throws -> [UUID] {
         let ids = try await sessions.revoke(userID: userID, only: only, except: except, reason: reason)
-        do {
-            try await markRevoked(ids)
-        } catch {
-            logger.warning("could not mark revoked sessions in Redis; their cached checks expire within API_SESSION_CACHE_TTL", metadata: ["error": "\(error)"])
-        }
+        await markRevokedOrLog(ids)
         return ids
     }
 

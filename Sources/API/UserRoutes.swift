@@ -63,7 +63,7 @@ extension APIRoutes {
             if user.roles.contains(.admin) { throw Self.adminRefusal }
             let live = try await s.sessions.liveSessionIDs(userID: id)
             try await s.users.delete(id: id)
-            try? await s.gate.markRevoked(live)
+            await s.gate.markRevokedOrLog(live)
             return JSONBodies.noContent()
         }
 

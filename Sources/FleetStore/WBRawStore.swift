@@ -21,9 +21,19 @@ public struct WBRawStore: Sendable {
     // MARK: runs
 
     /// Opens a sync-run log entry. - Returns: its id.
+    ///
+    /// Syncs of one account and dataset run one at a time, so a `running` entry still there is abandoned (its worker
+    /// died, or PostgreSQL was down when it tried to record the end): it is closed as `failed` in the same statement.
     public func startRun(account: Int64, dataset: WBDataset, jobID: String?) async throws -> Int64 {
         let rows = try await client.query(
-            "INSERT INTO wb_sync_runs (account_id, dataset, job_id) VALUES (\(account), \(dataset.rawValue), \(jobID)) RETURNING id", logger: logger)
+            """
+            WITH abandoned AS (
+              UPDATE wb_sync_runs SET state = 'failed', finished_at = now(),
+                error = 'abandoned: the run ended without recording its outcome (its worker stopped, or PostgreSQL was unreachable at the end)'
+              WHERE account_id = \(account) AND dataset = \(dataset.rawValue) AND state = 'running'
+            )
+            INSERT INTO wb_sync_runs (account_id, dataset, job_id) VALUES (\(account), \(dataset.rawValue), \(jobID)) RETURNING id
+            """, logger: logger)
         for try await id in rows.decode(Int64.self) { return id }
         throw StoreError(.databaseUnavailable, "INSERT … RETURNING gave no row")
     }

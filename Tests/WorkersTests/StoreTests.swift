@@ -56,6 +56,23 @@ import Testing
         }
     }
 
+    @Test func aSyncRunLeftRunningIsClosedAsAbandonedByTheNextRunOfItsDataset() async throws {
+        try await TestPostgres.withDatabase { postgres, _ in
+            let accounts = AccountStore(client: postgres, secrets: try SecretBox(keys: [("k1", Array(repeating: 1, count: 32))]), logger: TestRedis.logger)
+            let account = try await accounts.add(name: "A", inn: "7700000009", token: nil, sellerID: nil, expiresAt: nil).id
+            let raw = WBRawStore(client: postgres, logger: TestRedis.logger)
+            let first = try await raw.startRun(account: account, dataset: .orders, jobID: "J1")
+            let sales = try await raw.startRun(account: account, dataset: .sales, jobID: "J2")
+            let second = try await raw.startRun(account: account, dataset: .orders, jobID: "J3")
+            var states: [Int64: (String, String?)] = [:]
+            for try await (id, state, error) in try await postgres.query("SELECT id, state, error FROM wb_sync_runs").decode((Int64, String, String?).self) {
+                states[id] = (state, error)
+            }
+            #expect(states[first]?.0 == "failed" && states[first]?.1?.contains("abandoned") == true)
+            #expect(states[sales]?.0 == "running" && states[second]?.0 == "running")
+        }
+    }
+
     @Test func aFailedMigrationRollsBackAndSaysWhich() async throws {
         try await TestPostgres.withDatabase(migrated: false) { postgres, _ in
             let broken = Migration.all + [Migration(version: 99, name: "broken on purpose", statements: ["CREATE TABLE half_done (id int)", "SELECT no_such_column FROM half_done"])]

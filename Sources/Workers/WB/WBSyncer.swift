@@ -166,11 +166,30 @@ public struct WBSyncer: Sendable {
                 throw JobFailure.retryable(error.description)
             }
         } catch let error as StoreError {
-            try? await fail(run, id, error, outcome)
+            await recordEnd("the failed run") { try await fail(run, id, error, outcome) }
             throw JobFailure.retryable(error.description)
         } catch {
-            try? await raw.finishRun(run, state: "failed", pages: outcome.pages, rows: outcome.rows, error: String(describing: error))
+            await recordEnd("the failed run") {
+                try await raw.finishRun(run, state: "failed", pages: outcome.pages, rows: outcome.rows, error: String(describing: error))
+            }
             throw error
+        }
+    }
+
+    /// Writes a run's end after the run failed on the store itself: tried three times, then logged by name (the
+    /// next run of the account and dataset closes the entry as abandoned).
+    private func recordEnd(_ what: String, _ write: () async throws -> Void) async {
+        for attempt in 1...3 {
+            do {
+                try await write()
+                return
+            } catch {
+                if attempt == 3 {
+                    client.logger.error("could not record \(what) in wb_sync_runs; the next run of this dataset closes it as abandoned", metadata: ["error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: client.backoff(attempt))
+            }
         }
     }
 
