@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -15,7 +16,7 @@ public final class PostgresStore: Service, Sendable {
     public let client: PostgresClient
     public let logger: Logger
     let migrations: [Migration]
-    let ready = Mutex(false)
+    let ready = AsyncLatch()
 
     /// Creates a store around `client` (which this service runs).
     /// The server, for messages.
@@ -37,7 +38,7 @@ public final class PostgresStore: Service, Sendable {
                     do {
                         try await self.client.ping(server: self.server)
                         try await Migrator(client: self.client, migrations: self.migrations, logger: self.logger).migrate()
-                        self.ready.withLock { $0 = true }
+                        self.ready.signal()
                         return
                     } catch let error as StoreError where error.code == .migrationFailed {
                         self.logger.error("database migration failed; WB jobs wait until it is fixed", metadata: ["error": "\(error)"])
@@ -54,18 +55,14 @@ public final class PostgresStore: Service, Sendable {
     }
 
     /// Whether migrations have been applied by this process.
-    public var isReady: Bool { ready.withLock { $0 } }
+    public var isReady: Bool { ready.isSignalled }
 
-    /// Waits until the schema is current.
-    /// - Throws: ``StoreError`` `databaseUnavailable` after `timeout`.
+    /// Waits until the schema is current (woken when the migrations finish, not by polling).
+    /// - Throws: ``StoreError`` `databaseUnavailable` after `timeout`; `CancellationError` when the task is cancelled.
     public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !isReady {
-            if ContinuousClock.now >= deadline {
-                throw StoreError(.databaseUnavailable, "PostgreSQL is not reachable or its migrations failed (see the log); check DATABASE_URL")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        if await ready.wait(until: .now + timeout) { return }
+        try Task.checkCancellation()
+        throw StoreError(.databaseUnavailable, "PostgreSQL is not reachable or its migrations failed (see the log); check DATABASE_URL")
     }
 }
 

@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 import Synchronization
 
@@ -26,6 +27,8 @@ final class HeldJob: Sendable {
         var followUps: [JobRequest] = []
         var recorded = false
         var logger: Logger?
+        /// Made on the first ``JobContext/sleep(for:)``: cancellation wakes sleepers through it.
+        var cancellation: AsyncLatch?
     }
 
     init(queue: String, entryId: String, deliveries: Int, envelope: JobEnvelope, logger: Logger) {
@@ -46,7 +49,24 @@ final class HeldJob: Sendable {
     var isCancelled: Bool { state.withLock { $0.reason != nil } }
     var cancelReason: CancelReason? { state.withLock { $0.reason } }
     /// Asks the run to stop; a lost lease overrides an earlier reason (nothing the run does will be recorded).
-    func cancel(_ reason: CancelReason) { state.withLock { if $0.reason == nil || reason == .leaseLost { $0.reason = reason } } }
+    func cancel(_ reason: CancelReason) {
+        let latch = state.withLock { state -> AsyncLatch? in
+            if state.reason == nil || reason == .leaseLost { state.reason = reason }
+            return state.cancellation
+        }
+        latch?.signal()
+    }
+
+    /// Waits until the run is cancelled or `deadline` passes. - Returns: whether it was cancelled.
+    func waitForCancellation(until deadline: ContinuousClock.Instant) async -> Bool {
+        let latch = state.withLock { state in
+            if let latch = state.cancellation { return latch }
+            let latch = AsyncLatch(signalled: state.reason != nil)
+            state.cancellation = latch
+            return latch
+        }
+        return await latch.wait(until: deadline)
+    }
     func setResult(_ json: String) { state.withLock { $0.result = json } }
     func addFollowUp(_ request: JobRequest) { state.withLock { $0.followUps.append(request) } }
     func markRecorded() { state.withLock { $0.recorded = true } }

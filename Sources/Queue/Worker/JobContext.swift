@@ -40,15 +40,12 @@ public struct JobContext: Sendable {
         if isCancelled { throw CancellationError() }
     }
 
-    /// Sleeps, waking early (with `CancellationError`) when the job is cancelled.
+    /// Sleeps, waking at once (with `CancellationError`) when the job is cancelled (woken by the cancellation, not
+    /// by polling).
     public func sleep(for duration: Duration) async throws {
-        let deadline = ContinuousClock.now + duration
-        while true {
-            try checkCancellation()
-            let remaining = deadline - .now
-            if remaining <= .zero { return }
-            try await Task.sleep(for: min(remaining, .milliseconds(50)))
-        }
+        try checkCancellation()
+        _ = await job.waitForCancellation(until: .now + duration)
+        try checkCancellation()
     }
 
     /// Records progress (any JSON value, e.g. `{"pages":3,"rows":1200}`) in the job record, where

@@ -68,7 +68,7 @@ extension QueueWorker {
         // One lock: leave the running jobs and, when completed, join the acknowledgement queue. Until its outcome is
         // written the entry stays held (heartbeats renew it).
         let id = ObjectIdentifier(job)
-        let (running, flusher) = state.withLock { state -> (Int, Bool) in
+        let (running, flusher, drainedNow) = state.withLock { state -> (Int, Bool, Bool) in
             if let index = state.held.index(forKey: id), state.held.values[index].phase == .running {
                 state.runningCount -= 1
                 if case .abandoned = outcome {
@@ -77,12 +77,14 @@ extension QueueWorker {
                     state.held.values[index].phase = .acking
                 }
             }
-            guard let completion else { return (state.runningCount, false) }
+            let drainedNow = state.stopRequested && state.runningCount == 0
+            guard let completion else { return (state.runningCount, false, drainedNow) }
             state.pendingAcks.append((job, completion))
-            if state.flushing { return (state.runningCount, false) }
+            if state.flushing { return (state.runningCount, false, drainedNow) }
             state.flushing = true
-            return (state.runningCount, true)
+            return (state.runningCount, true, drainedNow)
         }
+        if drainedNow { drained.signal() }
         metrics.inFlight.record(running)
 
         switch outcome {

@@ -139,11 +139,9 @@ extension QueueWorker {
         }
     }
 
+    /// Sleeps `duration`, waking at once when a stop is requested (or the task is cancelled).
     func sleepUnlessStopped(_ duration: Duration) async {
-        let deadline = ContinuousClock.now + duration
-        while !isStopRequested, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: min(.milliseconds(50), deadline - .now))
-        }
+        await stopped.wait(until: .now + duration)
     }
 
     /// The paused queues: kept from `pause`/`resume` events and re-read from Redis at most every 250 ms, so a pause
@@ -218,10 +216,8 @@ extension QueueWorker {
 
     /// After a stop request: waits for running jobs up to the shutdown timeout, then hands the rest back and cancels them.
     func drainOnShutdown() async {
-        let deadline = ContinuousClock.now + configuration.shutdownTimeout
-        while runningCount > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        // Woken when the last running job finishes (execute signals it), not by polling.
+        await drained.wait(until: .now + configuration.shutdownTimeout)
         let (leftovers, unstarted) = state.withLock { state in
             let leftovers = state.jobs(in: .running)
             let unstarted = state.jobs(in: .buffered)

@@ -31,6 +31,10 @@ public final class QueueWorker: Service, Sendable {
     let tracing = !(InstrumentationSystem.tracer is NoOpTracer)
     let state = Mutex(State())
     let startedAtMs = Clock.nowMs()
+    /// Signalled by ``requestStop()``: sleeps and backoffs end at once.
+    let stopped = AsyncLatch()
+    /// Signalled once a stop was requested and no job runs any more.
+    let drained = AsyncLatch()
 
     /// Where a held job is: waiting in the buffer, running in a slot, or finished with its outcome being written.
     enum Phase {
@@ -150,14 +154,16 @@ public final class QueueWorker: Service, Sendable {
 
     /// Asks the worker to stop: no new fetches; running jobs get ``Configuration/shutdownTimeout`` to finish.
     public func requestStop() {
-        let (waiters, connection) = state.withLock { state -> ([CheckedContinuation<Void, Never>], RedisConnection?) in
+        let (waiters, connection, idle) = state.withLock { state -> ([CheckedContinuation<Void, Never>], RedisConnection?, Bool) in
             state.stopRequested = true
             var waiters = state.idleSlots
             state.idleSlots = []
             if let refill = state.refillWaiter { waiters.append(refill) }
             state.refillWaiter = nil
-            return (waiters, state.fetchConnection)
+            return (waiters, state.fetchConnection, state.runningCount == 0)
         }
+        stopped.signal()
+        if idle { drained.signal() }
         for waiter in waiters { waiter.resume() }
         connection?.interrupt()
     }
