@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Registers endpoints on the router behind their access rule, and remembers them for the OpenAPI document and the
 /// role-matrix test.
@@ -12,8 +13,10 @@ public final class APIRoutes: @unchecked Sendable {
     let authenticator: Authenticator
     let internalSecret: String?
     let requestTimeout: Duration
-    /// Every endpoint registered, in order.
-    public private(set) var endpoints: [Endpoint] = []
+    /// Every endpoint registered, in order (read by the middleware on every request while routes may still be
+    /// added by whoever builds the server: kept under a lock, not as a bare mutable array).
+    public var endpoints: [Endpoint] { registered.withLock { $0 } }
+    private let registered = Mutex<[Endpoint]>([])
 
     init(router: Router<APIRequestContext>, authenticator: Authenticator, internalSecret: String?, requestTimeout: Duration) {
         self.router = router
@@ -24,7 +27,7 @@ public final class APIRoutes: @unchecked Sendable {
 
     /// Registers `endpoint` with `handler`, which runs only for callers `endpoint.access` admits.
     func add(_ endpoint: Endpoint, _ handler: @escaping Handler) {
-        endpoints.append(endpoint)
+        registered.withLock { $0.append(endpoint) }
         let authenticator = self.authenticator
         let secret = internalSecret
         let timeout = requestTimeout
@@ -65,7 +68,7 @@ public final class APIRoutes: @unchecked Sendable {
     /// answers 404 whatever the method.
     public func methods(matching path: String, revealInternal: Bool = false) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return endpoints.filter { endpoint in
+        return registered.withLock { $0 }.filter { endpoint in
             if case .internalSecret = endpoint.access, !revealInternal { return false }
             let pattern = endpoint.path.split(separator: "/", omittingEmptySubsequences: false)
             return pattern.count == segments.count

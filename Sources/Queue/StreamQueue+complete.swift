@@ -4,7 +4,8 @@ extension StreamQueue {
     /// Acknowledges finished jobs, records them, releases their unique keys and concurrency slots and enqueues
     /// their follow-ups, all in one script call. Fenced: a job this consumer no longer owns is rejected.
     /// - Returns: per completion, whether it was accepted.
-    public func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
+    /// Fencing internals: the worker runtime calls this (package access: the package's tests and tools may too).
+    package func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
         if completions.isEmpty { return [] }
         let now = Clock.nowMs()
         var byQueue: [String: [Int]] = [:]

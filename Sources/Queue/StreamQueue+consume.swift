@@ -153,7 +153,7 @@ extension StreamQueue {
 
     /// Records failed runs: each goes back to the delayed set for a retry or to the dead-letter stream.
     /// - Returns: per report, `retrying`, `dead` or `rejected` (lost to a reclaim).
-    public func fail(_ reports: [FailureReport], consumer: String) async throws -> [String] {
+    package func fail(_ reports: [FailureReport], consumer: String) async throws -> [String] {
         if reports.isEmpty { return [] }
         var arguments = [
             configuration.prefix, configuration.group, consumer, String(configuration.deadTTL.milliseconds), String(configuration.deadMaxLength),
@@ -174,7 +174,7 @@ extension StreamQueue {
     }
 
     /// Renews the lease of entries this consumer holds. - Returns: the entry ids it no longer owns.
-    public func extend(_ held: [HeldEntry], consumer: String, lease: Duration) async throws -> Set<String> {
+    package func extend(_ held: [HeldEntry], consumer: String, lease: Duration) async throws -> Set<String> {
         if held.isEmpty { return [] }
         var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(held.count)]
         for entry in held { arguments += [entry.queue, entry.entryId, String(entry.deliveries), entry.jobId, entry.concurrencyKey ?? ""] }
@@ -184,7 +184,7 @@ extension StreamQueue {
 
     /// Hands entries back for immediate reclaim by another worker (graceful shutdown). - Returns: how many.
     @discardableResult
-    public func handBack(_ held: [HeldEntry], consumer: String, idle: Duration) async throws -> Int {
+    package func handBack(_ held: [HeldEntry], consumer: String, idle: Duration) async throws -> Int {
         if held.isEmpty { return 0 }
         var arguments = [configuration.prefix, configuration.group, consumer, String(idle.milliseconds), String(held.count)]
         for entry in held {
@@ -201,7 +201,7 @@ extension StreamQueue {
 
     /// Takes a fleet-wide concurrency slot for each delivery that has a concurrency key, or parks it until one frees.
     /// - Returns: per delivery, whether it may run now.
-    public func acquireSlots(_ deliveries: [(Delivery, JobEnvelope)], consumer: String, lease: Duration) async throws -> [Bool] {
+    package func acquireSlots(_ deliveries: [(Delivery, JobEnvelope)], consumer: String, lease: Duration) async throws -> [Bool] {
         if deliveries.isEmpty { return [] }
         var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(deliveries.count)]
         for (delivery, envelope) in deliveries {

@@ -54,13 +54,13 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends `commands` as one pipeline and reads their replies, waiting at most `timeout` in all for them.
     ///
     /// Error replies come back as ``RedisReply/error(_:)``; broken connections and timeouts throw.
-    /// Call only from ``run(_:)``.
-    public func execute(_ commands: [RedisCommand], timeout: Duration? = nil) throws -> [RedisReply] {
+    /// Call only from ``run(_:)`` (package access: outside the package, commands go through ``RedisClient``).
+    package func execute(_ commands: [RedisCommand], timeout: Duration? = nil) throws -> [RedisReply] {
         try execute(commands, timeout: timeout) { RedisReply($0) }
     }
 
     /// Sends one command and reads its reply. Call only from ``run(_:)``.
-    public func execute(_ command: RedisCommand, timeout: Duration? = nil) throws -> RedisReply {
+    package func execute(_ command: RedisCommand, timeout: Duration? = nil) throws -> RedisReply {
         try execute([command], timeout: timeout)[0]
     }
 
