@@ -1,6 +1,7 @@
 /// What a user may do. A user holds one or more roles; every endpoint names the roles it admits (``Access``).
 ///
-/// The set is mirrored by the `user_roles.role` check in the database (migration 5).
+/// The set is mirrored by the `user_roles.role` check in the database (migration 5); `RoleListTests` fails when the
+/// two differ, so a new role needs both (and a migration that widens the check).
 public enum UserRole: String, Sendable, Codable, CaseIterable, Comparable {
     /// Everything, including users, seller accounts, backups and queue control. Granted only by
     /// `joycity users create-admin` (the database refuses any other path).
