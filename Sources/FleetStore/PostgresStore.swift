@@ -33,7 +33,9 @@ public final class PostgresStore: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.client.run() }
             group.addTask {
-                var delay = Duration.milliseconds(250)
+                // Until PostgreSQL answers and the migrations apply: 250 ms doubling to 10 s.
+                let backoff = Backoff(base: .milliseconds(250), cap: .seconds(10))
+                var failures = 0
                 while !Task.isCancelled {
                     do {
                         try await self.client.ping(server: self.server)
@@ -45,8 +47,8 @@ public final class PostgresStore: Service, Sendable {
                     } catch {
                         self.logger.warning("PostgreSQL not reachable yet; retrying", metadata: ["error": "\(error)"])
                     }
-                    try await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(10))
+                    failures += 1
+                    try await Task.sleep(for: backoff.delay(afterFailures: failures))
                 }
             }
             try? await gracefulShutdown()

@@ -119,12 +119,7 @@ public struct StreamQueue: Sendable {
 
     /// The retry delay before `attempt + 1`, in ms: base·2^(attempt−1), capped, ±25 % jitter.
     public func retryDelayMs(afterAttempt attempt: Int) -> Int64 {
-        let base = configuration.retryBackoffBase.milliseconds
-        let cap = configuration.retryBackoffCap.milliseconds
-        let exponent = min(max(attempt - 1, 0), 30)
-        let raw = min(cap, base.multipliedReportingOverflow(by: Int64(1) << Int64(exponent)).overflow ? cap : base << Int64(exponent))
-        let jitter = raw / 4
-        return max(0, raw + (jitter > 0 ? Int64.random(in: -jitter...jitter) : 0))
+        Backoff(base: configuration.retryBackoffBase, cap: configuration.retryBackoffCap, jitter: .spread(0.25)).delayMs(afterFailures: attempt)
     }
 }
 

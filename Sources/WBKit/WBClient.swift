@@ -161,10 +161,7 @@ public struct WBClient: Sendable {
 
     /// Exponential backoff with full jitter, capped at 60 s (also what a sync waits before fetching a malformed page again).
     public func backoff(_ failures: Int) -> Duration {
-        let base = max(1, configuration.retryBackoff.milliseconds)
-        let cap = max(base, 60_000)
-        let exp = min(cap, base << min(failures - 1, 16))
-        return .milliseconds(exp / 2 + Int64.random(in: 0...(exp / 2)))
+        Backoff(base: max(.milliseconds(1), configuration.retryBackoff), cap: .seconds(60), jitter: .equal).delay(afterFailures: failures)
     }
 
     enum Shape: Equatable {

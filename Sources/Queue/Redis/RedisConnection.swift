@@ -122,12 +122,8 @@ public final class RedisConnection: @unchecked Sendable {
             return context
         } catch {
             consecutiveFailures += 1
-            let base = configuration.reconnectBackoffBase.milliseconds
-            let cap = configuration.reconnectBackoffCap.milliseconds
-            let exponent = min(consecutiveFailures - 1, 20)
-            let backoff = min(cap, base << Int64(exponent))
-            let jittered = backoff / 2 + Int64.random(in: 0...max(1, backoff / 2))
-            nextConnectAttempt = .now + .milliseconds(jittered)
+            let backoff = Backoff(base: configuration.reconnectBackoffBase, cap: configuration.reconnectBackoffCap, jitter: .equal)
+            nextConnectAttempt = .now + backoff.delay(afterFailures: consecutiveFailures)
             throw error
         }
     }

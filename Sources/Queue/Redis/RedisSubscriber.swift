@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 
 /// A pub/sub subscriber on its own connection: subscribes to channels, calls back for each message, and
@@ -9,6 +10,8 @@ public struct RedisSubscriber: Sendable {
     /// The channels.
     public let channels: [String]
     let logger: Logger
+    /// Between resubscription attempts: 100 ms doubling to 2 s.
+    static let backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
 
     /// Creates a subscriber for `channels`.
     public init(redis: RedisClient, channels: [String], logger: Logger) {
@@ -39,7 +42,7 @@ public struct RedisSubscriber: Sendable {
                 if failures == 1 || failures % 20 == 0 {
                     logger.info("pub/sub connection lost; resubscribing", metadata: ["error": "\(error)", "channels": "\(channels)"])
                 }
-                try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
+                try? await Task.sleep(for: Self.backoff.delay(afterFailures: failures))
             }
         }
         await redis.closeDedicated(connection)

@@ -213,8 +213,11 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    /// Sleeps a capped exponential backoff, returning early when a stop is requested.
+    /// Between retries of a worker loop: 100 ms doubling to 2 s.
+    static let loopBackoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
+
+    /// Sleeps the loop backoff, returning early when a stop is requested.
     func pause(failures: Int) async {
-        await sleepUnlessStopped(.milliseconds(min(2000, 50 << min(failures, 6))))
+        await sleepUnlessStopped(Self.loopBackoff.delay(afterFailures: failures))
     }
 }
