@@ -74,6 +74,8 @@ public struct APIServer: Sendable {
             }
             database.role = role
         }
+        // No statement outlives the request that sent it (the request deadline cancels the work too).
+        database.statementTimeout = configuration.requestTimeout
         let postgres = database.makeClient(logger: logger)
         services.append(postgres)
 

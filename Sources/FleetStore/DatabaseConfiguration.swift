@@ -19,6 +19,9 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     /// A role every connection switches to at start (`-c role=…`): the API serves as `joycity_api`, which owns no
     /// table, so the database's own guards apply to it. Nil: the login role.
     public var role: String?
+    /// PostgreSQL's `statement_timeout` for every connection (`-c statement_timeout=…`): a statement running longer
+    /// is cancelled by the server. Nil: the server's setting. The API sets its request deadline here.
+    public var statementTimeout: Duration?
 
     /// The default URL.
     public static let defaultURL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -67,7 +70,10 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
-        if let role { configuration.options.additionalStartupParameters = [("options", "-c role=\(role)")] }
+        var options: [String] = []
+        if let role { options.append("-c role=\(role)") }
+        if let statementTimeout { options.append("-c statement_timeout=\(max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))") }
+        if !options.isEmpty { configuration.options.additionalStartupParameters = [("options", options.joined(separator: " "))] }
         return configuration
     }
 
