@@ -47,7 +47,7 @@ struct AllCommand: AsyncParsableCommand {
                 fake = state
                 logger.info("no WB configured: serving the fake WB", metadata: ["url": "\(base)"])
             }
-            let worker = try WorkerServices(environment: environment, logger: logger)
+            let worker = try WorkerServer.make(environment: environment, logger: logger)
             services += worker.services
             if environment.string("API_JWT_KEYS") == nil {
                 // A laptop run without keys still serves the API; its sessions end when the process does.
