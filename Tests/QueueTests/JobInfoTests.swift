@@ -25,6 +25,22 @@ struct JobInfoTests {
         }
     }
 
+    @Test("a waiting job is found by its record's entry, its ULID's time window, or a scan for other ids")
+    func findsWaitingJobs() async throws {
+        try await TestRedis.withQueue { queue in
+            try await queue.ensureGroup("default")
+            let ulid = try await queue.enqueue(DiagnosticJob.type, .init(set: "x"))
+            let custom = try await queue.enqueue(try JobRequest(DiagnosticJob.type, .init(set: "x"), id: "CUSTOM-1"))
+            // A producer whose clock is an hour behind Redis: the entry is far from the time in its ULID.
+            let skewed = JobID.make(nowMs: Clock.nowMs() - 3_600_000)
+            try await queue.redis.send(RedisCommand("XADD", queue.keys.stream("default"), "*", "id", skewed, "type", "queue.diagnostic", "payload", "{}"))
+            for id in [ulid.id, custom.id, skewed] {
+                let info = try await queue.job(id)
+                #expect(info?.state == "queued" && info?.entryId != nil, "\(id): \(String(describing: info))")
+            }
+        }
+    }
+
     @Test("a dead job deleted with `queue delete` is no longer known, not `queued`")
     func deletedDeadJob() async throws {
         try await TestRedis.withQueue { queue in

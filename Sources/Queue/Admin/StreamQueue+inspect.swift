@@ -88,7 +88,8 @@ extension StreamQueue {
                 result: record["result"], progress: record["progress"], entryId: record["entry"])
             if state == "queued" {
                 // Requeued from the delayed set, a parked list or the dead letters: the stream says whether it runs.
-                if let found = try await findEntry(id, queues: [queue], scanLimit: scanLimit) {
+                // The record names the entry, so no scan is needed.
+                if let found = try await findEntry(id, queues: [queue], scanLimit: scanLimit, entry: record["entry"]) {
                     let progress = info.progress
                     let errors = info.errors
                     info = found
@@ -130,13 +131,25 @@ extension StreamQueue {
         return nil
     }
 
-    func findEntry(_ id: String, queues: [String], scanLimit: Int) async throws -> JobInfo? {
-        let start = JobID.timestampMs(of: id).map { String(max(0, $0 - 300_000)) } ?? "-"
+    /// The stream entry of job `id`: the entry `entry` names when known; else, for a ULID, the entries written within
+    /// five minutes of the time in it (a producer's clock may be off by that much), and only when that finds
+    /// nothing, and for other ids, a scan of up to `scanLimit` entries per queue.
+    func findEntry(_ id: String, queues: [String], scanLimit: Int, entry: String? = nil) async throws -> JobInfo? {
+        if let entry, let found = try await findEntry(id, queues: queues, from: entry, to: entry, scanLimit: 1) { return found }
+        if let ms = JobID.timestampMs(of: id) {
+            if let found = try await findEntry(id, queues: queues, from: String(max(0, ms - 300_000)), to: String(ms + 300_000), scanLimit: scanLimit) {
+                return found
+            }
+        }
+        return try await findEntry(id, queues: queues, from: "-", to: "+", scanLimit: scanLimit)
+    }
+
+    private func findEntry(_ id: String, queues: [String], from start: String, to end: String, scanLimit: Int) async throws -> JobInfo? {
         for queue in queues {
             var cursor = start
             var scanned = 0
             while scanned < scanLimit {
-                let reply = try await redis.send(RedisCommand("XRANGE", keys.stream(queue), cursor, "+", "COUNT", "1000"))
+                let reply = try await redis.send(RedisCommand("XRANGE", keys.stream(queue), cursor, end, "COUNT", "1000"))
                 let entries = reply.array ?? []
                 if entries.isEmpty { break }
                 for entry in entries {
