@@ -73,19 +73,12 @@ public struct SessionGate: Sendable {
     /// ids (their cached checks expire within `API_SESSION_CACHE_TTL`).
     public func markRevokedOrLog(_ ids: [UUID]) async {
         guard !ids.isEmpty else { return }
-        for attempt in 1...3 {
-            do {
-                try await markRevoked(ids)
-                return
-            } catch {
-                if attempt == 3 {
-                    logger.error("could not mark ended sessions revoked in Redis; their cached checks expire within API_SESSION_CACHE_TTL", metadata: [
-                        "error": "\(error)", "session.ids": "\(ids.map(\.uuidString).joined(separator: ","))",
-                    ])
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(50 << attempt))
-            }
+        do {
+            try await Backoff(base: .milliseconds(100), cap: .milliseconds(400)).retrying(3) { try await markRevoked(ids) }
+        } catch {
+            logger.error("could not mark ended sessions revoked in Redis; their cached checks expire within API_SESSION_CACHE_TTL", metadata: [
+                "error": "\(error)", "session.ids": "\(ids.map(\.uuidString).joined(separator: ","))",
+            ])
         }
     }
 

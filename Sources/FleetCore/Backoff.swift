@@ -35,6 +35,20 @@ public struct Backoff: Sendable, Equatable {
         .milliseconds(delayMs(afterFailures: failures))
     }
 
+    /// Runs `body` up to `attempts` times, sleeping this backoff between tries. - Throws: the last try's error.
+    public func retrying<T: Sendable>(_ attempts: Int, _ body: () async throws -> T) async throws -> T {
+        var failures = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                failures += 1
+                if failures >= attempts { throw error }
+                try? await Task.sleep(for: delay(afterFailures: failures))
+            }
+        }
+    }
+
     /// ``delay(afterFailures:)`` in milliseconds.
     public func delayMs(afterFailures failures: Int) -> Int64 {
         let base = max(0, self.base.milliseconds)

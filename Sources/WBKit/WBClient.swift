@@ -161,7 +161,12 @@ public struct WBClient: Sendable {
 
     /// Exponential backoff with full jitter, capped at 60 s (also what a sync waits before fetching a malformed page again).
     public func backoff(_ failures: Int) -> Duration {
-        Backoff(base: max(.milliseconds(1), configuration.retryBackoff), cap: .seconds(60), jitter: .equal).delay(afterFailures: failures)
+        retryBackoff.delay(afterFailures: failures)
+    }
+
+    /// The backoff behind ``backoff(_:)``: `WB_RETRY_BACKOFF` doubling to 60 s, equal jitter.
+    public var retryBackoff: Backoff {
+        Backoff(base: max(.milliseconds(1), configuration.retryBackoff), cap: .seconds(60), jitter: .equal)
     }
 
     enum Shape: Equatable {

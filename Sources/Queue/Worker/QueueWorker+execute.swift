@@ -54,8 +54,8 @@ extension QueueWorker {
             let (result, added, hasRecord) = job.outcome
             var followUps: [JobRequest] = []
             if case .completed = outcome {
-                // Checked at admission (an entry with invalid follow-ups never runs).
-                if let next = envelope.next, let decoded = try? queue.followUps(ofNext: next) { followUps = decoded }
+                // Checked at admission (an entry with invalid follow-ups never runs); `complete` prepares them again.
+                if let next = envelope.next, let decoded = try? JSONCoding.decode([JobRequest].self, from: next) { followUps = decoded }
                 followUps += added
             }
             completion = Completion(

@@ -179,17 +179,10 @@ public struct WBSyncer: Sendable {
     /// Writes a run's end after the run failed on the store itself: tried three times, then logged by name (the
     /// next run of the account and dataset closes the entry as abandoned).
     private func recordEnd(_ what: String, _ write: () async throws -> Void) async {
-        for attempt in 1...3 {
-            do {
-                try await write()
-                return
-            } catch {
-                if attempt == 3 {
-                    client.logger.error("could not record \(what) in wb_sync_runs; the next run of this dataset closes it as abandoned", metadata: ["error": "\(error)"])
-                    return
-                }
-                try? await Task.sleep(for: client.backoff(attempt))
-            }
+        do {
+            try await client.retryBackoff.retrying(3, write)
+        } catch {
+            client.logger.error("could not record \(what) in wb_sync_runs; the next run of this dataset closes it as abandoned", metadata: ["error": "\(error)"])
         }
     }
 
