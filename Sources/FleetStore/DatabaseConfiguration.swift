@@ -72,7 +72,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         configuration.options.connectTimeout = .seconds(5)
         var options: [String] = []
         if let role { options.append("-c role=\(role)") }
-        if let statementTimeout { options.append("-c statement_timeout=\(max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))") }
+        if let statementTimeout { options.append("-c statement_timeout=\(max(1, statementTimeout.milliseconds))") }
         if !options.isEmpty { configuration.options.additionalStartupParameters = [("options", options.joined(separator: " "))] }
         return configuration
     }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +53,7 @@ public final class RawConnection: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let left = deadline - .now
-            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let ms = Int32(max(1, left.milliseconds))
             guard poll(&poller, 1, ms) > 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return (String(decoding: received, as: UTF8.self), true) }
