@@ -114,11 +114,66 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The shared HTTP pieces of the API and the proxy edge: the JSON error shape, request ids, JSON bodies, CORS,
+        // security headers, the request deadline, slow-client timeouts, the Prometheus exposition.
+        .target(
+            name: "FleetHTTP",
+            dependencies: [
+                "FleetCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Sign-in and sessions: access tokens, the session gate (Redis cache with revocation), passwords, the login
+        // limiter. The API signs in; the proxy edge checks a browser's session with the same pieces.
+        .target(
+            name: "FleetAuth",
+            dependencies: [
+                "FleetCore",
+                "FleetStore",
+                "Queue",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Avatars: JPEG checks and the objects in S3.
+        .target(
+            name: "AvatarStorage",
+            dependencies: [
+                "FleetCore",
+                "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The jobs the fleet enqueues (types, payloads, request options); Workers registers their handlers, the
+        // API, the scheduler's sources and the CLI enqueue them without importing Workers.
+        .target(
+            name: "JobCatalog",
+            dependencies: [
+                "FleetStore",
+                "Queue",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Workers",
             dependencies: [
                 "FleetCore",
+                "FleetHTTP",
                 "FleetStore",
+                "JobCatalog",
                 "Queue",
                 "WBKit",
                 "S3",
@@ -138,19 +193,18 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "WBKit",
+                "AvatarStorage",
+                "FleetAuth",
                 "FleetCore",
+                "FleetHTTP",
                 "FleetStore",
+                "JobCatalog",
                 "Queue",
-                "S3",
-                "Workers",
+                "WBKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -167,8 +221,11 @@ let package = Package(
                 "WBKit",
                 "API",
                 "FakeWB",
+                "FleetAuth",
                 "FleetCore",
+                "FleetHTTP",
                 "FleetStore",
+                "JobCatalog",
                 "Queue",
                 "S3",
                 "Scheduler",
@@ -225,9 +282,13 @@ let package = Package(
             dependencies: [
                 "WBKit",
                 "API",
+                "AvatarStorage",
                 "FakeWB",
+                "FleetAuth",
                 "FleetCore",
+                "FleetHTTP",
                 "FleetStore",
+                "JobCatalog",
                 "FleetTesting",
                 "Queue",
                 "S3",
@@ -249,7 +310,9 @@ let package = Package(
                 "WBKit",
                 "FakeWB",
                 "FleetCore",
+                "FleetHTTP",
                 "FleetStore",
+                "JobCatalog",
                 "FleetTesting",
                 "Queue",
                 "S3",
@@ -258,6 +321,30 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FleetStoreTests",
+            dependencies: [
+                "FleetAuth",
+                "FleetCore",
+                "FleetStore",
+                "FleetTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "FleetCore",
+                "FleetTesting",
+                "S3",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

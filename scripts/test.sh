@@ -9,6 +9,8 @@ if command -v docker >/dev/null 2>&1; then
   docker stack config -c helm-free-swarm/stack.yml >/dev/null
   echo "helm-free-swarm/stack.yml: valid"
 fi
+# The format check (.swift-format, Hummingbird's settings): `swift format -i -r Sources Tests Package.swift` fixes it.
+swift format lint --strict --parallel -r Sources Tests Package.swift
 swift build --build-tests
 # Serially: the suite holds timing checks (heartbeats, rate limits) and crash runs of real processes that a
 # fully parallel run on 2 cores would starve (measured: ≈ 2.5 min serial).

@@ -80,8 +80,10 @@ public struct APIConfiguration: Sendable {
         let expected = "comma-separated kid:base64 pairs with distinct kids, each secret at least 32 bytes (openssl rand -base64 32)"
         guard let keys = try env.keyList("API_JWT_KEYS", accepts: { $0 >= 32 }, expected: expected) else {
             throw ConfigurationError(
-                variable: "API_JWT_KEYS", value: "",
-                expected: "comma-separated kid:base64 secrets of at least 32 bytes, e.g. k1:$(openssl rand -base64 32)")
+                variable: "API_JWT_KEYS",
+                value: "",
+                expected: "comma-separated kid:base64 secrets of at least 32 bytes, e.g. k1:$(openssl rand -base64 32)"
+            )
         }
         guard Set(keys.map(\.id)).count == keys.count else {
             throw ConfigurationError(variable: "API_JWT_KEYS", value: "(hidden)", expected: expected)
@@ -118,15 +120,25 @@ public struct APIConfiguration: Sendable {
             throw ConfigurationError(variable: "API_COOKIE_SAMESITE", value: sameSite, expected: "Strict, Lax or None")
         }
         if canonical == "None" && !cookieSecure {
-            throw ConfigurationError(variable: "API_COOKIE_SAMESITE", value: sameSite, expected: "Strict or Lax when API_COOKIE_SECURE=false (browsers drop SameSite=None without Secure)")
+            throw ConfigurationError(
+                variable: "API_COOKIE_SAMESITE",
+                value: sameSite,
+                expected: "Strict or Lax when API_COOKIE_SECURE=false (browsers drop SameSite=None without Secure)"
+            )
         }
         cookieSameSite = canonical
         allowedOrigins = env.string("API_ALLOWED_ORIGINS", default: "http://localhost:8080,http://127.0.0.1:8080")
             .split(separator: ",").map { String($0).trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
-            throw ConfigurationError(variable: "API_ALLOWED_ORIGINS", value: origin, expected: "origins such as https://app.example.com or https://*.example.com (no path)")
+            throw ConfigurationError(
+                variable: "API_ALLOWED_ORIGINS",
+                value: origin,
+                expected: "origins such as https://app.example.com or https://*.example.com (no path)"
+            )
         }
-        trustedProxies = Set(env.string("API_TRUSTED_PROXIES", default: "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
+        trustedProxies = Set(
+            env.string("API_TRUSTED_PROXIES", default: "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        )
         func rate(_ name: String, _ fallback: String) throws -> RateSpec {
             let text = env.string(name, default: fallback)
             guard let spec = RateSpec(parsing: text) else {

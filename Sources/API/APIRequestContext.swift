@@ -1,10 +1,12 @@
+import FleetAuth
+import FleetHTTP
 import Hummingbird
 import Logging
 import NIOCore
 
 /// The request context of every API route: the request id, the caller's address and, once authenticated, the
 /// principal and how it proved itself.
-public struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
+public struct APIRequestContext: FleetRequestContext, RemoteAddressRequestContext {
     /// How the caller authenticated.
     public enum CredentialSource: Sendable { case bearer, cookie }
 
@@ -19,7 +21,8 @@ public struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     public var credentialSource: CredentialSource?
     /// The largest body `request.decode` collects (`API_MAX_BODY`).
     public var maxUploadSize: Int { maxBody }
-    var maxBody: Int = 1 << 20
+    /// The body limit (set from `API_MAX_BODY` by ``RequestIDMiddleware``).
+    public var maxBody: Int = 1 << 20
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,4 +1,6 @@
 import Crypto
+import FleetAuth
+import FleetHTTP
 import Foundation
 import Hummingbird
 import Synchronization
@@ -39,12 +41,19 @@ public final class APIRoutes: @unchecked Sendable {
     }
 
     static func timedOut(_ timeout: Duration) -> APIError {
-        APIError.unavailable("the request took longer than \(timeout.components.seconds) s (API_REQUEST_TIMEOUT); PostgreSQL, Redis, S3 or WB may be down — try again shortly")
+        APIError.unavailable(
+            "the request took longer than \(timeout.components.seconds) s (API_REQUEST_TIMEOUT); PostgreSQL, Redis, S3 or WB may be down — try again shortly"
+        )
     }
 
     /// Checks `endpoint.access` for the caller, then runs `handler`.
     static func serve(
-        _ endpoint: Endpoint, _ request: Request, _ context: APIRequestContext, authenticator: Authenticator, secret: String?, handler: Handler
+        _ endpoint: Endpoint,
+        _ request: Request,
+        _ context: APIRequestContext,
+        authenticator: Authenticator,
+        secret: String?,
+        handler: Handler
     ) async throws -> Response {
         var context = context
         switch endpoint.access {

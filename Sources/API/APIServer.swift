@@ -1,4 +1,7 @@
+import AvatarStorage
+import FleetAuth
 import FleetCore
+import FleetHTTP
 import FleetStore
 import Foundation
 import Hummingbird
@@ -8,9 +11,7 @@ import NIOCore
 import PostgresNIO
 import Prometheus
 import Queue
-import S3
 import ServiceLifecycle
-import Workers
 import WBKit
 
 /// The API process: its services (Redis, the migrating store, the API's own database client, the HTTP server) and
@@ -38,7 +39,10 @@ public struct APIServer: Sendable {
     ///   - onRunning: receives the bound port (useful with `API_PORT=0` in tests).
     /// - Throws: ``ConfigurationError`` naming the variable.
     public static func make(
-        environment: EnvironmentReader, logger: Logger, redis sharedRedis: RedisClient? = nil, metrics: PrometheusCollectorRegistry? = nil,
+        environment: EnvironmentReader,
+        logger: Logger,
+        redis sharedRedis: RedisClient? = nil,
+        metrics: PrometheusCollectorRegistry? = nil,
         onRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> APIServer {
         let configuration = try APIConfiguration(environment: environment)
@@ -70,7 +74,11 @@ public struct APIServer: Sendable {
         let role = environment.string("API_DATABASE_ROLE", default: "joycity_api")
         if !role.isEmpty {
             guard DatabaseConfiguration.isValidRole(role) else {
-                throw ConfigurationError(variable: "API_DATABASE_ROLE", value: role, expected: "a lower-case PostgreSQL role name, or empty for the login role")
+                throw ConfigurationError(
+                    variable: "API_DATABASE_ROLE",
+                    value: role,
+                    expected: "a lower-case PostgreSQL role name, or empty for the login role"
+                )
             }
             database.role = role
         }
@@ -79,26 +87,50 @@ public struct APIServer: Sendable {
         let postgres = database.makeClient(logger: logger)
         services.append(postgres)
 
-        let tokens = await TokenIssuer(configuration: configuration)
+        let tokens = await TokenIssuer(
+            keys: configuration.jwtKeys,
+            activeKeyID: configuration.jwtActiveKeyID,
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            accessTTL: configuration.accessTTL
+        )
         let users = UserStore(client: postgres, logger: logger)
         let sessions = SessionStore(client: postgres, logger: logger)
         let gate = SessionGate(
-            redis: redis, prefix: prefix, sessions: sessions, users: users, cacheTTL: configuration.sessionCacheTTL,
-            revokedTTL: configuration.accessTTL, logger: logger)
+            redis: redis,
+            prefix: prefix,
+            sessions: sessions,
+            users: users,
+            cacheTTL: configuration.sessionCacheTTL,
+            revokedTTL: configuration.accessTTL,
+            logger: logger
+        )
         let authenticator = Authenticator(tokens: tokens, gate: gate, configuration: configuration)
         var avatars: AvatarStore?
         if let bucket = environment.string("API_AVATAR_BUCKET") ?? environment.string("S3_BUCKET") {
             let s3Environment = EnvironmentReader(values: environment.values.merging(["S3_BUCKET": bucket]) { $1 })
-            avatars = AvatarStore(s3: S3Client(configuration: try S3Configuration(environment: s3Environment)), maxBytes: configuration.avatarMaxBytes)
+            avatars = try AvatarStore(environment: s3Environment, maxBytes: configuration.avatarMaxBytes)
         }
         let displayName = database.displayName
         let redisName = redis.configuration.url.endpoint
         let api = APIServices(
-            configuration: configuration, tokens: tokens, authenticator: authenticator, gate: gate, sessions: sessions, users: users,
+            configuration: configuration,
+            tokens: tokens,
+            authenticator: authenticator,
+            gate: gate,
+            sessions: sessions,
+            users: users,
             accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
-            backups: BackupStore(client: postgres, logger: logger), queue: queue, hasher: PasswordHasher(cost: configuration.bcryptCost),
+            backups: BackupStore(client: postgres, logger: logger),
+            queue: queue,
+            hasher: PasswordHasher(cost: configuration.bcryptCost),
             loginLimiter: LoginLimiter(
-                redis: redis, prefix: prefix, perAccount: configuration.loginLimitPerAccount, perIP: configuration.loginLimitPerIP, logger: logger),
+                redis: redis,
+                prefix: prefix,
+                perAccount: configuration.loginLimitPerAccount,
+                perIP: configuration.loginLimitPerIP,
+                logger: logger
+            ),
             avatars: avatars,
             wb: WBClient(configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: prefix), logger: logger),
             readiness: {
@@ -119,33 +151,52 @@ public struct APIServer: Sendable {
                 if let migrator { checks["migrations"] = migrator.isReady ? "ok" : "not applied yet (see the log)" }
                 return checks
             },
-            logger: logger)
+            logger: logger
+        )
 
         let router = Router(context: APIRequestContext.self)
         let routes = APIRoutes(
-            router: router, authenticator: authenticator, internalSecret: configuration.internalSecret, requestTimeout: configuration.requestTimeout)
+            router: router,
+            authenticator: authenticator,
+            internalSecret: configuration.internalSecret,
+            requestTimeout: configuration.requestTimeout
+        )
         // Outermost first: security headers and CORS wrap the error responses RequestIDMiddleware makes.
         router.add(middleware: SecurityHeadersMiddleware(hstsMaxAge: configuration.hstsMaxAge))
-        router.add(middleware: CORSAllowListMiddleware(configuration: configuration))
-        router.add(middleware: RequestIDMiddleware(maxBody: configuration.maxBody, routes: routes))
+        router.add(middleware: CORSAllowListMiddleware { configuration.allowsOrigin($0) })
+        router.add(
+            middleware: RequestIDMiddleware(
+                maxBody: configuration.maxBody,
+                allowedMethods: { request in routes.methods(matching: request.uri.path, revealInternal: routes.carriesInternalSecret(request)) },
+                translate: APIError.translate
+            )
+        )
         router.add(middleware: MetricsMiddleware())
-        routes.addAuthRoutes(api)
-        routes.addUserRoutes(api)
-        routes.addAccountRoutes(api)
-        routes.addAdminRoutes(api)
-        routes.addOperationsRoutes(api)
-        routes.addInternalRoutes(api)
+        AuthController(api: api).addRoutes(to: routes)
+        UsersController(api: api).addRoutes(to: routes)
+        AccountsController(api: api).addRoutes(to: routes)
+        BackupsController(api: api).addRoutes(to: routes)
+        QueuesController(api: api).addRoutes(to: routes)
+        OperationsController(api: api, routes: routes).addRoutes(to: routes)
+        InternalController(api: api).addRoutes(to: routes)
         if let metrics {
-            router.get("/metrics") { _, _ in MetricsServer.response(metrics) }
+            router.get("/metrics") { _, _ in PrometheusExposition.response(metrics) }
         }
         let app = Application(
             router: router,
             server: SlowClientGuard.http1(
-                idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout),
+                idleTimeout: configuration.idleTimeout,
+                headerTimeout: configuration.headerTimeout,
+                bodyTimeout: configuration.bodyTimeout
+            ),
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-api",
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
-            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) }, logger: logger)
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "joycity-api",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
+            ),
+            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
         services.append(app)
         services.append(SessionJanitor(sessions: sessions, logger: logger))
         return APIServer(services: services, routes: routes, api: api)

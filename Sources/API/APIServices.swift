@@ -1,3 +1,5 @@
+import AvatarStorage
+import FleetAuth
 import FleetStore
 import Logging
 import Queue

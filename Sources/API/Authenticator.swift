@@ -1,3 +1,5 @@
+import FleetAuth
+import FleetHTTP
 import Foundation
 import Hummingbird
 import Logging
@@ -50,10 +52,13 @@ public struct Authenticator: Sendable {
         let origin = request.headers[.origin] ?? request.headers[.referer].flatMap(Self.origin(ofURL:))
         guard let origin, origin != "null" else {
             throw APIError.forbidden(
-                "a cookie-authenticated request that changes state must carry an Origin header (CSRF protection); scripts should send `Authorization: Bearer <token>` instead")
+                "a cookie-authenticated request that changes state must carry an Origin header (CSRF protection); scripts should send `Authorization: Bearer <token>` instead"
+            )
         }
         guard configuration.allowsOrigin(origin) else {
-            throw APIError.forbidden("requests from origin \(origin) may not use the session cookie (CSRF protection); allowed origins are set by API_ALLOWED_ORIGINS")
+            throw APIError.forbidden(
+                "requests from origin \(origin) may not use the session cookie (CSRF protection); allowed origins are set by API_ALLOWED_ORIGINS"
+            )
         }
     }
 
@@ -99,7 +104,14 @@ public struct Authenticator: Sendable {
             default: .lax
             }
         return Cookie(
-            name: name, value: value, maxAge: maxAge, domain: configuration.cookieDomain, path: path, secure: configuration.cookieSecure,
-            httpOnly: true, sameSite: sameSite)
+            name: name,
+            value: value,
+            maxAge: maxAge,
+            domain: configuration.cookieDomain,
+            path: path,
+            secure: configuration.cookieSecure,
+            httpOnly: true,
+            sameSite: sameSite
+        )
     }
 }

@@ -1,3 +1,4 @@
+import FleetStore
 import Hummingbird
 
 /// Who may call an endpoint.
@@ -46,8 +47,16 @@ public struct Endpoint: Sendable {
     public var response: Body?
 
     public init(
-        _ method: HTTPRequest.Method, _ path: String, _ operationID: String, _ summary: String, tag: String, access: Access,
-        query: [(name: String, schema: OpenAPIValue, required: Bool)] = [], request: Body? = nil, status: Int = 200, response: Body? = nil
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ operationID: String,
+        _ summary: String,
+        tag: String,
+        access: Access,
+        query: [(name: String, schema: OpenAPIValue, required: Bool)] = [],
+        request: Body? = nil,
+        status: Int = 200,
+        response: Body? = nil
     ) {
         self.method = method
         self.path = path

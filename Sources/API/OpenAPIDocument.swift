@@ -1,3 +1,4 @@
+import FleetStore
 import Foundation
 import HTTPTypes
 
@@ -20,10 +21,10 @@ extension APIRoutes {
                 "title": "JoyCity Fleet API",
                 "version": "1.0.0",
                 "description": """
-                    The API of JoyCity Fleet: sign-in and sessions, users and roles, WB seller accounts, backups and queue administration. \
-                    Authenticate with the `joycity_access` cookie that sign-in sets, or with `Authorization: Bearer <accessToken>`. \
-                    Errors are JSON: `{"error": {"code", "message", "requestId"}}`. Each operation's `x-roles` lists the roles it admits.
-                    """,
+                The API of JoyCity Fleet: sign-in and sessions, users and roles, WB seller accounts, backups and queue administration. \
+                Authenticate with the `joycity_access` cookie that sign-in sets, or with `Authorization: Bearer <accessToken>`. \
+                Errors are JSON: `{"error": {"code", "message", "requestId"}}`. Each operation's `x-roles` lists the roles it admits.
+                """,
             ],
             "servers": [["url": "/"]],
             "paths": .object(paths.map { ($0.0, .object($0.1)) }),

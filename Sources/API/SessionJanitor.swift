@@ -1,3 +1,4 @@
+import FleetStore
 import Logging
 import ServiceLifecycle
 
@@ -22,7 +23,7 @@ public struct SessionJanitor: Service {
                 // Cancelled by shutdown too: with PostgreSQL down the delete would wait for a connection.
                 let pruned = try await cancelWhenGracefulShutdown { try await sessions.prune(keep: keep) }
                 if pruned > 0 { logger.info("pruned ended sessions", metadata: ["sessions.pruned": "\(pruned)"]) }
-            } catch where Task.isShuttingDownGracefully || Task.isCancelled {
+            } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
                 return
             } catch {
                 logger.warning("could not prune ended sessions; trying again later", metadata: ["error": "\(error)"])

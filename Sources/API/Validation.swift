@@ -1,5 +1,7 @@
 import FleetCore
+import FleetHTTP
 import FleetStore
+
 /// Checks of user-supplied values, with messages that say what is accepted.
 enum Validation {
     /// A display name: 1–200 characters after trimming, no control characters.

@@ -36,7 +36,10 @@ public struct FakeWBConfiguration: Sendable {
         }
     }
 
-    public enum ReportEnd: String, Sendable { case noContent = "204", emptyArray = "empty-array" }
+    public enum ReportEnd: String, Sendable {
+        case noContent = "204"
+        case emptyArray = "empty-array"
+    }
 
     public var host = "127.0.0.1"
     public var port = 8091
@@ -70,7 +73,9 @@ public struct FakeWBConfiguration: Sendable {
         pageCap = try env.int("FAKE_WB_PAGE_CAP", default: pageCap, range: 1...1_000_000)
         reportCap = try env.int("FAKE_WB_REPORT_CAP", default: reportCap, range: 1...1_000_000)
         if let end = env.string("FAKE_WB_REPORT_END") {
-            guard let value = ReportEnd(rawValue: end) else { throw ConfigurationError(variable: "FAKE_WB_REPORT_END", value: end, expected: "204 or empty-array") }
+            guard let value = ReportEnd(rawValue: end) else {
+                throw ConfigurationError(variable: "FAKE_WB_REPORT_END", value: end, expected: "204 or empty-array")
+            }
             reportEnd = value
         }
         if let text = env.string("FAKE_WB_RATE_LIMITS") { limits = try Self.parseLimits(text, variable: "FAKE_WB_RATE_LIMITS", base: limits) }
@@ -90,7 +95,11 @@ public struct FakeWBConfiguration: Sendable {
         for item in text.split(separator: ",") {
             let pair = item.split(separator: "=").map(String.init)
             guard pair.count == 2, let p = Double(pair[1]), (0...1).contains(p) else {
-                throw ConfigurationError(variable: "FAKE_WB_FAULTS", value: text, expected: "comma-separated kind=probability with kind 500, slow or truncate")
+                throw ConfigurationError(
+                    variable: "FAKE_WB_FAULTS",
+                    value: text,
+                    expected: "comma-separated kind=probability with kind 500, slow or truncate"
+                )
             }
             switch pair[0] {
             case "500": faults.serverError = p

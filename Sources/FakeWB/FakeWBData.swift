@@ -54,7 +54,7 @@ enum MSK {
         }
         if i == chars.count { return ms }
         if chars[i] == UInt8(ascii: "Z") && i + 1 == chars.count { return ms + offsetMs }
-        if (chars[i] == UInt8(ascii: "+") || chars[i] == UInt8(ascii: "-")), let oh = number((i + 1)..<(i + 3)), let om = number((i + 4)..<(i + 6)) {
+        if chars[i] == UInt8(ascii: "+") || chars[i] == UInt8(ascii: "-"), let oh = number((i + 1)..<(i + 3)), let om = number((i + 4)..<(i + 6)) {
             let offset = Int64(oh * 3_600_000 + om * 60_000) * (chars[i] == UInt8(ascii: "+") ? 1 : -1)
             return ms - offset + offsetMs
         }
@@ -83,7 +83,10 @@ struct RowSpec: Sendable {
 
 /// A JSON value the fake writes into a row.
 enum FakeValue: Sendable, Equatable {
-    case string(String), int(Int64), double(Double), bool(Bool)
+    case string(String)
+    case int(Int64)
+    case double(Double)
+    case bool(Bool)
     /// The value written as JSON.
     var json: String {
         switch self {
@@ -138,15 +141,21 @@ enum Templates {
             }
             let keys = row.keys.sorted()
             return RowTemplate(
-                keys: keys, quotedKeys: Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONString.quoted($0)) }), fragments: fragments, numbers: numbers)
+                keys: keys,
+                quotedKeys: Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONString.quoted($0)) }),
+                fragments: fragments,
+                numbers: numbers
+            )
         }
     }
 
     static func render(_ templates: [RowTemplate], _ spec: RowSpec) -> String {
         let template = templates[spec.template % templates.count]
-        return write(keys(template, spec).map { key in
-            (template.quotedKeys[key] ?? JSONString.quoted(key), spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
-        })
+        return write(
+            keys(template, spec).map { key in
+                (template.quotedKeys[key] ?? JSONString.quoted(key), spec.overrides[key]?.json ?? template.fragments[key] ?? "null")
+            }
+        )
     }
 
     /// The template's keys and the overrides' new ones, in byte order.

@@ -17,7 +17,8 @@ struct FakeWBSeller: Sendable {
     /// The seller id of seller `index` (deterministic per seed).
     static func sid(index: Int, seed: UInt64) -> String {
         var random = SplitMix64(seed: seed &* 1_000_003 &+ UInt64(index))
-        let a = random.next(), b = random.next()
+        let a = random.next()
+        let b = random.next()
         let hex = String(format: "%016llx%016llx", a, b)
         let c = Array(hex)
         // UUIDv4 shape.
@@ -38,7 +39,9 @@ struct FakeWBSeller: Sendable {
                 let lcd = dateMs / 1000 * 1000 + 300_000
                 if lcd > nowMs { continue }
                 let order = orderSpec(day: day, k: k, dateMs: dateMs, cancelled: false, lcd: lcd)
-                orders.append(FakeRow(key: order.key, lcd: lcd, day: day, rrd: 0, json: Templates.render(Templates.orders, order.spec), spec: order.spec))
+                orders.append(
+                    FakeRow(key: order.key, lcd: lcd, day: day, rrd: 0, json: Templates.render(Templates.orders, order.spec), spec: order.spec)
+                )
                 // Every other order is bought two days later; some of those come back.
                 guard k % 2 == 0 else { continue }
                 for isReturn in [false, true] {
@@ -46,9 +49,20 @@ struct FakeWBSeller: Sendable {
                     let saleMs = dateMs + (isReturn ? 4 : 2) * MSK.dayMs
                     if saleMs + 600_000 > nowMs { continue }
                     let sale = saleSpec(day: day, k: k, saleMs: saleMs, srid: order.key, isReturn: isReturn)
-                    sales.append(FakeRow(key: sale.key, lcd: saleMs + 600_000, day: saleMs / MSK.dayMs, rrd: 0, json: Templates.render(Templates.sales, sale.spec), spec: sale.spec))
+                    sales.append(
+                        FakeRow(
+                            key: sale.key,
+                            lcd: saleMs + 600_000,
+                            day: saleMs / MSK.dayMs,
+                            rrd: 0,
+                            json: Templates.render(Templates.sales, sale.spec),
+                            spec: sale.spec
+                        )
+                    )
                     let saleDay = saleMs / MSK.dayMs
-                    reportSpecs.append((saleDay, reportSpec(template: isReturn ? 2 : 0, day: saleDay, srid: order.key, nm: nm(k), dateMs: dateMs, saleMs: saleMs)))
+                    reportSpecs.append(
+                        (saleDay, reportSpec(template: isReturn ? 2 : 0, day: saleDay, srid: order.key, nm: nm(k), dateMs: dateMs, saleMs: saleMs))
+                    )
                     reportSpecs.append((saleDay, reportSpec(template: 1, day: saleDay, srid: order.key, nm: nm(k), dateMs: dateMs, saleMs: saleMs)))
                 }
             }
@@ -63,7 +77,9 @@ struct FakeWBSeller: Sendable {
             let rrd = nextRrd
             nextRrd += 1
             spec.overrides["rrd_id"] = .int(rrd)
-            report.append(FakeRow(key: String(rrd), lcd: 0, day: day, rrd: rrd, json: Templates.render(Templates.report, spec), financeJSON: nil, spec: spec))
+            report.append(
+                FakeRow(key: String(rrd), lcd: 0, day: day, rrd: rrd, json: Templates.render(Templates.report, spec), financeJSON: nil, spec: spec)
+            )
         }
         sortChanges()
         lastStamp = max(orders.last?.lcd ?? 0, sales.last?.lcd ?? 0)
@@ -72,7 +88,8 @@ struct FakeWBSeller: Sendable {
     func nm(_ k: Int) -> Int64 { Self.nmIDs[k % 3] + Int64(index - 1) * 10 }
 
     func orderSpec(day: Int64, k: Int, dateMs: Int64, cancelled: Bool, lcd: Int64) -> (key: String, spec: RowSpec) {
-        let srid = "\(index).r\(String(format: "%08x", UInt32(truncatingIfNeeded: day &* 7919 &+ Int64(k) &* 104_729)))\(String(format: "%05d", k)).\(day % 4).0"
+        let srid =
+            "\(index).r\(String(format: "%08x", UInt32(truncatingIfNeeded: day &* 7919 &+ Int64(k) &* 104_729)))\(String(format: "%05d", k)).\(day % 4).0"
         let price = Int64(1990 + (k % 7) * 500)
         let overrides: [String: FakeValue] = [
             "date": .string(MSK.render(dateMs)), "lastChangeDate": .string(MSK.render(lcd)), "srid": .string(srid), "nmId": .int(nm(k)),
@@ -101,7 +118,8 @@ struct FakeWBSeller: Sendable {
         let weekStart = day - ((day + 3) % 7)
         let overrides: [String: FakeValue] = [
             "realizationreport_id": .int(431_000_000 + Int64(index) * 100_000 + weekStart % 100_000), "date_from": .string(MSK.renderDay(weekStart)),
-            "date_to": .string(MSK.renderDay(weekStart + 6)), "create_dt": .string(MSK.renderDay(weekStart + 7)), "rr_dt": .string(MSK.renderDay(day)),
+            "date_to": .string(MSK.renderDay(weekStart + 6)), "create_dt": .string(MSK.renderDay(weekStart + 7)),
+            "rr_dt": .string(MSK.renderDay(day)),
             "srid": .string(srid), "nm_id": .int(nm), "order_dt": .string(MSK.renderDay(dateMs / MSK.dayMs) + "T00:00:00Z"),
             "sale_dt": .string(MSK.renderDay(saleMs / MSK.dayMs) + "T00:00:00Z"), "rid": .int(0),
         ]

@@ -17,7 +17,11 @@ import Synchronization
 public enum FakeWBServer {
     /// The application (a Hummingbird `Service`). `onRunning` receives the bound port (useful with port 0).
     public static func application(
-        state: FakeWBState, host: String, port: Int, logger: Logger, onRunning: (@Sendable (Int) async -> Void)? = nil
+        state: FakeWBState,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onRunning: (@Sendable (Int) async -> Void)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/ping") { request, _ -> Response in
@@ -34,7 +38,9 @@ public enum FakeWBServer {
         for dataset in ["orders", "sales"] {
             router.get("/api/v1/supplier/\(dataset)") { request, _ -> Response in
                 try await serve(state, request, group: dataset, needed: FakeWBTokens.statistics) { sid in
-                    guard let from = request.uri.queryParameters.get("dateFrom") else { return .response(json(.badRequest, FixtureTemplates.error400DateFromRequired)) }
+                    guard let from = request.uri.queryParameters.get("dateFrom") else {
+                        return .response(json(.badRequest, FixtureTemplates.error400DateFromRequired))
+                    }
                     guard let fromMs = MSK.parse(String(from)) else { return .response(json(.badRequest, FixtureTemplates.error400DateFromInvalid)) }
                     let flag = request.uri.queryParameters.get("flag").flatMap { Int($0) } ?? 0
                     return .rows(state.changes(sid: sid, dataset: dataset, fromMs: fromMs, flag: flag))
@@ -62,8 +68,11 @@ public enum FakeWBServer {
         addControl(router, state)
         router.addMiddleware { NotFoundMiddleware() }
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "fake-wb"),
-            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? port) }, logger: logger)
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "fake-wb"),
+            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
     }
 
     enum Answer {
@@ -72,20 +81,44 @@ public enum FakeWBServer {
         case response(Response)
     }
 
-    static func reportPage(_ state: FakeWBState, _ sid: String, _ from: String?, _ to: String?, _ rrdid: String?, _ limit: String?, finance: Bool) -> Answer {
+    static func reportPage(
+        _ state: FakeWBState,
+        _ sid: String,
+        _ from: String?,
+        _ to: String?,
+        _ rrdid: String?,
+        _ limit: String?,
+        finance: Bool
+    ) -> Answer {
         guard let from, let fromMs = MSK.parse(from) else {
-            return .response(json(.badRequest, FixtureTemplates.error400ReportMissingDateTo.replacingOccurrences(of: "missing dateTo params", with: "missing dateFrom params")))
+            return .response(
+                json(
+                    .badRequest,
+                    FixtureTemplates.error400ReportMissingDateTo.replacingOccurrences(of: "missing dateTo params", with: "missing dateFrom params")
+                )
+            )
         }
         guard let to, let toMs = MSK.parse(to) else { return .response(json(.badRequest, FixtureTemplates.error400ReportMissingDateTo)) }
         let limitValue = limit.flatMap { Int($0) } ?? 100_000
         guard (1...100_000).contains(limitValue), let rrd = Int64(rrdid ?? "0") else {
-            return .response(json(.badRequest, #"{"status":400,"title":"GetReportDetailByPeriodNB decode error","detail":"limit must be 1..100000 and rrdid an integer","request_id":"\#(UUID().uuidString.lowercased())","origin":"open-api"}"#))
+            return .response(
+                json(
+                    .badRequest,
+                    #"{"status":400,"title":"GetReportDetailByPeriodNB decode error","detail":"limit must be 1..100000 and rrdid an integer","request_id":"\#(UUID().uuidString.lowercased())","origin":"open-api"}"#
+                )
+            )
         }
         let rows = state.reportRows(sid: sid, fromDay: fromMs / MSK.dayMs, toDay: toMs / MSK.dayMs, rrdid: rrd, limit: limitValue, finance: finance)
         return rows.isEmpty ? .end : .rows(rows)
     }
 
-    static func serve(_ state: FakeWBState, _ request: Request, group: String, needed: UInt64, _ answer: (String) async throws -> Answer) async throws -> Response {
+    static func serve(
+        _ state: FakeWBState,
+        _ request: Request,
+        group: String,
+        needed: UInt64,
+        _ answer: (String) async throws -> Answer
+    ) async throws -> Response {
         let claims: FakeWBTokens.Claims
         switch state.tokens.verify(request.headers[.authorization], needed: needed) {
         case .success(let c): claims = c
@@ -103,7 +136,9 @@ public enum FakeWBServer {
         case .allowed(let left): remaining = left
         }
         let fault = state.drawFault(sid: claims.sid, group: group)
-        if fault == .serverError { return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "Internal Server Error"))) }
+        if fault == .serverError {
+            return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "Internal Server Error")))
+        }
         if fault == .slow { try await Task.sleep(for: state.configuration.faults.slowDelay) }
         var headers = HTTPFields()
         headers[HTTPField.Name("X-Ratelimit-Remaining")!] = String(remaining)
@@ -171,15 +206,22 @@ public enum FakeWBServer {
             }
             let expires = query.get("expired") == "1" ? Date().addingTimeInterval(-3600) : nil
             let kind = query.get("kind").flatMap { Int($0) } ?? 3
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: state.token(seller: seller, scope: scope, expires: expires, kind: kind))))
+            return Response(
+                status: .ok,
+                body: .init(byteBuffer: ByteBuffer(string: state.token(seller: seller, scope: scope, expires: expires, kind: kind)))
+            )
         }
         router.get("/__fake/stats") { _, _ -> Response in
             var summary: [String: [String: Int]] = [:]
-            for (key, c) in state.counters() { summary[key] = ["served": c.served, "throttled": c.throttled, "unauthorized": c.unauthorized, "faults": c.faults] }
+            for (key, c) in state.counters() {
+                summary[key] = ["served": c.served, "throttled": c.throttled, "unauthorized": c.unauthorized, "faults": c.faults]
+            }
             let data = (try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])) ?? Data()
             return json(.ok, String(decoding: data, as: UTF8.self))
         }
-        @Sendable func count(_ request: Request, _ name: String, _ fallback: Int) -> Int { request.uri.queryParameters.get(name).flatMap { Int($0) } ?? fallback }
+        @Sendable func count(_ request: Request, _ name: String, _ fallback: Int) -> Int {
+            request.uri.queryParameters.get(name).flatMap { Int($0) } ?? fallback
+        }
         router.post("/__fake/cancel") { request, _ -> Response in
             json(.ok, jsonArray(state.cancelOrders(seller: count(request, "seller", 1), count: count(request, "count", 1))))
         }
@@ -187,7 +229,11 @@ public enum FakeWBServer {
             json(.ok, jsonArray(state.addOrders(seller: count(request, "seller", 1), count: count(request, "count", 1))))
         }
         router.post("/__fake/recompute") { request, _ -> Response in
-            let result = state.recomputeReport(seller: count(request, "seller", 1), change: count(request, "change", 1), remove: count(request, "remove", 1))
+            let result = state.recomputeReport(
+                seller: count(request, "seller", 1),
+                change: count(request, "change", 1),
+                remove: count(request, "remove", 1)
+            )
             return json(.ok, #"{"changed":\#(result.changed),"removed":\#(result.removed)}"#)
         }
         router.post("/__fake/fault") { request, _ -> Response in
@@ -225,7 +271,10 @@ extension ISO8601DateFormatter {
 extension FakeWBServer {
     /// Serves `state` on a free port of `host` for the duration of `body`, which gets the base URL.
     public static func withRunning<T: Sendable>(
-        state: FakeWBState, host: String = "127.0.0.1", logger: Logger, _ body: @Sendable (String) async throws -> T
+        state: FakeWBState,
+        host: String = "127.0.0.1",
+        logger: Logger,
+        _ body: @Sendable (String) async throws -> T
     ) async throws -> T {
         let port = Mutex<Int?>(nil)
         let app = application(state: state, host: host, port: 0, logger: logger) { bound in port.withLock { $0 = bound } }

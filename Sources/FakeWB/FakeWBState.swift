@@ -49,11 +49,17 @@ public final class FakeWBState: Sendable {
         self.configuration = configuration
         self.tokens = FakeWBTokens(secret: configuration.secret)
         let now = MSK.nowMs()
-        let sellers = configuration.accounts > 0 ? (1...configuration.accounts).map { FakeWBSeller(index: $0, configuration: configuration, nowMs: now) } : []
+        let sellers =
+            configuration.accounts > 0 ? (1...configuration.accounts).map { FakeWBSeller(index: $0, configuration: configuration, nowMs: now) } : []
         inner = Mutex(
             Inner(
-                sellers: sellers, random: SplitMix64(seed: configuration.seed), faults: configuration.faults, reportEnd: configuration.reportEnd,
-                limits: configuration.limits))
+                sellers: sellers,
+                random: SplitMix64(seed: configuration.seed),
+                faults: configuration.faults,
+                reportEnd: configuration.reportEnd,
+                limits: configuration.limits
+            )
+        )
     }
 
     // MARK: sellers and tokens
@@ -62,7 +68,12 @@ public final class FakeWBState: Sendable {
     public var sellerIDs: [String] { inner.withLock { $0.sellers.map(\.sid) } }
 
     /// A valid token for seller `index` (1-based).
-    public func token(seller index: Int, scope: UInt64 = FakeWBTokens.statistics | FakeWBTokens.finance | FakeWBTokens.readOnly, expires: Date? = nil, kind: Int = 3) -> String {
+    public func token(
+        seller index: Int,
+        scope: UInt64 = FakeWBTokens.statistics | FakeWBTokens.finance | FakeWBTokens.readOnly,
+        expires: Date? = nil,
+        kind: Int = 3
+    ) -> String {
         let sid = FakeWBSeller.sid(index: index, seed: configuration.seed)
         return tokens.mint(sid: sid, scope: scope, expires: expires ?? Date().addingTimeInterval(180 * 86_400), kind: kind)
     }
@@ -143,7 +154,8 @@ public final class FakeWBState: Sendable {
     func admit(sid: String, group: String, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> Admission {
         inner.withLock { inner in
             let limit = inner.limits[group] ?? FakeWBConfiguration.Limit(1, per: .seconds(60))
-            let interval = Double(limit.period.components.seconds * 1000 + limit.period.components.attoseconds / 1_000_000_000_000_000) / Double(limit.limit)
+            let interval =
+                Double(limit.period.components.seconds * 1000 + limit.period.components.attoseconds / 1_000_000_000_000_000) / Double(limit.limit)
             let key = "\(sid)/\(group)"
             var bucket = inner.buckets[key] ?? Bucket(tokens: Double(limit.burst), updatedMs: nowMs)
             bucket.tokens = min(Double(limit.burst), bucket.tokens + Double(nowMs - bucket.updatedMs) / interval)
@@ -175,7 +187,13 @@ public final class FakeWBState: Sendable {
             } else {
                 let roll = inner.random.unit()
                 let f = inner.faults
-                if roll < f.serverError { fault = .serverError } else if roll < f.serverError + f.slow { fault = .slow } else if roll < f.serverError + f.slow + f.truncate { fault = .truncate }
+                if roll < f.serverError {
+                    fault = .serverError
+                } else if roll < f.serverError + f.slow {
+                    fault = .slow
+                } else if roll < f.serverError + f.slow + f.truncate {
+                    fault = .truncate
+                }
             }
             if fault != nil { inner.counters["\(sid)/\(group)", default: Counters()].faults += 1 }
             return fault
@@ -196,7 +214,8 @@ public final class FakeWBState: Sendable {
                     return ms / MSK.dayMs == day
                 }.map(\.json)
             }
-            var lo = 0, hi = rows.count
+            var lo = 0
+            var hi = rows.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if rows[mid].lcd < fromMs { lo = mid + 1 } else { hi = mid }
@@ -210,7 +229,8 @@ public final class FakeWBState: Sendable {
     func reportRows(sid: String, fromDay: Int64, toDay: Int64, rrdid: Int64, limit: Int, finance: Bool) -> [String] {
         inner.withLock { inner in
             guard let s = inner.sellers.firstIndex(where: { $0.sid == sid }) else { return [] }
-            var lo = 0, hi = inner.sellers[s].report.count
+            var lo = 0
+            var hi = inner.sellers[s].report.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if inner.sellers[s].report[mid].rrd <= rrdid { lo = mid + 1 } else { hi = mid }

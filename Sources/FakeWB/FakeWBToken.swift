@@ -31,7 +31,13 @@ public struct FakeWBTokens: Sendable {
     }
 
     /// Mints a token for seller `sid`.
-    public func mint(sid: String, scope: UInt64 = statistics | finance | readOnly, expires: Date = Date().addingTimeInterval(180 * 86_400), kind: Int = 3, test: Bool = false) -> String {
+    public func mint(
+        sid: String,
+        scope: UInt64 = statistics | finance | readOnly,
+        expires: Date = Date().addingTimeInterval(180 * 86_400),
+        kind: Int = 3,
+        test: Bool = false
+    ) -> String {
         let header = #"{"alg":"HS256","kid":"fake-wb-1","typ":"JWT"}"#
         let id = UUID().uuidString.lowercased()
         var payload = #"{"id":"\#(id)","s":\#(scope),"sid":"\#(sid)","exp":\#(Int64(expires.timeIntervalSince1970)),"acc":\#(kind),"ent":1"#
@@ -50,7 +56,10 @@ public struct FakeWBTokens: Sendable {
         public var test: Bool
     }
 
-    public enum Problem: Error { case malformed(String), expired, scope }
+    public enum Problem: Error {
+        case malformed(String)
+        case expired, scope
+    }
 
     /// Checks the signature, expiry and `needed` scope bit.
     public func verify(_ header: String?, needed: UInt64?, now: Date = Date()) -> Result<Claims, Problem> {
@@ -59,7 +68,11 @@ public struct FakeWBTokens: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .failure(.malformed("token problem; token is malformed: token contains an invalid number of segments")) }
         guard let signature = Base64URL.decode(parts[2]) else {
-            return .failure(.malformed("token problem; token is malformed: could not base64 decode signature: illegal base64 data at input byte \(parts[0].count + parts[1].count + 2)"))
+            return .failure(
+                .malformed(
+                    "token problem; token is malformed: could not base64 decode signature: illegal base64 data at input byte \(parts[0].count + parts[1].count + 2)"
+                )
+            )
         }
         let input = Data("\(parts[0]).\(parts[1])".utf8)
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else {

@@ -4,7 +4,10 @@ import Foundation
 public enum Base64URL {
     /// Encodes `data` (no `=` padding).
     public static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 
     /// Decodes base64url text with or without padding; nil when it is not base64url.

@@ -73,7 +73,10 @@ public struct EnvironmentReader: Sendable {
         }
         if let range, !range.contains(value) {
             throw ConfigurationError(
-                variable: name, value: text, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+                variable: name,
+                value: text,
+                expected: "an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
         }
         return value
     }
@@ -93,12 +96,17 @@ public struct EnvironmentReader: Sendable {
     /// `defaultUnit`s.
     /// - Throws: ``ConfigurationError`` when the value does not parse or is negative.
     public func duration(
-        _ name: String, default defaultValue: Duration, defaultUnit: DurationParser.Unit = .milliseconds
+        _ name: String,
+        default defaultValue: Duration,
+        defaultUnit: DurationParser.Unit = .milliseconds
     ) throws -> Duration {
         guard let text = raw(name) else { return defaultValue }
         guard let value = DurationParser.parse(text, defaultUnit: defaultUnit) else {
             throw ConfigurationError(
-                variable: name, value: text, expected: "a duration such as 500ms, 15s, 5m or 2h")
+                variable: name,
+                value: text,
+                expected: "a duration such as 500ms, 15s, 5m or 2h"
+            )
         }
         return value
     }

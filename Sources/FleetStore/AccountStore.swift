@@ -31,7 +31,12 @@ public struct AccountStore: Sendable {
     /// - Throws: ``StoreError`` `invalidInput` for an empty name or an INN that is not 10 or 12 digits,
     ///   `alreadyExists` for an INN that is already registered; `secretKeyMissing` when no encryption key is configured.
     public func add(
-        name: String, inn: String, token: String?, sellerID: String?, expiresAt: Date?, reportSource: SellerAccount.ReportSource = .statistics
+        name: String,
+        inn: String,
+        token: String?,
+        sellerID: String?,
+        expiresAt: Date?,
+        reportSource: SellerAccount.ReportSource = .statistics
     ) async throws -> SellerAccount {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
@@ -61,7 +66,10 @@ public struct AccountStore: Sendable {
     /// One account.
     /// - Throws: ``StoreError`` `notFound`.
     public func account(id: Int64) async throws -> SellerAccount {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM seller_accounts WHERE id = $1", binds: binds(id)), logger: logger)
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM seller_accounts WHERE id = $1", binds: binds(id)),
+            logger: logger
+        )
         for try await row in rows {
             return try Self.decode(row)
         }
@@ -92,7 +100,8 @@ public struct AccountStore: Sendable {
             UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: sealed.ciphertext)), wb_token_key_id = \(sealed.keyID), wb_token_hint = \(Self.hint(token)),
               wb_seller_id = \(sellerID), wb_token_expires_at = \(expiresAt), token_status = 'unchecked', token_error = NULL, updated_at = now()
             WHERE id = \(id) RETURNING id
-            """)
+            """
+        )
     }
 
     /// Chooses where the detailed report comes from.
@@ -104,12 +113,16 @@ public struct AccountStore: Sendable {
     /// - Throws: ``StoreError`` `notFound`; `invalidInput` when no token is stored; secret errors.
     public func credentials(id: Int64) async throws -> AccountCredentials {
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT \(Self.columns), wb_token, wb_token_key_id FROM seller_accounts WHERE id = $1", binds: binds(id)), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns), wb_token, wb_token_key_id FROM seller_accounts WHERE id = $1", binds: binds(id)),
+            logger: logger
+        )
         for try await row in rows {
             let account = try Self.decode(row)
             let columns = row.makeRandomAccess()
             // The token columns follow the listing columns.
-            guard let cipher = try columns[Self.columnCount].decode(ByteBuffer?.self), let keyID = try columns[Self.columnCount + 1].decode(String?.self) else {
+            guard let cipher = try columns[Self.columnCount].decode(ByteBuffer?.self),
+                let keyID = try columns[Self.columnCount + 1].decode(String?.self)
+            else {
                 throw StoreError(.invalidInput, "seller account \(id) has no WB token (joycity accounts set-token \(id) TOKEN)")
             }
             let token = try secrets.open(.init(ciphertext: Array(buffer: cipher), keyID: keyID))
@@ -121,25 +134,33 @@ public struct AccountStore: Sendable {
     /// Marks the token refused by WB (with WB's detail): syncs skip the account until its token changes.
     public func markTokenInvalid(id: Int64, detail: String) async throws {
         try await client.query(
-            "UPDATE seller_accounts SET token_status = 'invalid', token_error = \(detail), updated_at = now() WHERE id = \(id)", logger: logger)
+            "UPDATE seller_accounts SET token_status = 'invalid', token_error = \(detail), updated_at = now() WHERE id = \(id)",
+            logger: logger
+        )
     }
 
     /// Marks the token accepted (after a successful WB call).
     public func markTokenOK(id: Int64) async throws {
         try await client.query(
-            "UPDATE seller_accounts SET token_status = 'ok', token_error = NULL WHERE id = \(id) AND token_status <> 'ok'", logger: logger)
+            "UPDATE seller_accounts SET token_status = 'ok', token_error = NULL WHERE id = \(id) AND token_status <> 'ok'",
+            logger: logger
+        )
     }
 
     /// Records the outcome of the latest sync.
     public func recordSync(id: Int64, state: String, error: String?) async throws {
         try await client.query(
-            "UPDATE seller_accounts SET last_sync_state = \(state), last_sync_error = \(error), last_sync_at = now() WHERE id = \(id)", logger: logger)
+            "UPDATE seller_accounts SET last_sync_state = \(state), last_sync_error = \(error), last_sync_at = now() WHERE id = \(id)",
+            logger: logger
+        )
     }
 
     /// Re-seals every stored secret (WB tokens and portal credentials) with the active key.
     /// - Returns: how many secrets were re-sealed.
     public func rotateKeys() async throws -> Int {
-        guard let active = secrets.activeKeyID else { throw StoreError(.secretKeyMissing, "set JOYCITY_SECRET_KEYS (and JOYCITY_SECRET_KEY_ID) first") }
+        guard let active = secrets.activeKeyID else {
+            throw StoreError(.secretKeyMissing, "set JOYCITY_SECRET_KEYS (and JOYCITY_SECRET_KEY_ID) first")
+        }
         var count = 0
         for (column, keyColumn) in [("wb_token", "wb_token_key_id"), ("portal_credentials", "portal_credentials_key_id")] {
             count += try await client.withTransaction(logger: logger) { connection in
@@ -147,9 +168,12 @@ public struct AccountStore: Sendable {
                 binds.append(active)
                 let rows = try await connection.query(
                     PostgresQuery(
-                        unsafeSQL: "SELECT id, \(column), \(keyColumn) FROM seller_accounts WHERE \(column) IS NOT NULL AND \(keyColumn) <> $1 FOR UPDATE",
-                        binds: binds),
-                    logger: logger)
+                        unsafeSQL:
+                            "SELECT id, \(column), \(keyColumn) FROM seller_accounts WHERE \(column) IS NOT NULL AND \(keyColumn) <> $1 FOR UPDATE",
+                        binds: binds
+                    ),
+                    logger: logger
+                )
                 var pending: [(Int64, SecretBox.Sealed)] = []
                 for try await (id, cipher, keyID) in rows.decode((Int64, ByteBuffer, String).self) {
                     pending.append((id, .init(ciphertext: Array(buffer: cipher), keyID: keyID)))
@@ -161,7 +185,9 @@ public struct AccountStore: Sendable {
                     update.append(resealed.keyID)
                     update.append(id)
                     try await connection.query(
-                        PostgresQuery(unsafeSQL: "UPDATE seller_accounts SET \(column) = $1, \(keyColumn) = $2 WHERE id = $3", binds: update), logger: logger)
+                        PostgresQuery(unsafeSQL: "UPDATE seller_accounts SET \(column) = $1, \(keyColumn) = $2 WHERE id = $3", binds: update),
+                        logger: logger
+                    )
                 }
                 return pending.count
             }
@@ -202,14 +228,17 @@ public struct AccountStore: Sendable {
             """
             UPDATE seller_accounts SET portal_credentials = \(ByteBuffer(bytes: sealed.ciphertext)), portal_credentials_key_id = \(sealed.keyID),
               updated_at = now() WHERE id = \(id) RETURNING id
-            """)
+            """
+        )
     }
 
     /// The account's WB portal credentials, decrypted (nil when none are stored).
     /// - Throws: ``StoreError`` `notFound`; secret errors.
     public func portalCredentials(id: Int64) async throws -> String? {
         let rows = try await client.query(
-            "SELECT portal_credentials, portal_credentials_key_id FROM seller_accounts WHERE id = \(id)", logger: logger)
+            "SELECT portal_credentials, portal_credentials_key_id FROM seller_accounts WHERE id = \(id)",
+            logger: logger
+        )
         for try await (cipher, keyID) in rows.decode((ByteBuffer?, String?).self) {
             guard let cipher, let keyID else { return nil }
             return try secrets.open(.init(ciphertext: Array(buffer: cipher), keyID: keyID))
@@ -232,11 +261,24 @@ public struct AccountStore: Sendable {
 
     static func decode(_ row: PostgresRow) throws -> SellerAccount {
         let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval, hint) = try row.decode(
-            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?, String?).self)
+            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?, String?).self
+        )
         return SellerAccount(
-            id: id, name: name, inn: inn, wbSellerID: sid, tokenExpiresAt: expires, reportSource: .init(rawValue: source) ?? .statistics,
-            syncEnabled: enabled, tokenStatus: .init(rawValue: status) ?? .unchecked, tokenError: tokenError, lastSyncState: state,
-            lastSyncError: syncError, lastSyncAt: syncAt, hasToken: hasToken, syncIntervalSeconds: interval.map(Int.init),
-            tokenMasked: hasToken ? "••••" + (hint ?? "") : nil)
+            id: id,
+            name: name,
+            inn: inn,
+            wbSellerID: sid,
+            tokenExpiresAt: expires,
+            reportSource: .init(rawValue: source) ?? .statistics,
+            syncEnabled: enabled,
+            tokenStatus: .init(rawValue: status) ?? .unchecked,
+            tokenError: tokenError,
+            lastSyncState: state,
+            lastSyncError: syncError,
+            lastSyncAt: syncAt,
+            hasToken: hasToken,
+            syncIntervalSeconds: interval.map(Int.init),
+            tokenMasked: hasToken ? "••••" + (hint ?? "") : nil
+        )
     }
 }

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import Logging
 import PostgresNIO
@@ -50,7 +51,9 @@ public struct BackupStore: Sendable {
             """
             INSERT INTO backups (job_id, bucket, object_key, database_name, status) VALUES (\(jobID), \(bucket), \(key), \(database), 'running')
             RETURNING id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await id in rows.decode(Int64.self) { return id }
         throw StoreError(.invalidInput, "the backups table did not return an id")
     }
@@ -72,14 +75,18 @@ public struct BackupStore: Sendable {
             UPDATE backups SET status = 'succeeded', bytes = \(bytes), parts = \(Int32(parts)), sha256 = \(sha256), upload_id = NULL,
               finished_at = now(), error = NULL
             WHERE id = \(id)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Marks a backup failed; `uploadAborted` clears its upload id (nothing left in S3).
     public func fail(id: Int64, error: String, uploadAborted: Bool) async throws {
         if uploadAborted {
             try await client.query(
-                "UPDATE backups SET status = 'failed', error = \(error), finished_at = now(), upload_id = NULL WHERE id = \(id)", logger: logger)
+                "UPDATE backups SET status = 'failed', error = \(error), finished_at = now(), upload_id = NULL WHERE id = \(id)",
+                logger: logger
+            )
         } else {
             try await client.query("UPDATE backups SET status = 'failed', error = \(error), finished_at = now() WHERE id = \(id)", logger: logger)
         }
@@ -93,9 +100,13 @@ public struct BackupStore: Sendable {
             UPDATE backups SET status = 'failed', finished_at = now(),
               error = coalesce(error, 'interrupted: the worker stopped before the backup finished')
             WHERE status = 'running' AND id <> \(except ?? -1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         let rows = try await client.query(
-            "SELECT id, object_key, upload_id FROM backups WHERE upload_id IS NOT NULL AND status <> 'running' ORDER BY id", logger: logger)
+            "SELECT id, object_key, upload_id FROM backups WHERE upload_id IS NOT NULL AND status <> 'running' ORDER BY id",
+            logger: logger
+        )
         var result: [(Int64, String, String)] = []
         for try await (id, key, upload) in rows.decode((Int64, String, String).self) { result.append((id, key, upload)) }
         return result.map { (id: $0.0, key: $0.1, uploadID: $0.2) }
@@ -104,7 +115,9 @@ public struct BackupStore: Sendable {
     /// The most recent backups, newest first.
     public func list(limit: Int = 50) async throws -> [BackupRecord] {
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM backups ORDER BY started_at DESC, id DESC LIMIT \(max(1, min(limit, 10_000)))"), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM backups ORDER BY started_at DESC, id DESC LIMIT \(max(1, min(limit, 10_000)))"),
+            logger: logger
+        )
         var records: [BackupRecord] = []
         for try await row in rows { records.append(try Self.decode(row)) }
         return records
@@ -115,7 +128,9 @@ public struct BackupStore: Sendable {
         var binds = PostgresBindings()
         binds.append(key)
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM backups WHERE object_key = $1 ORDER BY id DESC LIMIT 1", binds: binds), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM backups WHERE object_key = $1 ORDER BY id DESC LIMIT 1", binds: binds),
+            logger: logger
+        )
         for try await row in rows { return try Self.decode(row) }
         return nil
     }
@@ -124,14 +139,27 @@ public struct BackupStore: Sendable {
     public func markDeleted(bucket: String, key: String) async throws {
         try await client.query(
             "UPDATE backups SET status = 'deleted', deleted_at = now() WHERE bucket = \(bucket) AND object_key = \(key) AND status = 'succeeded'",
-            logger: logger)
+            logger: logger
+        )
     }
 
     static func decode(_ row: PostgresRow) throws -> BackupRecord {
         let (id, job, bucket, key, database, status, bytes, parts, sha, started, finished, error) = try row.decode(
-            (Int64, String?, String, String, String, String, Int64, Int32, String?, Date, Date?, String?).self)
+            (Int64, String?, String, String, String, String, Int64, Int32, String?, Date, Date?, String?).self
+        )
         return BackupRecord(
-            id: id, jobID: job, bucket: bucket, key: key, database: database, status: .init(rawValue: status) ?? .failed, bytes: bytes,
-            parts: Int(parts), sha256: sha, startedAt: started, finishedAt: finished, error: error)
+            id: id,
+            jobID: job,
+            bucket: bucket,
+            key: key,
+            database: database,
+            status: .init(rawValue: status) ?? .failed,
+            bytes: bytes,
+            parts: Int(parts),
+            sha256: sha,
+            startedAt: started,
+            finishedAt: finished,
+            error: error
+        )
     }
 }

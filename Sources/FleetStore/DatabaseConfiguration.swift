@@ -43,7 +43,11 @@ public struct DatabaseConfiguration: Sendable, Equatable {
             throw ConfigurationError(variable: variable, value: url, expected: "a URL like postgres://user:password@127.0.0.1:5432/database")
         }
         if let mode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value, mode != "disable" {
-            throw ConfigurationError(variable: variable, value: url, expected: "no sslmode or sslmode=disable (TLS to PostgreSQL is not supported yet)")
+            throw ConfigurationError(
+                variable: variable,
+                value: url,
+                expected: "no sslmode or sslmode=disable (TLS to PostgreSQL is not supported yet)"
+            )
         }
         self.host = host
         self.port = components.port ?? 5432
@@ -66,7 +70,13 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     /// The postgres-nio client configuration.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: .disable
+        )
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)

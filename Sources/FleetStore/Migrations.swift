@@ -19,7 +19,8 @@ extension Migration {
     /// Every migration of the fleet's schema, oldest first. Append; never edit one that has shipped.
     public static let all: [Migration] = [
         Migration(
-            version: 1, name: "seller accounts",
+            version: 1,
+            name: "seller accounts",
             statements: [
                 """
                 CREATE TABLE seller_accounts (
@@ -43,9 +44,11 @@ extension Migration {
                   updated_at timestamptz NOT NULL DEFAULT now()
                 )
                 """
-            ]),
+            ]
+        ),
         Migration(
-            version: 2, name: "raw WB data, cursors and sync runs",
+            version: 2,
+            name: "raw WB data, cursors and sync runs",
             statements: [
                 """
                 CREATE TABLE wb_orders (
@@ -132,9 +135,11 @@ extension Migration {
                 )
                 """,
                 "CREATE INDEX wb_sync_runs_account ON wb_sync_runs (account_id, dataset, started_at DESC)",
-            ]),
+            ]
+        ),
         Migration(
-            version: 3, name: "lz4 compression of raw documents",
+            version: 3,
+            name: "lz4 compression of raw documents",
             statements: [
                 // Raw WB rows are 1–3 kB of JSON: PostgreSQL compresses them when it stores them, and lz4 costs a
                 // fraction of the default pglz. Servers built without lz4 keep pglz.
@@ -150,9 +155,11 @@ extension Migration {
                 END
                 $$
                 """
-            ]),
+            ]
+        ),
         Migration(
-            version: 4, name: "per-account sync interval and the backups table",
+            version: 4,
+            name: "per-account sync interval and the backups table",
             statements: [
                 """
                 ALTER TABLE seller_accounts ADD COLUMN sync_interval_seconds integer
@@ -178,10 +185,13 @@ extension Migration {
                 """,
                 "CREATE INDEX backups_started ON backups (started_at DESC)",
                 "CREATE UNIQUE INDEX backups_object ON backups (bucket, object_key)",
-            ]),
+            ]
+        ),
         Migration(
-            version: 5, name: "users, roles, sessions and the API's database role",
-            statements: UserSchema.statements),
+            version: 5,
+            name: "users, roles, sessions and the API's database role",
+            statements: UserSchema.statements
+        ),
         Migration(version: 6, name: "an admin's credentials pass only through the CLI path", statements: AdminCredentialsGuard.statements),
     ]
 }

@@ -63,7 +63,8 @@ public struct Migrator: Sendable {
             throw StoreError(
                 .databaseUnavailable,
                 "another session has held the migration lock for over \(lockTimeout) (a migration still running, or a stuck session): find it with SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = \(UInt32(truncatingIfNeeded: Self.lockKey))); end it (pg_terminate_backend) or wait, then start again",
-                underlying: error)
+                underlying: error
+            )
         }
         try await connection.query("RESET lock_timeout", logger: logger)
     }
@@ -73,7 +74,9 @@ public struct Migrator: Sendable {
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
               version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var done = Set<Int>()
         for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
             done.insert(version)
@@ -86,14 +89,17 @@ public struct Migrator: Sendable {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query(
-                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger
+                )
                 try await connection.query("COMMIT", logger: logger)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw StoreError(
                     .migrationFailed,
                     "migration \(migration.version) (\(migration.name)) failed and was rolled back; fix the database or the migration, then run `joycity migrate` again",
-                    underlying: error)
+                    underlying: error
+                )
             }
             logger.info("applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
             applied.append(migration.version)

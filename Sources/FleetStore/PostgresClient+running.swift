@@ -21,7 +21,9 @@ extension DatabaseConfiguration {
     /// Runs `body` with a database of its own on this server, created empty (named `<prefix>_<random>`) and dropped
     /// afterwards, whatever `body` does.
     public func withTemporaryDatabase<T: Sendable>(
-        prefix: String, logger: Logger, _ body: @Sendable (DatabaseConfiguration) async throws -> T
+        prefix: String,
+        logger: Logger,
+        _ body: @Sendable (DatabaseConfiguration) async throws -> T
     ) async throws -> T {
         var temporary = self
         temporary.database = "\(prefix)_\(UInt64.random(in: 0...UInt64.max))"

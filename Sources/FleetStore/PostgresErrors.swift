@@ -21,8 +21,44 @@ extension StoreError {
     static func storing(_ what: String, _ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
         if let error = error as? PSQLError, error.isDataError {
-            return StoreError(.malformedData, "\(what) was refused, nothing of it was stored: \(error.serverMessage ?? "data error") (SQLSTATE \(error.sqlState ?? "?"))")
+            return StoreError(
+                .malformedData,
+                "\(what) was refused, nothing of it was stored: \(error.serverMessage ?? "data error") (SQLSTATE \(error.sqlState ?? "?"))"
+            )
         }
         return StoreError(.databaseUnavailable, "could not store \(what); is PostgreSQL up?", underlying: error)
+    }
+}
+
+extension StoreError {
+    /// What a failed statement of a store method means for its caller: integrity errors become `alreadyExists` (with
+    /// `conflict`), `invalidInput` or `protected` with a message naming the rule; anything else
+    /// `databaseUnavailable` (the SQL text and server details stay in ``underlying``, for the log).
+    public static func statement(_ error: any Error, conflict: String = "that conflicts with an existing record") -> StoreError {
+        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.beginError ?? error.commitError {
+            return statement(inner, conflict: conflict)
+        }
+        if let error = error as? StoreError { return error }
+        if let error = error as? PSQLError, let state = error.sqlState {
+            switch state {
+            case "42501":
+                return StoreError(
+                    .protected,
+                    "ADMIN is protected: it can be granted or removed, and an admin deleted, disabled or given a new password, login or email, only with `joycity users create-admin` / `joycity users revoke-admin` on the server",
+                    underlying: error
+                )
+            case "23505": return StoreError(.alreadyExists, conflict, underlying: error)
+            case "23503": return StoreError(.invalidInput, "a referenced record does not exist (check accountId)", underlying: error)
+            default:
+                if error.isDataError {
+                    return StoreError(
+                        .invalidInput,
+                        "a value is out of range or has the wrong form (for example an email without @, or a NUL character)",
+                        underlying: error
+                    )
+                }
+            }
+        }
+        return StoreError(.databaseUnavailable, "the database is not reachable; try again shortly", underlying: error)
     }
 }

@@ -85,7 +85,10 @@ extension PostgresClient {
             let answered = try await group.next() ?? false
             group.cancelAll()
             if !answered {
-                throw StoreError(.databaseUnavailable, "PostgreSQL at \(server) did not answer within \(timeout); is it running, and is DATABASE_URL right?")
+                throw StoreError(
+                    .databaseUnavailable,
+                    "PostgreSQL at \(server) did not answer within \(timeout); is it running, and is DATABASE_URL right?"
+                )
             }
         }
     }

@@ -29,7 +29,9 @@ public struct SecretBox: Sendable {
     public init(keys: [(id: String, key: [UInt8])], activeKeyID: String? = nil) throws {
         var map: [String: SymmetricKey] = [:]
         for (id, key) in keys {
-            guard key.count == 32 else { throw StoreError(.invalidInput, "secret key '\(id)' is \(key.count) bytes; AES-256 needs 32 (openssl rand -base64 32)") }
+            guard key.count == 32 else {
+                throw StoreError(.invalidInput, "secret key '\(id)' is \(key.count) bytes; AES-256 needs 32 (openssl rand -base64 32)")
+            }
             map[id] = SymmetricKey(data: key)
         }
         let active = activeKeyID ?? keys.first?.id
@@ -42,8 +44,12 @@ public struct SecretBox: Sendable {
     /// open (each call says to set the variable), so commands that never touch secrets still run.
     /// - Throws: ``ConfigurationError`` naming the variable for malformed keys.
     public init(environment: EnvironmentReader) throws {
-        let parsed = try environment.keyList(
-            "JOYCITY_SECRET_KEYS", accepts: { $0 == 32 }, expected: "comma-separated id:base64 pairs of 32-byte keys (openssl rand -base64 32)") ?? []
+        let parsed =
+            try environment.keyList(
+                "JOYCITY_SECRET_KEYS",
+                accepts: { $0 == 32 },
+                expected: "comma-separated id:base64 pairs of 32-byte keys (openssl rand -base64 32)"
+            ) ?? []
         let active = environment.string("JOYCITY_SECRET_KEY_ID")
         if let active, !parsed.contains(where: { $0.id == active }) {
             throw ConfigurationError(variable: "JOYCITY_SECRET_KEY_ID", value: active, expected: "one of the ids in JOYCITY_SECRET_KEYS")
@@ -55,7 +61,10 @@ public struct SecretBox: Sendable {
     /// - Throws: ``StoreError`` `secretKeyMissing` when no key is configured.
     public func seal(_ plaintext: String) throws -> Sealed {
         guard let id = activeKeyID, let key = keys[id] else {
-            throw StoreError(.secretKeyMissing, "no encryption key is configured: set JOYCITY_SECRET_KEYS=id:$(openssl rand -base64 32) to store tokens")
+            throw StoreError(
+                .secretKeyMissing,
+                "no encryption key is configured: set JOYCITY_SECRET_KEYS=id:$(openssl rand -base64 32) to store tokens"
+            )
         }
         let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
         guard let combined = box.combined else { throw StoreError(.secretUndecryptable, "AES-GCM produced no combined form") }
@@ -67,14 +76,21 @@ public struct SecretBox: Sendable {
     ///   does not authenticate.
     public func open(_ sealed: Sealed) throws -> String {
         guard let key = keys[sealed.keyID] else {
-            throw StoreError(.secretKeyMissing, "the secret was sealed with key '\(sealed.keyID)', which is not in JOYCITY_SECRET_KEYS; add it back (rotate with `joycity accounts rotate-keys` before removing a key)")
+            throw StoreError(
+                .secretKeyMissing,
+                "the secret was sealed with key '\(sealed.keyID)', which is not in JOYCITY_SECRET_KEYS; add it back (rotate with `joycity accounts rotate-keys` before removing a key)"
+            )
         }
         do {
             let box = try AES.GCM.SealedBox(combined: Data(sealed.ciphertext))
             let data = try AES.GCM.open(box, using: key)
             return String(decoding: data, as: UTF8.self)
         } catch {
-            throw StoreError(.secretUndecryptable, "the secret sealed with key '\(sealed.keyID)' does not decrypt: the key material differs from the one that sealed it, or the row was altered", underlying: error)
+            throw StoreError(
+                .secretUndecryptable,
+                "the secret sealed with key '\(sealed.keyID)' does not decrypt: the key material differs from the one that sealed it, or the row was altered",
+                underlying: error
+            )
         }
     }
 

@@ -2,7 +2,10 @@
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Base: String { case migrationFailed, notFound, invalidInput, alreadyExists, secretKeyMissing, secretUndecryptable, malformedData, databaseUnavailable }
+        fileprivate enum Base: String {
+            case migrationFailed, notFound, invalidInput, alreadyExists, protected, secretKeyMissing, secretUndecryptable, malformedData,
+                databaseUnavailable
+        }
         fileprivate let base: Base
         /// A migration failed and was rolled back.
         public static var migrationFailed: Self { .init(base: .migrationFailed) }
@@ -12,6 +15,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static var invalidInput: Self { .init(base: .invalidInput) }
         /// A record with the same key (an account's INN) already exists.
         public static var alreadyExists: Self { .init(base: .alreadyExists) }
+        /// The database refused a change to a protected record (ADMIN outside `joycity users create-admin`).
+        public static var protected: Self { .init(base: .protected) }
         /// No encryption key is configured, or the key id a secret was sealed with is not configured.
         public static var secretKeyMissing: Self { .init(base: .secretKeyMissing) }
         /// A stored secret does not decrypt with its key (wrong key material or tampered data).

@@ -33,7 +33,9 @@ public struct WBRawStore: Sendable {
               WHERE account_id = \(account) AND dataset = \(dataset.rawValue) AND state = 'running'
             )
             INSERT INTO wb_sync_runs (account_id, dataset, job_id) VALUES (\(account), \(dataset.rawValue), \(jobID)) RETURNING id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await id in rows.decode(Int64.self) { return id }
         throw StoreError(.databaseUnavailable, "INSERT … RETURNING gave no row")
     }
@@ -44,7 +46,9 @@ public struct WBRawStore: Sendable {
             """
             UPDATE wb_sync_runs SET finished_at = now(), state = \(state), pages = \(pages), rows = \(rows), error = \(error)
             WHERE id = \(run)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     // MARK: cursors
@@ -56,7 +60,9 @@ public struct WBRawStore: Sendable {
             SELECT cursor_text, to_char(window_from, 'YYYY-MM-DD'), to_char(window_to, 'YYYY-MM-DD'), rrd_id, run_id,
                    to_char(completed_to, 'YYYY-MM-DD')
             FROM wb_sync_cursors WHERE account_id = \(account) AND dataset = \(dataset.rawValue)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (text, from, to, rrd, run, completed) in rows.decode((String?, String?, String?, Int64, Int64?, String?).self) {
             return SyncCursor(changeCursor: text, windowFrom: from, windowTo: to, rrdID: rrd, runID: run, completedTo: completed)
         }
@@ -79,7 +85,9 @@ public struct WBRawStore: Sendable {
         switch dataset {
         case .orders:
             (table, key) = ("wb_orders", "srid")
-            extra = ("order_date, nm_id", "(doc->>'date')::timestamp, (doc->>'nmId')::bigint", "order_date = EXCLUDED.order_date, nm_id = EXCLUDED.nm_id")
+            extra = (
+                "order_date, nm_id", "(doc->>'date')::timestamp, (doc->>'nmId')::bigint", "order_date = EXCLUDED.order_date, nm_id = EXCLUDED.nm_id"
+            )
         case .sales:
             (table, key) = ("wb_sales", "sale_id")
             extra = (
@@ -157,7 +165,9 @@ public struct WBRawStore: Sendable {
             ON CONFLICT (account_id, dataset) DO UPDATE SET window_from = EXCLUDED.window_from, window_to = EXCLUDED.window_to,
               rrd_id = 0, run_id = EXCLUDED.run_id, updated_at = now()
             WHERE c.run_id IS NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let cursor = try await cursor(account: account, dataset: .report) else {
             throw StoreError(.databaseUnavailable, "the report cursor vanished")
         }
@@ -226,7 +236,8 @@ public struct WBRawStore: Sendable {
         do {
             try await client.query(
                 "UPDATE wb_sync_cursors SET run_id = NULL, rrd_id = 0, updated_at = now() WHERE account_id = \(account) AND dataset = 'report' AND run_id IS NOT NULL",
-                logger: logger)
+                logger: logger
+            )
         } catch {
             throw StoreError.storing("the report window's release", error)
         }
@@ -258,7 +269,9 @@ public struct WBRawStore: Sendable {
                   RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM done)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (gone, done) in rows.decode((Int64, Int64).self) {
                 if done == 0 { throw StoreError(.invalidInput, "report window of account \(account) is not open for run \(run)") }
                 return Int(gone)

@@ -53,7 +53,9 @@ public final class PrivatePostgres: @unchecked Sendable {
 
     /// Starts the server (waits until it accepts connections).
     public func start() throws {
-        try run("\(bin)/pg_ctl -D \(directory)/data -l \(directory)/pg.log -w -o '-c listen_addresses=127.0.0.1 -p \(port) -k \(directory)/sock -c fsync=off' start")
+        try run(
+            "\(bin)/pg_ctl -D \(directory)/data -l \(directory)/pg.log -w -o '-c listen_addresses=127.0.0.1 -p \(port) -k \(directory)/sock -c fsync=off' start"
+        )
     }
 
     /// Stops the server at once (`immediate`: like a crash; in-flight transactions are lost).
@@ -71,7 +73,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         var pid: pid_t = 0
         let words: [String] = ["/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; " + command]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
         guard spawned == 0 else { throw TestSetupError("could not run `\(command)`: posix_spawn \(spawned)") }
         var status: Int32 = 0

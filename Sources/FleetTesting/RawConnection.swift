@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -17,7 +17,8 @@ public enum TestPostgres {
     /// Runs `body` with a running client to a database of its own (created empty, dropped after). With `migrated`,
     /// the fleet's migrations are applied first.
     public static func withDatabase<T: Sendable>(
-        migrated: Bool = true, _ body: @Sendable (PostgresClient, DatabaseConfiguration) async throws -> T
+        migrated: Bool = true,
+        _ body: @Sendable (PostgresClient, DatabaseConfiguration) async throws -> T
     ) async throws -> T {
         try await server().withTemporaryDatabase(prefix: "test", logger: TestRedis.logger) { configuration in
             try await run(configuration) { client in
@@ -28,7 +29,10 @@ public enum TestPostgres {
     }
 
     /// Runs `body` with a running client to `configuration`.
-    public static func run<T: Sendable>(_ configuration: DatabaseConfiguration, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    public static func run<T: Sendable>(
+        _ configuration: DatabaseConfiguration,
+        _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
         try await configuration.withClient(logger: TestRedis.logger, body)
     }
 

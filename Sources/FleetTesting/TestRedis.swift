@@ -28,9 +28,14 @@ public enum TestRedis {
 
     /// Runs `body` with a client to the test Redis; shuts the client down after.
     public static func withClient<T: Sendable>(
-        poolSize: Int = 4, commandTimeout: Duration = .seconds(5), _ body: (RedisClient) async throws -> T
+        poolSize: Int = 4,
+        commandTimeout: Duration = .seconds(5),
+        _ body: (RedisClient) async throws -> T
     ) async throws -> T {
-        let client = RedisClient(configuration: .init(url: try url(), commandTimeout: commandTimeout, poolSize: poolSize, clientName: "test"), logger: logger)
+        let client = RedisClient(
+            configuration: .init(url: try url(), commandTimeout: commandTimeout, poolSize: poolSize, clientName: "test"),
+            logger: logger
+        )
         do {
             let result = try await body(client)
             await client.shutdown()
@@ -43,7 +48,8 @@ public enum TestRedis {
 
     /// Runs `body` with a queue under a fresh prefix; deletes every key under the prefix after.
     public static func withQueue<T: Sendable>(
-        _ configure: (inout StreamQueue.Configuration) -> Void = { _ in }, _ body: (StreamQueue) async throws -> T
+        _ configure: (inout StreamQueue.Configuration) -> Void = { _ in },
+        _ body: (StreamQueue) async throws -> T
     ) async throws -> T {
         try await withClient { client in
             var configuration = StreamQueue.Configuration(prefix: uniquePrefix())

@@ -25,7 +25,12 @@ public enum TestS3 {
     public static func bucket(timeout: Duration = .seconds(30)) async throws -> S3Configuration {
         let (endpoint, key, secret) = try credentials()
         let configuration = try S3Configuration(
-            endpoint: endpoint, bucket: "t-\(UUID().uuidString.prefix(12).lowercased())", accessKeyID: key, secretAccessKey: secret, timeout: timeout)
+            endpoint: endpoint,
+            bucket: "t-\(UUID().uuidString.prefix(12).lowercased())",
+            accessKeyID: key,
+            secretAccessKey: secret,
+            timeout: timeout
+        )
         try await S3Client(configuration: configuration).createBucket()
         return configuration
     }

@@ -19,7 +19,8 @@ public struct RateLimiter: Sendable {
         self.prefix = prefix
     }
 
-    static let script = RedisScript(#"""
+    static let script = RedisScript(
+        #"""
         local key = KEYS[1]
         local emission = tonumber(ARGV[1])
         local tolerance = tonumber(ARGV[2])
@@ -34,7 +35,8 @@ public struct RateLimiter: Sendable {
           return 0
         end
         return allowAt - now
-        """#)
+        """#
+    )
 
     /// Takes one unit of `key`'s budget if there is one.
     /// - Parameters:
@@ -49,7 +51,8 @@ public struct RateLimiter: Sendable {
         return .milliseconds(wait)
     }
 
-    static let holdScript = RedisScript(#"""
+    static let holdScript = RedisScript(
+        #"""
         local key = KEYS[1]
         local hold = tonumber(ARGV[1])
         local tolerance = tonumber(ARGV[2])
@@ -61,7 +64,8 @@ public struct RateLimiter: Sendable {
           redis.call('SET', key, newTat, 'PX', newTat - now + 1000)
         end
         return 0
-        """#)
+        """#
+    )
 
     /// Empties `key`'s budget for `duration`, fleet-wide: nobody takes a unit before it passes. Use it when the
     /// remote side says it is out of patience (WB's 429 with `X-Ratelimit-Retry`).
@@ -69,12 +73,17 @@ public struct RateLimiter: Sendable {
     public func hold(key: String, for duration: Duration, limit: Int, per period: Duration, burst: Int = 1) async throws {
         let (_, tolerance) = try Self.cell(limit: limit, period: period, burst: burst)
         _ = try await redis.evaluate(
-            RateLimiter.holdScript, keys: ["\(prefix):rate:\(key)"], arguments: [String(max(0, duration.milliseconds)), String(tolerance)])
+            RateLimiter.holdScript,
+            keys: ["\(prefix):rate:\(key)"],
+            arguments: [String(max(0, duration.milliseconds)), String(tolerance)]
+        )
     }
 
     /// GCRA's emission interval (ms between units) and burst tolerance (ms) for a budget.
     static func cell(limit: Int, period: Duration, burst: Int) throws -> (emission: Int64, tolerance: Int64) {
-        guard limit >= 1, burst >= 1 else { throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))") }
+        guard limit >= 1, burst >= 1 else {
+            throw QueueError(.invalidArgument, "a rate limit needs limit ≥ 1 and burst ≥ 1 (got \(limit), \(burst))")
+        }
         let emission = max(1, period.milliseconds / Int64(limit))
         return (emission, emission * Int64(burst - 1))
     }

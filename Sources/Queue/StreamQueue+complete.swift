@@ -13,7 +13,13 @@ extension StreamQueue {
         var calls: [(RedisScript, [String], [String])] = []
         var orders: [[Int]] = []
         for queue in byQueue.keys.sorted() {
-            let (arguments, order) = try completeArguments(queue: queue, completions: completions, indexes: byQueue[queue]!, consumer: consumer, now: now)
+            let (arguments, order) = try completeArguments(
+                queue: queue,
+                completions: completions,
+                indexes: byQueue[queue]!,
+                consumer: consumer,
+                now: now
+            )
             calls.append((QueueScripts.complete, [], arguments))
             orders.append(order)
         }
@@ -31,7 +37,11 @@ extension StreamQueue {
     /// order the script answers them: plain jobs first, grouped by their done record, as `entryId jobId` pairs; the
     /// others in full after them.
     private func completeArguments(
-        queue: String, completions: [Completion], indexes: [Int], consumer: String, now: Int64
+        queue: String,
+        completions: [Completion],
+        indexes: [Int],
+        consumer: String,
+        now: Int64
     ) throws -> (arguments: [String], order: [Int]) {
         let quotedWorker = JSONString.quoted(consumer)
         var (lastType, quotedType) = ("", "")
@@ -39,8 +49,13 @@ extension StreamQueue {
             let envelope = completion.envelope
             if envelope.type != lastType { (lastType, quotedType) = (envelope.type, JSONString.quoted(envelope.type)) }
             return DoneRecord.json(
-                state: completion.state.rawValue, finished: now, attempt: envelope.attempt, quotedWorker: quotedWorker, quotedType: quotedType,
-                result: completion.result.isEmpty ? nil : completion.result)
+                state: completion.state.rawValue,
+                finished: now,
+                attempt: envelope.attempt,
+                quotedWorker: quotedWorker,
+                quotedType: quotedType,
+                result: completion.result.isEmpty ? nil : completion.result
+            )
         }
         var groups: [(record: String, deliveries: Int, indexes: [Int])] = []
         var groupOf: [RecordKey: Int] = [:]
@@ -53,7 +68,12 @@ extension StreamQueue {
                 continue
             }
             // Batches are mostly one type, first attempts, no result: one group, found without hashing.
-            let key = RecordKey(type: completion.envelope.type, attempt: completion.envelope.attempt, result: completion.result, deliveries: completion.deliveries)
+            let key = RecordKey(
+                type: completion.envelope.type,
+                attempt: completion.envelope.attempt,
+                result: completion.result,
+                deliveries: completion.deliveries
+            )
             if let last = lastGroup, last.key == key {
                 groups[last.group].indexes.append(index)
             } else if let group = groupOf[key] {

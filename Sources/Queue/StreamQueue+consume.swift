@@ -27,7 +27,17 @@ extension StreamQueue {
         for queue in queues where !skip.contains(queue) && deliveries.count < count {
             let commands = [
                 RedisCommand("SCARD", keys.cancelled),
-                RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count - deliveries.count), "STREAMS", keys.stream(queue), ">"),
+                RedisCommand(
+                    "XREADGROUP",
+                    "GROUP",
+                    configuration.group,
+                    consumer,
+                    "COUNT",
+                    String(count - deliveries.count),
+                    "STREAMS",
+                    keys.stream(queue),
+                    ">"
+                ),
             ]
             // The entries are read straight from hiredis' reply (the largest reply a worker reads, one per batch).
             let read = { @Sendable () async throws -> [ReadReply] in
@@ -50,9 +60,25 @@ extension StreamQueue {
 
     /// Blocks on `connection` (a dedicated one) up to `block` for new entries of `queues`, at most `count` per queue.
     /// Cancelled jobs among them are dropped.
-    public func blockingRead(on connection: RedisConnection, consumer: String, queues: [String], count: Int, block: Duration) async throws -> [Delivery] {
+    public func blockingRead(
+        on connection: RedisConnection,
+        consumer: String,
+        queues: [String],
+        count: Int,
+        block: Duration
+    ) async throws -> [Delivery] {
         guard !queues.isEmpty else { return [] }
-        var command = RedisCommand("XREADGROUP", "GROUP", configuration.group, consumer, "COUNT", String(count), "BLOCK", String(block.milliseconds), "STREAMS")
+        var command = RedisCommand(
+            "XREADGROUP",
+            "GROUP",
+            configuration.group,
+            consumer,
+            "COUNT",
+            String(count),
+            "BLOCK",
+            String(block.milliseconds),
+            "STREAMS"
+        )
         command.append(contentsOf: queues.map(keys.stream))
         command.append(contentsOf: queues.map { _ in ">" })
         let timeout = block + redis.configuration.commandTimeout
@@ -110,15 +136,19 @@ extension StreamQueue {
         let claimCommand = command
         let reply = try await redis.withConnection { connection in
             try connection.execute([claimCommand]) { reply -> Result<[Delivery], RedisError> in
-                if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(RedisError(.serverError, RedisReply.text(reply.pointee.str, reply.pointee.len))) }
+                if reply.pointee.type == REDIS_REPLY_ERROR {
+                    return .failure(RedisError(.serverError, RedisReply.text(reply.pointee.str, reply.pointee.len)))
+                }
                 return .success(ReadReply.deliveries(in: UnsafeMutablePointer(mutating: reply), queue: queue, deliveries: 2))
             }[0]
         }
         var claimed = try reply.get()
         if claimed.isEmpty { return [] }
-        let counts = try await redis.pipeline(claimed.map {
-            RedisCommand("XPENDING", stream, configuration.group, $0.entryId, $0.entryId, "1")
-        })
+        let counts = try await redis.pipeline(
+            claimed.map {
+                RedisCommand("XPENDING", stream, configuration.group, $0.entryId, $0.entryId, "1")
+            }
+        )
         for index in claimed.indices {
             if let row = counts[index].array?.first?.array, row.count == 4, let delivered = row[3].int {
                 claimed[index].deliveries = delivered
@@ -222,7 +252,11 @@ extension StreamQueue {
     /// Moves due delayed and retrying jobs of `queue` into its stream.
     /// - Returns: how many moved, and when the next one is due (ms since the epoch), if any.
     public func promoteDue(queue: String, limit: Int = 500) async throws -> (moved: Int, nextDueMs: Int64?) {
-        let reply = try await redis.evaluate(QueueScripts.promote, keys: [], arguments: [configuration.prefix, configuration.group, queue, String(limit)])
+        let reply = try await redis.evaluate(
+            QueueScripts.promote,
+            keys: [],
+            arguments: [configuration.prefix, configuration.group, queue, String(limit)]
+        )
         guard let parts = reply.array, parts.count == 2, let moved = parts[0].int, let next = parts[1].int else {
             throw RedisError(.protocolError, "the promote script answered \(reply)")
         }
@@ -282,7 +316,9 @@ extension StreamQueue {
 
         /// The elements of an array reply; none for other kinds.
         static func elements(_ reply: UnsafePointer<redisReply>?) -> UnsafeBufferPointer<UnsafeMutablePointer<redisReply>?> {
-            guard let reply, reply.pointee.type == REDIS_REPLY_ARRAY, let elements = reply.pointee.element else { return UnsafeBufferPointer(start: nil, count: 0) }
+            guard let reply, reply.pointee.type == REDIS_REPLY_ARRAY, let elements = reply.pointee.element else {
+                return UnsafeBufferPointer(start: nil, count: 0)
+            }
             return UnsafeBufferPointer(start: elements, count: reply.pointee.elements)
         }
 
@@ -302,8 +338,10 @@ extension StreamQueue {
         var dropped: Set<String> = []
         for (queue, group) in Dictionary(grouping: deliveries, by: \.queue) {
             let reply = try await redis.evaluate(
-                QueueScripts.dropCancelled, keys: [],
-                arguments: [configuration.prefix, configuration.group, String(configuration.completedTTL.milliseconds), queue] + group.map(\.entryId))
+                QueueScripts.dropCancelled,
+                keys: [],
+                arguments: [configuration.prefix, configuration.group, String(configuration.completedTTL.milliseconds), queue] + group.map(\.entryId)
+            )
             for id in reply.array?.compactMap(\.string) ?? [] { dropped.insert("\(queue)\u{0}\(id)") }
         }
         if dropped.isEmpty { return deliveries }

@@ -34,7 +34,12 @@ extension StreamQueue {
 
     /// Enqueues a typed job.
     @discardableResult
-    public func enqueue<Payload>(_ type: JobType<Payload>, _ payload: Payload, queue: String? = nil, options: JobOptions = JobOptions()) async throws -> EnqueueResult {
+    public func enqueue<Payload>(
+        _ type: JobType<Payload>,
+        _ payload: Payload,
+        queue: String? = nil,
+        options: JobOptions = JobOptions()
+    ) async throws -> EnqueueResult {
         try await enqueue(JobRequest(type, payload, queue: queue, options: options))
     }
 
@@ -87,8 +92,12 @@ extension StreamQueue {
                 let outcomes = try replies[replies.count - 1].throwingError().array ?? []
                 for (position, index) in scripted.enumerated() {
                     let outcome = position < outcomes.count ? outcomes[position].array ?? [] : []
-                    guard outcome.count == 3, let id = outcome[0].string, let status = outcome[1].string.flatMap(EnqueueResult.Status.init(rawValue:)) else {
-                        throw RedisError(.protocolError, "the enqueue script answered \(outcome); is another program using keys under \(configuration.prefix):?")
+                    guard outcome.count == 3, let id = outcome[0].string, let status = outcome[1].string.flatMap(EnqueueResult.Status.init(rawValue:))
+                    else {
+                        throw RedisError(
+                            .protocolError,
+                            "the enqueue script answered \(outcome); is another program using keys under \(configuration.prefix):?"
+                        )
                     }
                     let entry = outcome[2].string.flatMap { $0.isEmpty ? nil : $0 }
                     results[index] = EnqueueResult(id: id, queue: prepared[index].queue, status: status, entryId: entry)
@@ -106,7 +115,14 @@ extension StreamQueue {
         var uniqueKey: String
         var uniqueTTLms: Int64
         var debounceKey: String
-        var isPlain: Bool { runAtMs == 0 && uniqueKey.isEmpty && debounceKey.isEmpty }
+        /// A job that goes out as a bare `XADD`: no delay, unique key or debounce, and an id `queue job` finds by its
+        /// time (a ULID within 5 minutes of now). Any other goes through the script, which indexes its id.
+        var isPlain: Bool {
+            guard runAtMs == 0, uniqueKey.isEmpty, debounceKey.isEmpty, JobID.isULID(envelope.id), let ms = JobID.timestampMs(of: envelope.id) else {
+                return false
+            }
+            return abs(ms - Clock.nowMs()) <= 300_000
+        }
         /// The script's job unit: queue, id, runAt, unique, uniqueTTL, debounce, fieldCount, fields….
         var unit: [String] {
             let fields = envelope.fields
@@ -121,7 +137,10 @@ extension StreamQueue {
         do {
             requests = try JSONCoding.decode([JobRequest].self, from: next)
         } catch let error as DecodingError {
-            throw QueueError(.malformedEntry, "field 'next' is not a JSON array of job requests ({type, payload[, queue, id, options]}): \(JSONCoding.describe(error))")
+            throw QueueError(
+                .malformedEntry,
+                "field 'next' is not a JSON array of job requests ({type, payload[, queue, id, options]}): \(JSONCoding.describe(error, whole: "the value"))"
+            )
         } catch {
             throw QueueError(.malformedEntry, "field 'next' is not JSON: \(error)")
         }
@@ -145,7 +164,9 @@ extension StreamQueue {
         guard JobID.isValid(id) else { throw invalid("id \"\(id.prefix(40))\" must be 1 to 128 characters of A-Z a-z 0-9 - _ . :") }
         guard request.payloadIsEncoded || JSONCoding.isValid(request.payload) else { throw invalid("the payload is not valid JSON") }
         if let delay = options.delayMs, delay < 0 { throw invalid("the delay must not be negative") }
-        if let ttl = options.uniqueTTLms, ttl < 1 { throw invalid("uniqueTTL must be 1 ms or more (it is how long a unique or debounce key is held at most)") }
+        if let ttl = options.uniqueTTLms, ttl < 1 {
+            throw invalid("uniqueTTL must be 1 ms or more (it is how long a unique or debounce key is held at most)")
+        }
         let maxAttempts = options.maxAttempts ?? configuration.maxAttempts
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be 1 or more") }
         if let limit = options.concurrencyLimit, limit < 1 { throw invalid("the concurrency limit must be 1 or more") }
@@ -166,12 +187,25 @@ extension StreamQueue {
             next = try JSONCoding.encode(followUps)
         }
         let envelope = JobEnvelope(
-            id: id, type: request.type, payload: request.payload, attempt: 1, maxAttempts: maxAttempts, enqueuedAtMs: nowMs,
-            uniqueKey: options.uniqueKey, concurrencyKey: options.concurrencyKey,
+            id: id,
+            type: request.type,
+            payload: request.payload,
+            attempt: 1,
+            maxAttempts: maxAttempts,
+            enqueuedAtMs: nowMs,
+            uniqueKey: options.uniqueKey,
+            concurrencyKey: options.concurrencyKey,
             concurrencyLimit: options.concurrencyKey == nil ? nil : (options.concurrencyLimit ?? 1),
-            traceContext: options.traceContext ?? TraceCarrier.current(), next: next)
+            traceContext: options.traceContext ?? TraceCarrier.current(),
+            next: next
+        )
         return PreparedJob(
-            queue: queue, envelope: envelope, runAtMs: runAt, uniqueKey: options.uniqueKey ?? "",
-            uniqueTTLms: options.uniqueTTLms ?? configuration.uniqueTTL.milliseconds, debounceKey: options.debounceKey ?? "")
+            queue: queue,
+            envelope: envelope,
+            runAtMs: runAt,
+            uniqueKey: options.uniqueKey ?? "",
+            uniqueTTLms: options.uniqueTTLms ?? configuration.uniqueTTL.milliseconds,
+            debounceKey: options.debounceKey ?? ""
+        )
     }
 }

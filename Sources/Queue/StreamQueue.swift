@@ -38,9 +38,15 @@ public struct StreamQueue: Sendable {
 
         /// Creates settings; the defaults are the documented ones.
         public init(
-            prefix: String = "joycity", group: String = "workers", defaultQueue: String = "default", maxAttempts: Int = 5,
-            retryBackoffBase: Duration = .seconds(1), retryBackoffCap: Duration = .seconds(600),
-            completedTTL: Duration = .seconds(3600), deadTTL: Duration = .seconds(7 * 86400), deadMaxLength: Int = 100_000,
+            prefix: String = "joycity",
+            group: String = "workers",
+            defaultQueue: String = "default",
+            maxAttempts: Int = 5,
+            retryBackoffBase: Duration = .seconds(1),
+            retryBackoffCap: Duration = .seconds(600),
+            completedTTL: Duration = .seconds(3600),
+            deadTTL: Duration = .seconds(7 * 86400),
+            deadMaxLength: Int = 100_000,
             uniqueTTL: Duration = .seconds(86400)
         ) {
             self.prefix = prefix
@@ -77,14 +83,17 @@ public struct StreamQueue: Sendable {
                 }
             }
             self.init(
-                prefix: prefix, group: group, defaultQueue: defaultQueue,
+                prefix: prefix,
+                group: group,
+                defaultQueue: defaultQueue,
                 maxAttempts: try environment.int("QUEUE_MAX_ATTEMPTS", default: 5, range: 1...1000),
                 retryBackoffBase: try environment.duration("QUEUE_RETRY_BACKOFF_BASE", default: .seconds(1)),
                 retryBackoffCap: try environment.duration("QUEUE_RETRY_BACKOFF_CAP", default: .seconds(600)),
                 completedTTL: try environment.duration("QUEUE_COMPLETED_TTL", default: .seconds(3600)),
                 deadTTL: try environment.duration("QUEUE_DEAD_TTL", default: .seconds(7 * 86400)),
                 deadMaxLength: try environment.int("QUEUE_DEAD_MAX", default: 100_000, range: 1...100_000_000),
-                uniqueTTL: try environment.duration("QUEUE_UNIQUE_TTL", default: .seconds(86400)))
+                uniqueTTL: try environment.duration("QUEUE_UNIQUE_TTL", default: .seconds(86400))
+            )
         }
     }
 
@@ -103,11 +112,7 @@ public struct StreamQueue: Sendable {
     }
 
     /// Whether `name` can be a queue, prefix or group name: 1–64 characters of `A-Z a-z 0-9 . _ -`.
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95 || byte == 46
-        }
-    }
+    public static func isValidName(_ name: String) -> Bool { NameSyntax.queueName.admits(name) }
 
     func validQueue(_ name: String?) throws -> String {
         let queue = name ?? configuration.defaultQueue

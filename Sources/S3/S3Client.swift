@@ -15,8 +15,12 @@ public struct S3Client: Sendable {
         self.configuration = configuration
         self.http = http
         self.signer = SigV4(
-            accessKeyID: configuration.accessKeyID, secretAccessKey: configuration.secretAccessKey, sessionToken: configuration.sessionToken,
-            region: configuration.region, service: "s3")
+            accessKeyID: configuration.accessKeyID,
+            secretAccessKey: configuration.secretAccessKey,
+            sessionToken: configuration.sessionToken,
+            region: configuration.region,
+            service: "s3"
+        )
     }
 
     /// An object in a listing.
@@ -60,7 +64,10 @@ public struct S3Client: Sendable {
     public func createBucket() async throws {
         var body: [UInt8] = []
         if configuration.region != "us-east-1" {
-            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+            body = Array(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>"
+                    .utf8
+            )
         }
         do {
             _ = try await send("PUT", key: nil, body: body)
@@ -70,7 +77,12 @@ public struct S3Client: Sendable {
     }
 
     /// Uploads a small object in one request.
-    public func putObject(key: String, bytes: [UInt8], contentType: String = "application/octet-stream", metadata: [String: String] = [:]) async throws {
+    public func putObject(
+        key: String,
+        bytes: [UInt8],
+        contentType: String = "application/octet-stream",
+        metadata: [String: String] = [:]
+    ) async throws {
         _ = try await send("PUT", key: key, headers: [("content-type", contentType)] + Self.metadataHeaders(metadata), body: bytes)
     }
 
@@ -106,7 +118,13 @@ public struct S3Client: Sendable {
             let xml = try await send("GET", key: nil, query: query).text
             for item in XMLText.all("Contents", in: xml[...]) {
                 guard let key = XMLText.first("Key", in: item) else { continue }
-                objects.append(Object(key: key, size: Int64(XMLText.first("Size", in: item) ?? "") ?? 0, lastModified: XMLText.first("LastModified", in: item) ?? ""))
+                objects.append(
+                    Object(
+                        key: key,
+                        size: Int64(XMLText.first("Size", in: item) ?? "") ?? 0,
+                        lastModified: XMLText.first("LastModified", in: item) ?? ""
+                    )
+                )
             }
             token = XMLText.first("IsTruncated", in: xml) == "true" ? XMLText.first("NextContinuationToken", in: xml) : nil
         } while token != nil
@@ -116,8 +134,17 @@ public struct S3Client: Sendable {
     // MARK: Multipart uploads
 
     /// Starts a multipart upload. → the upload id.
-    public func createMultipartUpload(key: String, contentType: String = "application/octet-stream", metadata: [String: String] = [:]) async throws -> String {
-        let xml = try await send("POST", key: key, query: [("uploads", "")], headers: [("content-type", contentType)] + Self.metadataHeaders(metadata)).text
+    public func createMultipartUpload(
+        key: String,
+        contentType: String = "application/octet-stream",
+        metadata: [String: String] = [:]
+    ) async throws -> String {
+        let xml = try await send(
+            "POST",
+            key: key,
+            query: [("uploads", "")],
+            headers: [("content-type", contentType)] + Self.metadataHeaders(metadata)
+        ).text
         guard let id = XMLText.first("UploadId", in: xml), !id.isEmpty else {
             throw S3Error(.protocolError, "S3 answered CreateMultipartUpload for \(key) without an UploadId")
         }
@@ -138,7 +165,13 @@ public struct S3Client: Sendable {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts { xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLText.escape(part.etag))</ETag></Part>" }
         xml += "</CompleteMultipartUpload>"
-        let response = try await send("POST", key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")], body: Array(xml.utf8))
+        let response = try await send(
+            "POST",
+            key: key,
+            query: [("uploadId", uploadID)],
+            headers: [("content-type", "application/xml")],
+            body: Array(xml.utf8)
+        )
         // S3 may answer 200 and still fail the completion in the body.
         let text = response.text
         if text.contains("<Error>") {
@@ -185,13 +218,22 @@ public struct S3Client: Sendable {
         metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key.lowercased())", $0.value) }
     }
 
-    func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+    func send(
+        _ method: String,
+        key: String?,
+        query: [(String, String)] = [],
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
+    ) async throws -> Response {
         let response = try await execute(method, key: key, query: query, headers: headers, body: body)
         let collected: ByteBuffer
         do {
             collected = try await response.body.collect(upTo: 16 << 20)
         } catch {
-            throw S3Error(.unreachable, "the S3 answer to \(method) \(key ?? configuration.bucket) broke off: \(error) (S3_ENDPOINT \(configuration.endpointAuthority))")
+            throw S3Error(
+                .unreachable,
+                "the S3 answer to \(method) \(key ?? configuration.bucket) broke off: \(error) (S3_ENDPOINT \(configuration.endpointAuthority))"
+            )
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -201,15 +243,28 @@ public struct S3Client: Sendable {
         return Response(status: status, headers: response.headers, body: collected)
     }
 
-    func execute(_ method: String, key: String?, query: [(String, String)], headers: [(String, String)], body: [UInt8]?) async throws -> HTTPClientResponse {
+    func execute(
+        _ method: String,
+        key: String?,
+        query: [(String, String)],
+        headers: [(String, String)],
+        body: [UInt8]?
+    ) async throws -> HTTPClientResponse {
         let host = configuration.pathStyle ? configuration.endpointAuthority : "\(configuration.bucket).\(configuration.endpointAuthority)"
         var path = configuration.pathStyle ? "/\(SigV4.encode(configuration.bucket))" : ""
         if let key { path += "/" + SigV4.encode(key, keepSlash: true) }
         if path.isEmpty { path = "/" }
         let payload = body ?? []
         let signed = signer.sign(
-            method: method, host: host, path: path, query: query, headers: headers,
-            payloadSHA256: SigV4.hexSHA256(payload), date: Date(), keepSlashInQuery: true)
+            method: method,
+            host: host,
+            path: path,
+            query: query,
+            headers: headers,
+            payloadSHA256: SigV4.hexSHA256(payload),
+            date: Date(),
+            keepSlashInQuery: true
+        )
         let queryString = SigV4.canonicalQuery(query, keepSlash: true)
         var request = HTTPClientRequest(url: "\(configuration.scheme)://\(host)\(path)\(queryString.isEmpty ? "" : "?" + queryString)")
         request.method = HTTPMethod(rawValue: method)
@@ -225,7 +280,10 @@ public struct S3Client: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw S3Error(.unreachable, "could not reach S3 at \(configuration.scheme)://\(configuration.endpointAuthority) for \(method) \(key ?? configuration.bucket): \(error); is the endpoint up and S3_ENDPOINT right?")
+            throw S3Error(
+                .unreachable,
+                "could not reach S3 at \(configuration.scheme)://\(configuration.endpointAuthority) for \(method) \(key ?? configuration.bucket): \(error); is the endpoint up and S3_ENDPOINT right?"
+            )
         }
     }
 

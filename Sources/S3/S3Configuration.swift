@@ -29,8 +29,14 @@ public struct S3Configuration: Sendable, Equatable {
     /// Creates a configuration.
     /// - Throws: ``S3Error`` (`configuration`) for an endpoint that is not an http(s) URL or an invalid bucket name.
     public init(
-        endpoint: String, region: String = "us-east-1", bucket: String, accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil,
-        pathStyle: Bool = true, timeout: Duration = .seconds(120)
+        endpoint: String,
+        region: String = "us-east-1",
+        bucket: String,
+        accessKeyID: String,
+        secretAccessKey: String,
+        sessionToken: String? = nil,
+        pathStyle: Bool = true,
+        timeout: Duration = .seconds(120)
     ) throws {
         let lowered = endpoint.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
@@ -47,7 +53,8 @@ public struct S3Configuration: Sendable, Equatable {
             port = nil
         }
         guard !host.isEmpty else { throw S3Error(.configuration, "S3 endpoint \"\(endpoint)\" has no host (S3_ENDPOINT)") }
-        guard bucket.count >= 3, bucket.count <= 63, bucket.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." }) else {
+        guard bucket.count >= 3, bucket.count <= 63, bucket.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." })
+        else {
             throw S3Error(.configuration, "S3 bucket \"\(bucket)\" is not a valid name: 3 to 63 lower-case letters, digits, '-' and '.' (S3_BUCKET)")
         }
         self.region = region
@@ -77,13 +84,24 @@ public struct S3Configuration: Sendable, Equatable {
             throw ConfigurationError(variable: "S3_BUCKET", value: "", expected: "the bucket backups go to")
         }
         let key = try required("S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "an access key id (or S3_ACCESS_KEY_ID_FILE, or AWS_ACCESS_KEY_ID)")
-        let secret = try required("S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "a secret access key (or S3_SECRET_ACCESS_KEY_FILE, or AWS_SECRET_ACCESS_KEY)")
+        let secret = try required(
+            "S3_SECRET_ACCESS_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "a secret access key (or S3_SECRET_ACCESS_KEY_FILE, or AWS_SECRET_ACCESS_KEY)"
+        )
         let pathStyle = try environment.bool("S3_FORCE_PATH_STYLE", default: explicit != nil)
         let timeout = try environment.duration("S3_TIMEOUT", default: .seconds(120), defaultUnit: .seconds)
         do {
             try self.init(
-                endpoint: endpoint, region: region, bucket: bucket, accessKeyID: key, secretAccessKey: secret,
-                sessionToken: value("S3_SESSION_TOKEN", or: "AWS_SESSION_TOKEN"), pathStyle: pathStyle, timeout: timeout)
+                endpoint: endpoint,
+                region: region,
+                bucket: bucket,
+                accessKeyID: key,
+                secretAccessKey: secret,
+                sessionToken: value("S3_SESSION_TOKEN", or: "AWS_SESSION_TOKEN"),
+                pathStyle: pathStyle,
+                timeout: timeout
+            )
         } catch let error as S3Error {
             let badBucket = error.message.contains("S3_BUCKET")
             throw ConfigurationError(variable: badBucket ? "S3_BUCKET" : "S3_ENDPOINT", value: badBucket ? bucket : endpoint, expected: error.message)

@@ -1,4 +1,5 @@
 import Crypto
+import FleetCore
 import Foundation
 
 /// AWS Signature Version 4 for one request (header-based signing), as S3 and other AWS-compatible services check it.
@@ -29,18 +30,7 @@ public struct SigV4: Sendable {
 
     /// Lower-case hex SHA-256.
     public static func hexSHA256<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        hex(SHA256.hash(data: Array(bytes)))
-    }
-
-    /// Lower-case hex of bytes.
-    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.lowercase(SHA256.hash(data: Array(bytes)))
     }
 
     /// Percent-encodes everything but the unreserved characters (and `/` when `keepSlash`), as SigV4 requires.
@@ -78,8 +68,15 @@ public struct SigV4: Sendable {
     /// - Returns: every header to send: the given ones plus `host`, `x-amz-date`, `x-amz-content-sha256`,
     ///   `x-amz-security-token` (with a session token) and `authorization`.
     public func sign(
-        method: String, host: String, path: String, query: [(String, String)], headers: [(String, String)], payloadSHA256: String, date: Date,
-        includeContentHash: Bool = true, keepSlashInQuery: Bool = false
+        method: String,
+        host: String,
+        path: String,
+        query: [(String, String)],
+        headers: [(String, String)],
+        payloadSHA256: String,
+        date: Date,
+        includeContentHash: Bool = true,
+        keepSlashInQuery: Bool = false
     ) -> [(String, String)] {
         let (amzDate, day) = Self.timestamps(date)
         var all = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }
@@ -90,11 +87,14 @@ public struct SigV4: Sendable {
         all.sort { $0.0 < $1.0 }
         let signedHeaders = all.map(\.0).joined(separator: ";")
         let canonicalHeaders = all.map { "\($0.0):\($0.1)\n" }.joined()
-        let canonicalRequest = [method, path.isEmpty ? "/" : path, Self.canonicalQuery(query, keepSlash: keepSlashInQuery), canonicalHeaders, signedHeaders, payloadSHA256]
-            .joined(separator: "\n")
+        let canonicalRequest = [
+            method, path.isEmpty ? "/" : path, Self.canonicalQuery(query, keepSlash: keepSlashInQuery), canonicalHeaders, signedHeaders,
+            payloadSHA256,
+        ]
+        .joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hexSHA256(Array(canonicalRequest.utf8))].joined(separator: "\n")
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(day: day)))
+        let signature = Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(day: day)))
         all.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
         return all
     }

@@ -69,7 +69,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static let monthNames = ["jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12]
+    static let monthNames = [
+        "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    ]
     static let dayNames = ["sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6]
 
     static func mask(_ range: ClosedRange<Int>) -> UInt64 {
@@ -84,7 +86,13 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    private static func field(_ text: String, name: String, range: ClosedRange<Int>, names: [String: Int], in expression: String) throws(CronError) -> (mask: UInt64, restricted: Bool) {
+    private static func field(
+        _ text: String,
+        name: String,
+        range: ClosedRange<Int>,
+        names: [String: Int],
+        in expression: String
+    ) throws(CronError) -> (mask: UInt64, restricted: Bool) {
         func bad(_ why: String) -> CronError { CronError(expression, "\(name) field \"\(text)\": \(why)") }
         func value(_ token: Substring) throws(CronError) -> Int {
             if let number = Int(token) {
@@ -102,7 +110,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             guard pieces.count <= 2 else { throw bad("more than one step in \"\(part)\"") }
             var step = 1
             if pieces.count == 2 {
-                guard let parsed = Int(pieces[1]), parsed >= 1, parsed <= range.upperBound + 1 else { throw bad("step \"\(pieces[1])\" must be a number from 1 to \(range.upperBound + 1)") }
+                guard let parsed = Int(pieces[1]), parsed >= 1, parsed <= range.upperBound + 1 else {
+                    throw bad("step \"\(pieces[1])\" must be a number from 1 to \(range.upperBound + 1)")
+                }
                 step = parsed
             }
             let base = pieces[0]

@@ -41,7 +41,8 @@ public struct LeaderLease: Sendable {
     /// - Parameter current: our lease value from the last step, or `nil`.
     public func acquireOrRenew(current: String?) async throws -> Status {
         let reply = try await redis.evaluate(
-            SchedulerScripts.lease, keys: [],
+            SchedulerScripts.lease,
+            keys: [],
             arguments: [keys.leader, keys.fence, instance, String(duration.milliseconds), current ?? ""]
         ).throwingError()
         let parts = reply.array ?? []

@@ -11,10 +11,16 @@ public enum MisfirePolicy: Sendable, Equatable, CustomStringConvertible {
     /// Parses `coalesce` or `catch-up[:N]` (N defaults to 100).
     public init?(parsing text: String) {
         let lowered = text.lowercased()
-        if lowered == "coalesce" { self = .coalesce; return }
+        if lowered == "coalesce" {
+            self = .coalesce
+            return
+        }
         guard lowered.hasPrefix("catch-up") else { return nil }
         let rest = lowered.dropFirst("catch-up".count)
-        if rest.isEmpty { self = .catchUp(limit: 100); return }
+        if rest.isEmpty {
+            self = .catchUp(limit: 100)
+            return
+        }
         guard rest.first == ":", let limit = Int(rest.dropFirst()), limit >= 1 else { return nil }
         self = .catchUp(limit: limit)
     }
@@ -48,7 +54,12 @@ public struct Schedule: Sendable {
 
     /// Creates a schedule.
     public init(
-        id: String, spec: ScheduleSpec, job: JobRequest, misfire: MisfirePolicy = .coalesce, origin: String = "built-in", firesWhenNew: Bool = false
+        id: String,
+        spec: ScheduleSpec,
+        job: JobRequest,
+        misfire: MisfirePolicy = .coalesce,
+        origin: String = "built-in",
+        firesWhenNew: Bool = false
     ) {
         self.id = id
         self.spec = spec
@@ -59,12 +70,7 @@ public struct Schedule: Sendable {
     }
 
     /// Whether `id` is a usable schedule id.
-    public static func isValidID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 200 && id.unicodeScalars.allSatisfy { scalar in
-            (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
-                || (scalar.value >= 0x61 && scalar.value <= 0x7A) || ".-_:".unicodeScalars.contains(scalar)
-        }
-    }
+    public static func isValidID(_ id: String) -> Bool { NameSyntax.scheduleID.admits(id) }
 }
 
 /// Something that provides schedules; the leader asks again every refresh interval, so sources backed by a store

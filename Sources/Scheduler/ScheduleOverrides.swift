@@ -54,9 +54,12 @@ public struct ScheduleOverrides: Sendable {
 
     /// The variable that overrides schedule `id`.
     public static func variable(for id: String) -> String {
-        "SCHEDULE_" + String(id.uppercased().unicodeScalars.map { scalar in
-            (scalar.value >= 0x41 && scalar.value <= 0x5A) || (scalar.value >= 0x30 && scalar.value <= 0x39) ? Character(scalar) : "_"
-        })
+        "SCHEDULE_"
+            + String(
+                id.uppercased().unicodeScalars.map { scalar in
+                    (scalar.value >= 0x41 && scalar.value <= 0x5A) || (scalar.value >= 0x30 && scalar.value <= 0x39) ? Character(scalar) : "_"
+                }
+            )
     }
 
     /// `schedule` with its overrides applied, or `nil` when it is switched off.
@@ -86,7 +89,11 @@ public struct ScheduleOverrides: Sendable {
         let variable = "SCHEDULER_EXTRA_SCHEDULES"
         guard let text = environment.string(variable) else { return [] }
         func bad(_ why: String) -> ConfigurationError {
-            ConfigurationError(variable: variable, value: text, expected: "a JSON array of {id, spec, type, payload?, queue?, uniqueKey?, misfire?} (\(why))")
+            ConfigurationError(
+                variable: variable,
+                value: text,
+                expected: "a JSON array of {id, spec, type, payload?, queue?, uniqueKey?, misfire?} (\(why))"
+            )
         }
         let entries: [ExtraSchedule]
         do {
@@ -112,16 +119,28 @@ public struct ScheduleOverrides: Sendable {
 
 /// Any JSON value, kept as decoded so it can be written back.
 indirect enum JSONValue: Codable, Sendable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,12 @@ extension SchedulerService {
 
         /// Creates a configuration.
         public init(
-            lease: Duration = .seconds(15), renewInterval: Duration? = nil, refreshInterval: Duration = .seconds(30), instance: String? = nil,
-            firedKeyTTL: Duration = .seconds(3600), sourceTimeout: Duration = .seconds(5)
+            lease: Duration = .seconds(15),
+            renewInterval: Duration? = nil,
+            refreshInterval: Duration = .seconds(30),
+            instance: String? = nil,
+            firedKeyTTL: Duration = .seconds(3600),
+            sourceTimeout: Duration = .seconds(5)
         ) {
             self.lease = lease
             self.renewInterval = renewInterval ?? lease / 3
@@ -37,11 +41,19 @@ extension SchedulerService {
         public init(environment: EnvironmentReader) throws {
             let lease = try environment.duration("SCHEDULER_LEASE", default: .seconds(15), defaultUnit: .seconds)
             guard lease >= .seconds(1) else {
-                throw ConfigurationError(variable: "SCHEDULER_LEASE", value: environment.string("SCHEDULER_LEASE") ?? "", expected: "a duration of 1s or more")
+                throw ConfigurationError(
+                    variable: "SCHEDULER_LEASE",
+                    value: environment.string("SCHEDULER_LEASE") ?? "",
+                    expected: "a duration of 1s or more"
+                )
             }
             let refresh = try environment.duration("SCHEDULER_REFRESH", default: .seconds(30), defaultUnit: .seconds)
             guard refresh >= .seconds(1) else {
-                throw ConfigurationError(variable: "SCHEDULER_REFRESH", value: environment.string("SCHEDULER_REFRESH") ?? "", expected: "a duration of 1s or more")
+                throw ConfigurationError(
+                    variable: "SCHEDULER_REFRESH",
+                    value: environment.string("SCHEDULER_REFRESH") ?? "",
+                    expected: "a duration of 1s or more"
+                )
             }
             self.init(lease: lease, refreshInterval: refresh, instance: environment.string("SCHEDULER_INSTANCE"))
         }

@@ -25,7 +25,8 @@ public struct SchedulerKeys: Sendable {
 enum SchedulerScripts {
     /// ARGV: leaderKey, fenceKey, instance, leaseMs, currentValue ("" if none) →
     /// `{value, status, pttl}`; status is `renewed` (still ours), `acquired` (new token), or `held` (by value).
-    static let lease = RedisScript(#"""
+    static let lease = RedisScript(
+        #"""
         local leader, fence, instance, lease, current = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
         local v = redis.call('GET', leader)
         if v then
@@ -39,17 +40,21 @@ enum SchedulerScripts {
         local value = token .. '|' .. instance
         redis.call('SET', leader, value, 'PX', lease)
         return {value, 'acquired', lease}
-        """#)
+        """#
+    )
 
     /// ARGV: leaderKey, value → 1 if the lease was ours and is released.
-    static let release = RedisScript(#"""
+    static let release = RedisScript(
+        #"""
         if redis.call('GET', ARGV[1]) == ARGV[2] then redis.call('DEL', ARGV[1]); return 1 end
         return 0
-        """#)
+        """#
+    )
 
     /// ARGV: leaderKey, value, stateKey, watermark, field, value… → 1 written, 0 fenced or older than the stored
     /// watermark (a paused former leader cannot move state back).
-    static let record = RedisScript(#"""
+    static let record = RedisScript(
+        #"""
         if redis.call('GET', ARGV[1]) ~= ARGV[2] then return 0 end
         local stored = tonumber(redis.call('HGET', ARGV[3], 'watermark'))
         local w = tonumber(ARGV[4])
@@ -57,13 +62,16 @@ enum SchedulerScripts {
         redis.call('HSET', ARGV[3], 'watermark', ARGV[4])
         if #ARGV > 4 then redis.call('HSET', ARGV[3], unpack(ARGV, 5)) end
         return 1
-        """#)
+        """#
+    )
 
     /// ARGV: leaderKey, value, listKey, id, json, … → replaces the published list if the lease is ours.
-    static let publish = RedisScript(#"""
+    static let publish = RedisScript(
+        #"""
         if redis.call('GET', ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('DEL', ARGV[3])
         if #ARGV > 3 then redis.call('HSET', ARGV[3], unpack(ARGV, 4)) end
         return 1
-        """#)
+        """#
+    )
 }

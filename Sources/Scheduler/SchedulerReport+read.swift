@@ -24,6 +24,10 @@ extension SchedulerReport {
         }
         let status = leader.map { LeaderLease.Status(value: $0.value, isOurs: false, remaining: $0.remaining) }
         return SchedulerReport(
-            leader: status?.holder, fencingToken: status?.token, leaseRemainingMs: leader.map { $0.remaining.milliseconds }, schedules: reports)
+            leader: status?.holder,
+            fencingToken: status?.token,
+            leaseRemainingMs: leader.map { $0.remaining.milliseconds },
+            schedules: reports
+        )
     }
 }

@@ -33,7 +33,13 @@ public final class SchedulerService: Service, Sendable {
     }
 
     /// Creates a scheduler over the given schedule sources.
-    public init(queue: StreamQueue, sources: [any ScheduleSource], configuration: Configuration = Configuration(), clock: any SchedulerClock = SystemSchedulerClock(), logger: Logger) {
+    public init(
+        queue: StreamQueue,
+        sources: [any ScheduleSource],
+        configuration: Configuration = Configuration(),
+        clock: any SchedulerClock = SystemSchedulerClock(),
+        logger: Logger
+    ) {
         self.queue = queue
         self.sources = sources
         self.configuration = configuration
@@ -113,7 +119,10 @@ public final class SchedulerService: Service, Sendable {
                 schedules += try await load(source, timeout: configuration.sourceTimeout)
             } catch {
                 failed = true
-                logger.error("could not load schedules; keeping the previous ones of this source", metadata: ["source": "\(source.name)", "error": "\(error)"])
+                logger.error(
+                    "could not load schedules; keeping the previous ones of this source",
+                    metadata: ["source": "\(source.name)", "error": "\(error)"]
+                )
                 schedules += loop.withLock { $0.schedules.filter { $0.origin.hasPrefix(source.name) } }
             }
         }
@@ -171,9 +180,15 @@ public final class SchedulerService: Service, Sendable {
         var arguments = [keys.leader, value, keys.list]
         for schedule in schedules {
             let summary = ScheduleSummary(
-                id: schedule.id, spec: schedule.spec.description, jobType: schedule.job.type, queue: schedule.job.queue ?? queue.configuration.defaultQueue,
-                uniqueKey: schedule.job.options.uniqueKey, misfire: schedule.misfire.description, origin: schedule.origin,
-                nextFireMs: schedule.spec.nextFire(afterMs: now))
+                id: schedule.id,
+                spec: schedule.spec.description,
+                jobType: schedule.job.type,
+                queue: schedule.job.queue ?? queue.configuration.defaultQueue,
+                uniqueKey: schedule.job.options.uniqueKey,
+                misfire: schedule.misfire.description,
+                origin: schedule.origin,
+                nextFireMs: schedule.spec.nextFire(afterMs: now)
+            )
             guard let json = try? JSONCoding.encode(summary) else { continue }
             arguments += [schedule.id, json]
         }
@@ -202,7 +217,10 @@ public final class SchedulerService: Service, Sendable {
             let watermark = state.watermark ?? (schedule.firesWhenNew ? nowMs - schedule.spec.typicalPeriodMs(nowMs: nowMs) : nowMs)
             let plan = FirePlan.plan(schedule.spec, policy: schedule.misfire, watermark: watermark, nowMs: nowMs)
             if plan.dropped > 0 {
-                logger.info("coalesced missed fires", metadata: ["schedule": "\(schedule.id)", "dropped": "\(plan.dropped)", "policy": "\(schedule.misfire)"])
+                logger.info(
+                    "coalesced missed fires",
+                    metadata: ["schedule": "\(schedule.id)", "dropped": "\(plan.dropped)", "policy": "\(schedule.misfire)"]
+                )
             }
             var next = plan.next
             if plan.fires.isEmpty {
@@ -232,7 +250,9 @@ public final class SchedulerService: Service, Sendable {
             var job = schedule.job
             job.id = JobID.make(nowMs: fireMs)
             let once = EnqueueOnceGuard(key: keys.fired(schedule.id, atMs: fireMs), ttl: ttl, fenceKey: keys.leader, fenceValue: value)
-            var fields = ["lastFire", String(fireMs), "lastFiredAt", String(clock.nowMs()), "lastError", "", "next", plan.next.map(String.init) ?? ""]
+            var fields = [
+                "lastFire", String(fireMs), "lastFiredAt", String(clock.nowMs()), "lastError", "", "next", plan.next.map(String.init) ?? "",
+            ]
             if first { fields += ["dropped", String(dropped)] }
             first = false
             do {
@@ -243,7 +263,10 @@ public final class SchedulerService: Service, Sendable {
                     return .fenced
                 case .enqueued(let result):
                     fields += ["lastJob", result.id, "lastOutcome", result.status.rawValue]
-                    logger.info("fired", metadata: ["schedule": "\(schedule.id)", "fire": "\(fireMs)", "job": "\(result.id)", "outcome": "\(result.status.rawValue)"])
+                    logger.info(
+                        "fired",
+                        metadata: ["schedule": "\(schedule.id)", "fire": "\(fireMs)", "job": "\(result.id)", "outcome": "\(result.status.rawValue)"]
+                    )
                 case .doneBefore(let id):
                     fields += ["lastJob", id, "lastOutcome", "done-before"]
                 }
@@ -251,10 +274,23 @@ public final class SchedulerService: Service, Sendable {
             } catch let error as QueueError {
                 // The job itself is unusable: record it and move on, so later fires are not held up.
                 logger.error("a schedule's job was refused; skipping this fire", metadata: ["schedule": "\(schedule.id)", "error": "\(error)"])
-                await record(schedule.id, value: value, watermark: fireMs, fields: ["lastOutcome", "error", "lastError", error.description, "lastFire", String(fireMs)])
+                await record(
+                    schedule.id,
+                    value: value,
+                    watermark: fireMs,
+                    fields: ["lastOutcome", "error", "lastError", error.description, "lastFire", String(fireMs)]
+                )
             } catch {
-                logger.error("could not enqueue a fire; retrying on the next pass", metadata: ["schedule": "\(schedule.id)", "fire": "\(fireMs)", "error": "\(error)"])
-                await record(schedule.id, value: value, watermark: state.watermark ?? fireMs - 1, fields: ["lastOutcome", "error", "lastError", "\(error)"])
+                logger.error(
+                    "could not enqueue a fire; retrying on the next pass",
+                    metadata: ["schedule": "\(schedule.id)", "fire": "\(fireMs)", "error": "\(error)"]
+                )
+                await record(
+                    schedule.id,
+                    value: value,
+                    watermark: state.watermark ?? fireMs - 1,
+                    fields: ["lastOutcome", "error", "lastError", "\(error)"]
+                )
                 return .retryLater
             }
         }
@@ -264,7 +300,9 @@ public final class SchedulerService: Service, Sendable {
     func record(_ id: String, value: String, watermark: Int64, fields: [String]) async {
         do {
             _ = try await queue.redis.evaluate(
-                SchedulerScripts.record, keys: [], arguments: [keys.leader, value, keys.state(id), String(watermark)] + fields
+                SchedulerScripts.record,
+                keys: [],
+                arguments: [keys.leader, value, keys.state(id), String(watermark)] + fields
             ).throwingError()
         } catch {
             logger.warning("could not record a schedule's state", metadata: ["schedule": "\(id)", "error": "\(error)"])

@@ -27,9 +27,14 @@ extension WBClient {
 
         /// Production defaults.
         public init(
-            statisticsURL: String = "https://statistics-api.wildberries.ru", financeURL: String = "https://finance-api.wildberries.ru",
-            requestTimeout: Duration = .seconds(120), maxRetries: Int = 5, retryBackoff: Duration = .seconds(2),
-            maxInlineWait: Duration = .seconds(90), maxPageBytes: Int = 512 << 20, reportPageLimit: Int = 100_000,
+            statisticsURL: String = "https://statistics-api.wildberries.ru",
+            financeURL: String = "https://finance-api.wildberries.ru",
+            requestTimeout: Duration = .seconds(120),
+            maxRetries: Int = 5,
+            retryBackoff: Duration = .seconds(2),
+            maxInlineWait: Duration = .seconds(90),
+            maxPageBytes: Int = 512 << 20,
+            reportPageLimit: Int = 100_000,
             rateLimits: WBRateLimits = WBRateLimits()
         ) {
             self.statisticsURL = statisticsURL
@@ -62,7 +67,8 @@ extension WBClient {
                 maxInlineWait: try env.duration("WB_MAX_INLINE_WAIT", default: .seconds(90), defaultUnit: .seconds),
                 maxPageBytes: try env.int("WB_MAX_PAGE_BYTES", default: 512 << 20, range: 1024...(4 << 30)),
                 reportPageLimit: try env.int("WB_REPORT_PAGE_LIMIT", default: 100_000, range: 1...100_000),
-                rateLimits: try env.string("WB_RATE_LIMITS").map { try WBRateLimits(parsing: $0) } ?? WBRateLimits())
+                rateLimits: try env.string("WB_RATE_LIMITS").map { try WBRateLimits(parsing: $0) } ?? WBRateLimits()
+            )
         }
     }
 }

@@ -42,7 +42,10 @@ extension WBClient {
             throw WBError.tokenRejected(body.flatMap(Self.detail) ?? "HTTP 401 without a detail")
         case 429:
             let retry = response.headers.first(name: "X-Ratelimit-Retry").flatMap(Double.init) ?? 30
-            throw WBError.rateLimited(retryAfter: .milliseconds(Int64((retry * 1000).rounded(.up))), detail: body.flatMap(Self.detail) ?? "too many requests")
+            throw WBError.rateLimited(
+                retryAfter: .milliseconds(Int64((retry * 1000).rounded(.up))),
+                detail: body.flatMap(Self.detail) ?? "too many requests"
+            )
         case 500...599:
             throw WBError.unavailable("HTTP \(response.status.code) from /ping")
         default:

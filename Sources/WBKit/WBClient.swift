@@ -65,7 +65,9 @@ public struct WBClient: Sendable {
     public func reportDetail(_ credentials: Credentials, dateFrom: String, dateTo: String, rrdid: Int64) async throws -> Page {
         try await send(.report, credentials) {
             HTTPClientRequest(
-                url: "\(configuration.statisticsURL)/api/v5/supplier/reportDetailByPeriod?dateFrom=\(Self.encode(dateFrom))&dateTo=\(Self.encode(dateTo))&rrdid=\(rrdid)&limit=\(configuration.reportPageLimit)")
+                url:
+                    "\(configuration.statisticsURL)/api/v5/supplier/reportDetailByPeriod?dateFrom=\(Self.encode(dateFrom))&dateTo=\(Self.encode(dateTo))&rrdid=\(rrdid)&limit=\(configuration.reportPageLimit)"
+            )
         }
     }
 
@@ -75,7 +77,8 @@ public struct WBClient: Sendable {
             var request = HTTPClientRequest(url: "\(configuration.financeURL)/api/finance/v1/sales-reports/detailed")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
-            let body = #"{"dateFrom":"\#(dateFrom)","dateTo":"\#(dateTo)","limit":\#(configuration.reportPageLimit),"rrdId":\#(rrdid),"period":"weekly"}"#
+            let body =
+                #"{"dateFrom":"\#(dateFrom)","dateTo":"\#(dateTo)","limit":\#(configuration.reportPageLimit),"rrdId":\#(rrdid),"period":"weekly"}"#
             request.body = .bytes(ByteBuffer(string: body))
             return request
         }

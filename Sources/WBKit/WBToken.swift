@@ -22,7 +22,10 @@ public struct WBToken: Sendable, Equatable {
 
     /// Token type (`acc`): rate limits depend on it.
     public enum Kind: Int, Sendable {
-        case base = 1, test = 2, personal = 3, service = 4
+        case base = 1
+        case test = 2
+        case personal = 3
+        case service = 4
     }
 
     /// The token id (`id`).
@@ -40,7 +43,9 @@ public struct WBToken: Sendable, Equatable {
     public init(_ token: String) throws {
         let raw = token.hasPrefix("Bearer ") ? String(token.dropFirst(7)) : token
         let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw WBError.tokenUnusable("the WB token is not a JWT (three dot-separated parts); copy it again from the seller portal") }
+        guard parts.count == 3 else {
+            throw WBError.tokenUnusable("the WB token is not a JWT (three dot-separated parts); copy it again from the seller portal")
+        }
         guard let data = Base64URL.decode(parts[1]),
             let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw WBError.tokenUnusable("the WB token's payload is not base64url JSON; copy it again from the seller portal") }
@@ -59,10 +64,12 @@ public struct WBToken: Sendable, Equatable {
     /// or `acc: 2`, work only against WB's sandbox, which this fleet never calls).
     public func problem(for needed: Scope, categoryName: String, now: Date = Date()) -> String? {
         if isTest || kind == .test {
-            return "this is a test (sandbox) token, which production WB refuses; create a Base or Personal token in the seller portal (Settings → Access to API)"
+            return
+                "this is a test (sandbox) token, which production WB refuses; create a Base or Personal token in the seller portal (Settings → Access to API)"
         }
         if let expiresAt, expiresAt <= now {
-            return "token expired on \(ISO8601DateFormatter().string(from: expiresAt)); create a new one in the seller portal (Settings → Access to API) and set it with `joycity accounts set-token`"
+            return
+                "token expired on \(ISO8601DateFormatter().string(from: expiresAt)); create a new one in the seller portal (Settings → Access to API) and set it with `joycity accounts set-token`"
         }
         if !scope.contains(needed) {
             return "token scope not allowed: the token lacks the \(categoryName) category; create one with \(categoryName) access"

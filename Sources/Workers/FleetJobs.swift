@@ -1,3 +1,4 @@
+import JobCatalog
 import Logging
 import Queue
 

@@ -1,6 +1,7 @@
 import FleetCore
 import FleetStore
 import Foundation
+import JobCatalog
 import Queue
 import Scheduler
 
@@ -31,7 +32,11 @@ public enum FleetSchedules {
         public var deepReportInterval: Duration
 
         /// Creates a configuration.
-        public init(syncInterval: Duration = .seconds(1800), reportSyncInterval: Duration = .seconds(6 * 3600), deepReportInterval: Duration = .seconds(86400)) {
+        public init(
+            syncInterval: Duration = .seconds(1800),
+            reportSyncInterval: Duration = .seconds(6 * 3600),
+            deepReportInterval: Duration = .seconds(86400)
+        ) {
             self.syncInterval = syncInterval
             self.reportSyncInterval = reportSyncInterval
             self.deepReportInterval = deepReportInterval
@@ -42,7 +47,8 @@ public enum FleetSchedules {
             let sync = try environment.duration("WB_SYNC_INTERVAL", default: .seconds(1800), defaultUnit: .seconds)
             let report = try environment.duration("WB_REPORT_SYNC_INTERVAL", default: .seconds(6 * 3600), defaultUnit: .seconds)
             let deep = try environment.duration("WB_REPORT_DEEP_INTERVAL", default: .seconds(86400), defaultUnit: .seconds)
-            for (name, value) in [("WB_SYNC_INTERVAL", sync), ("WB_REPORT_SYNC_INTERVAL", report), ("WB_REPORT_DEEP_INTERVAL", deep)] where value < .seconds(1) {
+            for (name, value) in [("WB_SYNC_INTERVAL", sync), ("WB_REPORT_SYNC_INTERVAL", report), ("WB_REPORT_DEEP_INTERVAL", deep)]
+            where value < .seconds(1) {
                 throw ConfigurationError(variable: name, value: environment.string(name) ?? "", expected: "a duration of 1s or more")
             }
             self.init(syncInterval: sync, reportSyncInterval: report, deepReportInterval: deep)
@@ -53,11 +59,15 @@ public enum FleetSchedules {
     public static func builtin(zone: TimeZone) throws -> [Schedule] {
         [
             Schedule(
-                id: "backup.nightly", spec: .cron(try CronExpression("0 3 * * *"), zone),
-                job: try BackupJob.request(trigger: "schedule")),
+                id: "backup.nightly",
+                spec: .cron(try CronExpression("0 3 * * *"), zone),
+                job: try BackupJob.request(trigger: "schedule")
+            ),
             Schedule(
-                id: "queue.maintenance", spec: .interval(period: .seconds(300), phase: .zero),
-                job: try JobRequest(MaintenanceJob.type, MaintenanceJob.Payload(), options: JobOptions(uniqueKey: "queue.maintenance"))),
+                id: "queue.maintenance",
+                spec: .interval(period: .seconds(300), phase: .zero),
+                job: try JobRequest(MaintenanceJob.type, MaintenanceJob.Payload(), options: JobOptions(uniqueKey: "queue.maintenance"))
+            ),
         ]
     }
 
@@ -69,20 +79,35 @@ public enum FleetSchedules {
             let id = "wb.sync:\(account.id):\(dataset.rawValue)"
             var period = own ?? configuration.syncInterval
             if dataset == .report { period = max(period, configuration.reportSyncInterval) }
-            schedules.append(Schedule(
-                id: id, spec: .interval(period: period, phase: phase(of: id, period: period)),
-                job: try WBSyncJob.request(account: account.id, dataset: dataset), origin: "accounts", firesWhenNew: true))
+            schedules.append(
+                Schedule(
+                    id: id,
+                    spec: .interval(period: period, phase: phase(of: id, period: period)),
+                    job: try WBSyncJob.request(account: account.id, dataset: dataset),
+                    origin: "accounts",
+                    firesWhenNew: true
+                )
+            )
         }
         // The deep re-read fires on its interval only (not when the account is new: the first sync reads it all).
         let deepID = "wb.sync:\(account.id):report-deep"
         let deepPeriod = max(configuration.deepReportInterval, configuration.reportSyncInterval)
-        schedules.append(Schedule(
-            id: deepID, spec: .interval(period: deepPeriod, phase: phase(of: deepID, period: deepPeriod)),
-            job: try WBSyncJob.request(account: account.id, dataset: .report, deep: true), origin: "accounts"))
-        schedules.append(Schedule(
-            id: "kpi.nightly:\(account.id)", spec: .cron(try CronExpression("30 4 * * *"), zone),
-            job: try JobRequest(KPIRecomputeJob.type, .init(account: account.id), options: JobOptions(uniqueKey: "kpi.nightly:\(account.id)")),
-            origin: "accounts"))
+        schedules.append(
+            Schedule(
+                id: deepID,
+                spec: .interval(period: deepPeriod, phase: phase(of: deepID, period: deepPeriod)),
+                job: try WBSyncJob.request(account: account.id, dataset: .report, deep: true),
+                origin: "accounts"
+            )
+        )
+        schedules.append(
+            Schedule(
+                id: "kpi.nightly:\(account.id)",
+                spec: .cron(try CronExpression("30 4 * * *"), zone),
+                job: try JobRequest(KPIRecomputeJob.type, .init(account: account.id), options: JobOptions(uniqueKey: "kpi.nightly:\(account.id)")),
+                origin: "accounts"
+            )
+        )
         return schedules
     }
 

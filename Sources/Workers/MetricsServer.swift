@@ -1,3 +1,4 @@
+import FleetHTTP
 import Hummingbird
 import Logging
 import Metrics
@@ -9,27 +10,16 @@ import Queue
 /// Build it with ``MetricsServer/application(registry:worker:host:port:logger:)`` and run the result in the
 /// process's `ServiceGroup` (a Hummingbird `Application` is a `Service`).
 public enum MetricsServer {
-    /// The process's Prometheus registry; swift-metrics is bootstrapped with it on first use (once per process, so
-    /// the worker, scheduler and API of `joycity all` share it).
-    public static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
-
-    /// The Prometheus text exposition of `registry`.
-    public static func response(_ registry: PrometheusCollectorRegistry) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-    }
-
     /// An application serving `GET /metrics` (Prometheus text format) and `GET /health` (`{"status":"ok","running":N}`).
     public static func application(
-        registry: PrometheusCollectorRegistry, worker: QueueWorker?, host: String, port: Int, logger: Logger
+        registry: PrometheusCollectorRegistry,
+        worker: QueueWorker?,
+        host: String,
+        port: Int,
+        logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/metrics") { _, _ -> Response in response(registry) }
+        router.get("/metrics") { _, _ -> Response in PrometheusExposition.response(registry) }
         router.get("/health") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
@@ -37,6 +27,9 @@ public enum MetricsServer {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","running":\#(running)}"#)))
         }
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "joycity-worker"), logger: logger)
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "joycity-worker"),
+            logger: logger
+        )
     }
 }

@@ -1,4 +1,5 @@
 import FleetCore
+import FleetHTTP
 import FleetStore
 import Logging
 import Queue
@@ -29,14 +30,23 @@ public struct WorkerServer: Sendable {
         let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
         let stack = try WorkerStack(environment: environment, redis: redis, keyPrefix: queue.configuration.prefix, logger: logger)
         let worker = QueueWorker(
-            queue: queue, registry: FleetJobs.registry(wbSync: stack.syncer, backups: { try stack.makeBackupRunner() }),
-            configuration: try .init(environment: environment), logger: logger)
+            queue: queue,
+            registry: FleetJobs.registry(wbSync: stack.syncer, backups: { try stack.makeBackupRunner() }),
+            configuration: try .init(environment: environment),
+            logger: logger
+        )
         var services: [any Service] = [redis, stack.store, worker]
         let port = try environment.int("METRICS_PORT", default: 9464, range: 0...65535)
         if port != 0 {
-            services.append(MetricsServer.application(
-                registry: MetricsServer.registry, worker: worker, host: environment.string("METRICS_HOST", default: "127.0.0.1"), port: port,
-                logger: logger))
+            services.append(
+                MetricsServer.application(
+                    registry: PrometheusExposition.registry,
+                    worker: worker,
+                    host: environment.string("METRICS_HOST", default: "127.0.0.1"),
+                    port: port,
+                    logger: logger
+                )
+            )
         }
         return WorkerServer(redis: redis, worker: worker, stack: stack, services: services)
     }

@@ -31,11 +31,18 @@ public struct WorkerStack: Sendable {
         self.environment = environment
         self.logger = logger
         client = WBClient(
-            configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: keyPrefix), logger: logger)
+            configuration: try .init(environment: environment),
+            limiter: RateLimiter(redis: redis, prefix: keyPrefix),
+            logger: logger
+        )
         let store = self.store
         syncer = WBSyncer(
-            accounts: accounts, raw: raw, client: client, configuration: try .init(environment: environment),
-            waitForStore: { try await store.waitUntilReady() })
+            accounts: accounts,
+            raw: raw,
+            client: client,
+            configuration: try .init(environment: environment),
+            waitForStore: { try await store.waitUntilReady() }
+        )
     }
 
     /// A backup runner from the `S3_*`, `BACKUP_*` and `PG_*_PATH` settings.

@@ -7,8 +7,10 @@ import UnixSignals
 /// `joycity api`: the HTTP API (sign-in, users, seller accounts, backups, queue admin) until SIGTERM/SIGINT.
 struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "api", abstract: "Run the HTTP API until SIGTERM or SIGINT.",
-        discussion: "Needs API_JWT_KEYS; see README (API_* variables) and docs/api.md.")
+        commandName: "api",
+        abstract: "Run the HTTP API until SIGTERM or SIGINT.",
+        discussion: "Needs API_JWT_KEYS; see README (API_* variables) and docs/api.md."
+    )
 
     @Option(help: "Port to listen on. Overrides API_PORT.") var port: Int?
 

@@ -2,17 +2,23 @@ import ArgumentParser
 import FleetCore
 import FleetStore
 import Foundation
+import JobCatalog
 import Logging
 import PostgresNIO
 import Queue
-import Workers
 import WBKit
+import Workers
 
 /// `joycity accounts …`: seller accounts (legal entities) and their WB tokens, until the API exists.
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accounts", abstract: "Add, list and manage seller accounts and their WB tokens.",
-        subcommands: [AccountsAdd.self, AccountsList.self, AccountsDisable.self, AccountsEnable.self, AccountsSetToken.self, AccountsSetInterval.self, AccountsSync.self, AccountsRotateKeys.self])
+        commandName: "accounts",
+        abstract: "Add, list and manage seller accounts and their WB tokens.",
+        subcommands: [
+            AccountsAdd.self, AccountsList.self, AccountsDisable.self, AccountsEnable.self, AccountsSetToken.self, AccountsSetInterval.self,
+            AccountsSync.self, AccountsRotateKeys.self,
+        ]
+    )
 }
 
 /// Runs `body` with the account store (migrations applied first), turning failures into a message and exit code.
@@ -43,11 +49,14 @@ struct AccountsAdd: AsyncParsableCommand {
     @Option(help: "Legal entity name.") var name: String
     @Option(help: "INN: 10 digits (company) or 12 (sole proprietor).") var inn: String
     @Option(help: "WB API token (a JWT with the Statistics category); or set WB_TOKEN.") var token: String?
-    @Option(help: "Detailed report source: statistics (reportDetailByPeriod v5) or finance (2026 finance-api).") var reportSource: String = "statistics"
+    @Option(help: "Detailed report source: statistics (reportDetailByPeriod v5) or finance (2026 finance-api).") var reportSource: String =
+        "statistics"
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let name = self.name, inn = self.inn, json = self.json
+        let name = self.name
+        let inn = self.inn
+        let json = self.json
         let token = self.token ?? ProcessInfo.processInfo.environment["WB_TOKEN"]
         guard let source = SellerAccount.ReportSource(rawValue: reportSource) else {
             throw ValidationError("--report-source must be statistics or finance")
@@ -55,8 +64,13 @@ struct AccountsAdd: AsyncParsableCommand {
         await withAccounts { store, _ in
             let claims = try token.map { try inspectToken($0) }
             let account = try await store.add(
-                name: name, inn: inn, token: token?.trimmingCharacters(in: .whitespacesAndNewlines), sellerID: claims?.sellerID,
-                expiresAt: claims?.expiresAt, reportSource: source)
+                name: name,
+                inn: inn,
+                token: token?.trimmingCharacters(in: .whitespacesAndNewlines),
+                sellerID: claims?.sellerID,
+                expiresAt: claims?.expiresAt,
+                reportSource: source
+            )
             if json { try printJSON(account) } else { print("added seller account \(account.id) (\(account.name), INN \(account.inn))") }
         }
     }
@@ -74,7 +88,8 @@ struct AccountsList: AsyncParsableCommand {
             var rows = [["ID", "NAME", "INN", "SYNC", "EVERY", "TOKEN", "REPORT", "LAST SYNC", "ERROR"]]
             for a in accounts {
                 rows.append([
-                    String(a.id), a.name, a.inn, a.syncEnabled ? "on" : "off", a.syncIntervalSeconds.map { Format.duration(ms: Int64($0) * 1000) } ?? "default",
+                    String(a.id), a.name, a.inn, a.syncEnabled ? "on" : "off",
+                    a.syncIntervalSeconds.map { Format.duration(ms: Int64($0) * 1000) } ?? "default",
                     a.hasToken ? a.tokenStatus.rawValue : "none", a.reportSource.rawValue,
                     a.lastSyncState ?? "-", String((a.tokenError ?? a.lastSyncError ?? "").prefix(60)),
                 ])
@@ -105,7 +120,10 @@ struct AccountsEnable: AsyncParsableCommand {
 }
 
 struct AccountsSetToken: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set-token", abstract: "Replace an account's WB token (clears a 'token invalid' mark).")
+    static let configuration = CommandConfiguration(
+        commandName: "set-token",
+        abstract: "Replace an account's WB token (clears a 'token invalid' mark)."
+    )
     @Argument(help: "Account id.") var id: Int64
     @Argument(help: "The new WB API token; or set WB_TOKEN.") var token: String?
     func run() async throws {
@@ -123,7 +141,9 @@ struct AccountsSetToken: AsyncParsableCommand {
 
 struct AccountsSetInterval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "set-interval", abstract: "How often the scheduler syncs an account: a duration (15m, 1h) or `default` (WB_SYNC_INTERVAL).")
+        commandName: "set-interval",
+        abstract: "How often the scheduler syncs an account: a duration (15m, 1h) or `default` (WB_SYNC_INTERVAL)."
+    )
     @Argument(help: "Account id.") var id: Int64
     @Argument(help: "1m to 7d, or default.") var interval: String
 
@@ -138,7 +158,9 @@ struct AccountsSetInterval: AsyncParsableCommand {
         }
         await withAccounts { [seconds] store, _ in
             try await store.setSyncInterval(id: id, seconds: seconds)
-            print("account \(id) syncs \(seconds.map { "every \(Format.duration(ms: Int64($0) * 1000))" } ?? "at the fleet default (WB_SYNC_INTERVAL)") (the scheduler picks it up within SCHEDULER_REFRESH)")
+            print(
+                "account \(id) syncs \(seconds.map { "every \(Format.duration(ms: Int64($0) * 1000))" } ?? "at the fleet default (WB_SYNC_INTERVAL)") (the scheduler picks it up within SCHEDULER_REFRESH)"
+            )
         }
     }
 }
@@ -152,7 +174,9 @@ struct AccountsSync: AsyncParsableCommand {
 
     func validate() throws {
         if (id == nil) == !all { throw ValidationError("give an account id or --all") }
-        if deep && !datasets.split(separator: ",").contains("report") { throw ValidationError("--deep applies to the report: add report to --datasets") }
+        if deep && !datasets.split(separator: ",").contains("report") {
+            throw ValidationError("--deep applies to the report: add report to --datasets")
+        }
     }
 
     func run() async throws {
@@ -176,7 +200,10 @@ struct AccountsSync: AsyncParsableCommand {
 }
 
 struct AccountsRotateKeys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rotate-keys", abstract: "Re-seal every stored token with the active key (JOYCITY_SECRET_KEY_ID).")
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-keys",
+        abstract: "Re-seal every stored token with the active key (JOYCITY_SECRET_KEY_ID)."
+    )
     func run() async throws {
         await withAccounts { store, _ in
             let count = try await store.rotateKeys()

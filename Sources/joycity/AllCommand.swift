@@ -8,8 +8,8 @@ import Logging
 import Queue
 import ServiceLifecycle
 import UnixSignals
-import Workers
 import WBKit
+import Workers
 
 /// `joycity all`: every role of the fleet in one process, for a laptop or a single small server.
 ///
@@ -20,7 +20,9 @@ import WBKit
 /// gain a few orders and cancellations as often, so a new user sees data flowing.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run every fleet role in one process (today: worker, API, scheduler, /metrics, and the fake WB when no WB is configured).")
+        commandName: "all",
+        abstract: "Run every fleet role in one process (today: worker, API, scheduler, /metrics, and the fake WB when no WB is configured)."
+    )
 
     func run() async throws {
         do {
@@ -52,13 +54,22 @@ struct AllCommand: AsyncParsableCommand {
             if environment.string("API_JWT_KEYS") == nil {
                 // A laptop run without keys still serves the API; its sessions end when the process does.
                 let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-                environment = EnvironmentReader(values: environment.values.merging(["API_JWT_KEYS": "ephemeral:\(Data(key).base64EncodedString())"]) { $1 })
+                environment = EnvironmentReader(
+                    values: environment.values.merging(["API_JWT_KEYS": "ephemeral:\(Data(key).base64EncodedString())"]) { $1 }
+                )
                 logger.warning("API_JWT_KEYS is not set: signing sessions with a key that lives as long as this process")
             }
             let api = try await APIServer.make(environment: environment, logger: logger, redis: worker.redis, metrics: Runtime.prometheus())
             services += api.services
-            services.append(try SchedulerServices.make(
-                queue: worker.worker.queue, accounts: worker.stack.accounts, store: worker.stack.store, environment: environment, logger: logger))
+            services.append(
+                try SchedulerServices.make(
+                    queue: worker.worker.queue,
+                    accounts: worker.stack.accounts,
+                    store: worker.stack.store,
+                    environment: environment,
+                    logger: logger
+                )
+            )
             if let fake {
                 services.append(DemoSyncService(fake: fake, stack: worker.stack, environment: environment, logger: logger))
             }
@@ -86,7 +97,12 @@ struct DemoSyncService: Service {
                     let token = fake.token(seller: seller)
                     let claims = try WBToken(token)
                     _ = try await stack.accounts.add(
-                        name: "Demo seller \(seller)", inn: String(format: "77%08d", seller), token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
+                        name: "Demo seller \(seller)",
+                        inn: String(format: "77%08d", seller),
+                        token: token,
+                        sellerID: claims.sellerID,
+                        expiresAt: claims.expiresAt
+                    )
                 }
                 logger.info("registered the fake WB's demo sellers", metadata: ["count": "\(fake.sellerIDs.count)"])
             }

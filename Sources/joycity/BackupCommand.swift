@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetCore
 import FleetStore
 import Foundation
+import JobCatalog
 import Logging
 import Queue
 import Workers
@@ -9,8 +10,10 @@ import Workers
 /// `joycity backup …`: PostgreSQL backups in S3.
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Back PostgreSQL up to S3, list backups, restore one.",
-        subcommands: [BackupRun.self, BackupList.self, BackupRestore.self])
+        commandName: "backup",
+        abstract: "Back PostgreSQL up to S3, list backups, restore one.",
+        subcommands: [BackupRun.self, BackupList.self, BackupRestore.self]
+    )
 }
 
 /// Runs `body` with the backups table (migrations applied), turning failures into a message and an exit code.
@@ -31,7 +34,8 @@ struct BackupRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Queue a backup (backup.run; a second request while one is queued or running returns that one).",
-        discussion: "With --here the backup runs in this process instead (no worker needed).")
+        discussion: "With --here the backup runs in this process instead (no worker needed)."
+    )
     @Flag(help: "Wait for the queued backup to finish, printing progress.") var wait = false
     @Flag(help: "Run the backup in this process instead of queueing it.") var here = false
     @Flag(help: "Print JSON.") var json = false
@@ -42,10 +46,14 @@ struct BackupRun: AsyncParsableCommand {
             if here {
                 let runner = BackupRunner(configuration: try BackupConfiguration(environment: environment), store: store, logger: logger)
                 let outcome = try await runner.run(jobID: nil) { progress in
-                    if !json { FileHandle.standardError.write(Data("\r\(progress.phase): \(progress.parts) parts, \(Format.bytes(progress.bytes))   ".utf8)) }
+                    if !json {
+                        FileHandle.standardError.write(Data("\r\(progress.phase): \(progress.parts) parts, \(Format.bytes(progress.bytes))   ".utf8))
+                    }
                 }
                 if json { return try printJSON(outcome) }
-                print("\nbacked up to s3://\(outcome.bucket)/\(outcome.key): \(Format.bytes(outcome.bytes)) in \(String(format: "%.1f", outcome.durationSeconds)) s, sha256 \(outcome.sha256)")
+                print(
+                    "\nbacked up to s3://\(outcome.bucket)/\(outcome.key): \(Format.bytes(outcome.bytes)) in \(String(format: "%.1f", outcome.durationSeconds)) s, sha256 \(outcome.sha256)"
+                )
                 if !outcome.deleted.isEmpty { print("retention deleted: \(outcome.deleted.joined(separator: ", "))") }
                 return
             }
@@ -55,7 +63,10 @@ struct BackupRun: AsyncParsableCommand {
             let result = try await queue.enqueue(try BackupJob.request(trigger: "cli"))
             if !wait {
                 if json { return try printJSON(["id": result.id, "status": result.status.rawValue]) }
-                return print(result.status == .duplicate ? "a backup is already queued or running: \(result.id)" : "queued backup \(result.id) (joycity queue job \(result.id))")
+                return print(
+                    result.status == .duplicate
+                        ? "a backup is already queued or running: \(result.id)" : "queued backup \(result.id) (joycity queue job \(result.id))"
+                )
             }
             while true {
                 guard let info = try await queue.job(result.id) else { throw QueueError(.notFound, "backup job \(result.id) vanished") }
@@ -97,7 +108,9 @@ struct BackupList: AsyncParsableCommand {
 
 struct BackupRestore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "restore", abstract: "Download a backup, verify its SHA-256, and pg_restore it into an (empty) database.")
+        commandName: "restore",
+        abstract: "Download a backup, verify its SHA-256, and pg_restore it into an (empty) database."
+    )
     @Argument(help: "The backup's key (joycity backup list).") var key: String
     @Option(help: "postgres:// URL of the database to restore into; it must exist and should be empty.") var into: String
     @Flag(help: "Print JSON.") var json = false

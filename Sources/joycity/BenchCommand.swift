@@ -3,14 +3,17 @@ import ArgumentParser
 /// `joycity bench …`: benchmarks that print figures with a baseline measured in the same run.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
-        subcommands: [BenchQueue.self, BenchIngest.self])
+        commandName: "bench",
+        abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
+        subcommands: [BenchQueue.self, BenchIngest.self]
+    )
 }
 
 struct BenchQueue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
-        abstract: "Enqueue and drain no-op jobs with worker processes; compare with raw XADD + XREADGROUP + XACK over the same client.")
+        abstract: "Enqueue and drain no-op jobs with worker processes; compare with raw XADD + XREADGROUP + XACK over the same client."
+    )
 
     @Option(help: "No-op jobs to enqueue and drain.") var jobs = 200_000
     @Option(help: "Worker processes.") var workers = 2
@@ -32,7 +35,14 @@ struct BenchQueue: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let benchmark = try QueueBenchmark(jobs: jobs, workers: workers, concurrency: concurrency, latencyRate: latencyRate, latencySeconds: latencySeconds, rounds: rounds)
+            let benchmark = try QueueBenchmark(
+                jobs: jobs,
+                workers: workers,
+                concurrency: concurrency,
+                latencyRate: latencyRate,
+                latencySeconds: latencySeconds,
+                rounds: rounds
+            )
             let report = try await benchmark.run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
@@ -44,7 +54,8 @@ struct BenchQueue: AsyncParsableCommand {
 struct BenchIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Sync report-detail rows from the fake WB into PostgreSQL; compare with a COPY of the same rows.")
+        abstract: "Sync report-detail rows from the fake WB into PostgreSQL; compare with a COPY of the same rows."
+    )
 
     @Option(help: "Report rows to generate and ingest (about).") var rows = 200_000
     @Option(help: "Rounds of sync + COPY; the median round is reported.") var rounds = 3

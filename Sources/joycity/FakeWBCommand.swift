@@ -10,12 +10,18 @@ import WBKit
 /// `joycity fake-wb`: the built-in fake WB API (Statistics + finance-api report) for development and tests.
 struct FakeWBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fake-wb", abstract: "Run the fake WB API, or print one of its tokens.",
-        subcommands: [FakeWBServe.self, FakeWBToken.self], defaultSubcommand: FakeWBServe.self)
+        commandName: "fake-wb",
+        abstract: "Run the fake WB API, or print one of its tokens.",
+        subcommands: [FakeWBServe.self, FakeWBToken.self],
+        defaultSubcommand: FakeWBServe.self
+    )
 }
 
 struct FakeWBServe: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve generated WB data (FAKE_WB_* settings) until SIGTERM/SIGINT.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve generated WB data (FAKE_WB_* settings) until SIGTERM/SIGINT."
+    )
     @Option(help: "Port (overrides FAKE_WB_PORT; 0 picks a free one and prints it).") var port: Int?
 
     func run() async throws {
@@ -27,7 +33,9 @@ struct FakeWBServe: AsyncParsableCommand {
             let configuration = try FakeWBConfiguration(environment: environment)
             let state = FakeWBState(configuration: configuration)
             let app = FakeWBServer.application(state: state, host: configuration.host, port: configuration.port, logger: logger) { port in
-                FileHandle.standardOutput.write(Data("fake WB listening on http://\(configuration.host):\(port) with \(configuration.accounts) sellers\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data("fake WB listening on http://\(configuration.host):\(port) with \(configuration.accounts) sellers\n".utf8)
+                )
             }
             try await ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         } catch {
@@ -49,7 +57,14 @@ struct FakeWBToken: AsyncParsableCommand {
             let state = FakeWBTokens(secret: configuration.secret)
             guard let bits = FakeWBTokens.scope(named: scope) else { throw ValidationError("--scope takes statistics and/or finance") }
             let sid = FakeWBSellerID.sid(seller: seller, seed: configuration.seed)
-            print(state.mint(sid: sid, scope: bits, expires: expired ? Date().addingTimeInterval(-3600) : Date().addingTimeInterval(180 * 86_400), kind: kind))
+            print(
+                state.mint(
+                    sid: sid,
+                    scope: bits,
+                    expires: expired ? Date().addingTimeInterval(-3600) : Date().addingTimeInterval(180 * 86_400),
+                    kind: kind
+                )
+            )
         } catch let error as ValidationError {
             throw error
         } catch {

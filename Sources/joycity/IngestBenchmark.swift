@@ -6,8 +6,8 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Queue
-import Workers
 import WBKit
+import Workers
 
 /// `joycity bench ingest`: report-detail rows from the fake WB into PostgreSQL through the real sync path (HTTP,
 /// fleet limiter in Redis, page upsert + cursor statement), against a baseline COPY of the same rows (same JSON,
@@ -52,13 +52,35 @@ struct IngestBenchmark {
         func printText() {
             print("bench ingest: \(rows) report-detail rows (≈\(bytesPerRow) B of JSON each), pages of \(pageRows)")
             for (index, round) in rounds.enumerated() {
-                print(String(format: "  round %d: sync %8.0f rows/s, COPY %8.0f rows/s, ratio %.2f", index + 1, round.syncRowsPerSecond, round.copyRowsPerSecond, round.ratio))
+                print(
+                    String(
+                        format: "  round %d: sync %8.0f rows/s, COPY %8.0f rows/s, ratio %.2f",
+                        index + 1,
+                        round.syncRowsPerSecond,
+                        round.copyRowsPerSecond,
+                        round.ratio
+                    )
+                )
             }
             print("  median round (by ratio) of \(rounds.count):")
-            print(String(format: "  sync path (fake WB → HTTP → upsert+cursor): %8.0f rows/s  (%.2f s, %d pages)", syncRowsPerSecond, syncSeconds, pages))
+            print(
+                String(
+                    format: "  sync path (fake WB → HTTP → upsert+cursor): %8.0f rows/s  (%.2f s, %d pages)",
+                    syncRowsPerSecond,
+                    syncSeconds,
+                    pages
+                )
+            )
             print(String(format: "  baseline COPY of the same rows:             %8.0f rows/s  (%.2f s)", copyRowsPerSecond, copySeconds))
             print(String(format: "  ratio: %.2f of COPY", ratio))
-            print(String(format: "  one page of %d rows on its own: fetch (fake + HTTP) %.2f s, store (statement) %.2f s", pageRowsMeasured, fetchPageSeconds, storePageSeconds))
+            print(
+                String(
+                    format: "  one page of %d rows on its own: fetch (fake + HTTP) %.2f s, store (statement) %.2f s",
+                    pageRowsMeasured,
+                    fetchPageSeconds,
+                    storePageSeconds
+                )
+            )
         }
     }
 
@@ -78,7 +100,9 @@ struct IngestBenchmark {
         configuration.days = 30
         configuration.ordersPerDay = max(1, Int((Double(rows) / (1.2 * 28)).rounded(.up)))
         configuration.limits = try FakeWBConfiguration.parseLimits(
-            "orders=1000/1s:1000,sales=1000/1s:1000,report=1000/1s:1000,finance=1000/1s:1000", variable: "bench")
+            "orders=1000/1s:1000,sales=1000/1s:1000,report=1000/1s:1000,finance=1000/1s:1000",
+            variable: "bench"
+        )
         let fake = FakeWBState(configuration: configuration)
         let expected = fake.snapshot(seller: 1, dataset: "report")
         let generateSeconds = (ContinuousClock.now - generated).seconds
@@ -91,13 +115,24 @@ struct IngestBenchmark {
                 let accounts = AccountStore(client: postgres, secrets: secrets, logger: logger)
                 let token = fake.token(seller: 1)
                 let claims = try WBToken(token)
-                let account = try await accounts.add(name: "Bench", inn: "7700000000", token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt).id
+                let account = try await accounts.add(
+                    name: "Bench",
+                    inn: "7700000000",
+                    token: token,
+                    sellerID: claims.sellerID,
+                    expiresAt: claims.expiresAt
+                ).id
                 let client = WBClient(
                     configuration: .init(statisticsURL: url, financeURL: url, rateLimits: try WBRateLimits(parsing: "report=1000/1s:1000")),
-                    limiter: RateLimiter(redis: redis, prefix: "joycity-bench-\(UInt32.random(in: 0...UInt32.max))"), logger: logger)
+                    limiter: RateLimiter(redis: redis, prefix: "joycity-bench-\(UInt32.random(in: 0...UInt32.max))"),
+                    logger: logger
+                )
                 let syncer = WBSyncer(
-                    accounts: accounts, raw: WBRawStore(client: postgres, logger: logger), client: client,
-                    configuration: .init(lookback: .seconds(40 * 86_400)))
+                    accounts: accounts,
+                    raw: WBRawStore(client: postgres, logger: logger),
+                    client: client,
+                    configuration: .init(lookback: .seconds(40 * 86_400))
+                )
 
                 // Baseline: COPY the same JSON with the same key columns into a scratch copy of the same table (same
                 // key, indexes, storage), so only the path differs. The COPY text is prepared before any clock starts.
@@ -132,13 +167,17 @@ struct IngestBenchmark {
                     let outcome = try await syncer.sync(account: account, dataset: .report, context: nil)
                     let syncSeconds = (ContinuousClock.now - started).seconds
                     guard outcome.state == "succeeded", outcome.rows == expected.count else {
-                        throw StoreError(.invalidInput, "the sync stored \(outcome.rows) of \(expected.count) rows (\(outcome.state) \(outcome.note ?? ""))")
+                        throw StoreError(
+                            .invalidInput,
+                            "the sync stored \(outcome.rows) of \(expected.count) rows (\(outcome.state) \(outcome.note ?? ""))"
+                        )
                     }
                     pages = outcome.pages
                     let copyStarted = ContinuousClock.now
                     try await postgres.withConnection { connection in
                         try await connection.copyFrom(
-                            table: "bench_copy", columns: ["account_id", "rrd_id", "realizationreport_id", "rr_dt", "nm_id", "source", "sync_run", "doc"],
+                            table: "bench_copy",
+                            columns: ["account_id", "rrd_id", "realizationreport_id", "rr_dt", "nm_id", "source", "sync_run", "doc"],
                             logger: logger
                         ) { writer in
                             for chunk in chunks { try await writer.write(chunk) }
@@ -163,11 +202,23 @@ struct IngestBenchmark {
                 let n = Double(expected.count)
                 let median = measured.sorted { $0.ratio < $1.ratio }[measured.count / 2]
                 return Report(
-                    rows: expected.count, pages: pages, pageRows: client.configuration.reportPageLimit, bytesPerRow: bytes / max(1, expected.count),
-                    generateSeconds: generateSeconds, syncSeconds: median.syncSeconds, syncRowsPerSecond: n / median.syncSeconds,
-                    copySeconds: median.copySeconds, copyRowsPerSecond: n / median.copySeconds, ratio: median.ratio,
-                    rounds: measured.map { RoundFigures(syncRowsPerSecond: n / $0.syncSeconds, copyRowsPerSecond: n / $0.copySeconds, ratio: $0.ratio) },
-                    fetchPageSeconds: fetchPageSeconds, storePageSeconds: storePageSeconds, pageRowsMeasured: stored.rows)
+                    rows: expected.count,
+                    pages: pages,
+                    pageRows: client.configuration.reportPageLimit,
+                    bytesPerRow: bytes / max(1, expected.count),
+                    generateSeconds: generateSeconds,
+                    syncSeconds: median.syncSeconds,
+                    syncRowsPerSecond: n / median.syncSeconds,
+                    copySeconds: median.copySeconds,
+                    copyRowsPerSecond: n / median.copySeconds,
+                    ratio: median.ratio,
+                    rounds: measured.map {
+                        RoundFigures(syncRowsPerSecond: n / $0.syncSeconds, copyRowsPerSecond: n / $0.copySeconds, ratio: $0.ratio)
+                    },
+                    fetchPageSeconds: fetchPageSeconds,
+                    storePageSeconds: storePageSeconds,
+                    pageRowsMeasured: stored.rows
+                )
             }
         }
     }

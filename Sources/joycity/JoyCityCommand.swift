@@ -7,6 +7,9 @@ struct JoyCityCommand: AsyncParsableCommand {
         commandName: "joycity",
         abstract: "JoyCity Fleet: a Redis job-queue worker fleet for Wildberries sellers.",
         discussion: "Configuration comes from environment variables; see README.md for the full table.",
-        subcommands: [AllCommand.self, APICommand.self, WorkerCommand.self, SchedulerCommand.self, UsersCommand.self, QueueCommand.self, BackupCommand.self, AccountsCommand.self, MigrateCommand.self, FakeWBCommand.self, BenchCommand.self]
+        subcommands: [
+            AllCommand.self, APICommand.self, WorkerCommand.self, SchedulerCommand.self, UsersCommand.self, QueueCommand.self, BackupCommand.self,
+            AccountsCommand.self, MigrateCommand.self, FakeWBCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -14,7 +14,11 @@ struct MigrateCommand: AsyncParsableCommand {
             let applied = try await Runtime.withDatabase(environment: environment, logger: logger) { client in
                 try await Migrator(client: client, logger: logger).migrate()
             }
-            print(applied.isEmpty ? "schema is current (\(Migration.all.count) migrations)" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            print(
+                applied.isEmpty
+                    ? "schema is current (\(Migration.all.count) migrations)"
+                    : "applied migrations \(applied.map(String.init).joined(separator: ", "))"
+            )
         } catch {
             Runtime.fail(error)
         }

@@ -62,7 +62,9 @@ struct QueueBenchmark {
             print("joycity bench queue — \(jobs) no-op jobs, \(workers) worker process(es) × concurrency \(concurrency); build: \(build)")
             print("")
             for (index, round) in rounds.enumerated() {
-                print("round \(index + 1): drain \(f(round.drainPerSecond)) vs raw \(f(round.rawDrainPerSecond)) (\(r(round.drainRatio))), enqueue \(f(round.enqueuePerSecond)) vs raw \(f(round.rawEnqueuePerSecond)) (\(r(round.enqueueRatio)))")
+                print(
+                    "round \(index + 1): drain \(f(round.drainPerSecond)) vs raw \(f(round.rawDrainPerSecond)) (\(r(round.drainRatio))), enqueue \(f(round.enqueuePerSecond)) vs raw \(f(round.rawEnqueuePerSecond)) (\(r(round.enqueueRatio)))"
+                )
             }
             print("median round (by drain ratio) of \(rounds.count):")
             print("                     ours/s      raw/s    ratio")
@@ -71,7 +73,9 @@ struct QueueBenchmark {
             print("")
             print("start latency at \(latencyRate) jobs/s: p50 \(r(latencyP50Ms)) ms, p99 \(r(latencyP99Ms)) ms, max \(r(latencyMaxMs)) ms")
             print("worker peak RSS: \(workerPeakRSSMB.map { String(format: "%.1f MB", $0) }.joined(separator: ", "))")
-            print("Redis used_memory: before \(r(redisMemoryBeforeMB)) MB, after drain \(r(redisMemoryAfterDrainMB)) MB, after records expire (QUEUE_COMPLETED_TTL=\(completedTTLSeconds)s) \(r(redisMemoryAfterExpiryMB)) MB")
+            print(
+                "Redis used_memory: before \(r(redisMemoryBeforeMB)) MB, after drain \(r(redisMemoryAfterDrainMB)) MB, after records expire (QUEUE_COMPLETED_TTL=\(completedTTLSeconds)s) \(r(redisMemoryAfterExpiryMB)) MB"
+            )
             print("raw = pipelined XADD (1000 per round trip) and XREADGROUP COUNT 500 + XACK per batch, one connection, no queue logic")
         }
     }
@@ -124,12 +128,16 @@ struct QueueBenchmark {
                 let processed = try await queue.stats("bench").counters["processed"] ?? 0
                 if firstSeen == nil && processed > target - jobs { firstSeen = (.now, processed) }
                 if processed >= target { break }
-                if ContinuousClock.now - start > .seconds(600) { throw QueueError(.redis, "the workers did not drain \(jobs) jobs within 10 minutes") }
+                if ContinuousClock.now - start > .seconds(600) {
+                    throw QueueError(.redis, "the workers did not drain \(jobs) jobs within 10 minutes")
+                }
                 try await Task.sleep(for: .milliseconds(5))
             }
             let (t0, done0) = firstSeen ?? (start, target - jobs)
             let drainRate = Double(target - done0) / (ContinuousClock.now - t0).seconds
-            measured.append(Round(rawEnqueuePerSecond: rawEnqueue, rawDrainPerSecond: rawDrain, enqueuePerSecond: enqueueRate, drainPerSecond: drainRate))
+            measured.append(
+                Round(rawEnqueuePerSecond: rawEnqueue, rawDrainPerSecond: rawDrain, enqueuePerSecond: enqueueRate, drainPerSecond: drainRate)
+            )
         }
         let median = measured.sorted { $0.drainRatio < $1.drainRatio }[measured.count / 2]
 
@@ -168,14 +176,32 @@ struct QueueBenchmark {
         // The image links the Swift runtime and Foundation statically; a dynamic build maps their whole shared
         // libraries and measures ≈ 4 MB more worker RSS.
         let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
-        let build = maps.contains("libswiftCore.so") ? "release, Swift runtime linked dynamically (the image links it statically)" : "release, static Swift runtime"
+        let build =
+            maps.contains("libswiftCore.so")
+            ? "release, Swift runtime linked dynamically (the image links it statically)" : "release, static Swift runtime"
         #endif
         return Report(
-            jobs: jobs, workers: workers, concurrency: concurrency, rawEnqueuePerSecond: median.rawEnqueuePerSecond,
-            rawDrainPerSecond: median.rawDrainPerSecond, enqueuePerSecond: median.enqueuePerSecond, drainPerSecond: median.drainPerSecond,
-            enqueueRatio: median.enqueueRatio, drainRatio: median.drainRatio, rounds: measured, latencyRate: latencyRate, latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99), latencyMaxMs: latencies.last ?? .nan,
-            workerPeakRSSMB: rss, redisMemoryBeforeMB: memoryBefore, redisMemoryAfterDrainMB: memoryAfterDrain,
-            redisMemoryAfterExpiryMB: memoryAfterExpiry, completedTTLSeconds: 5, build: build)
+            jobs: jobs,
+            workers: workers,
+            concurrency: concurrency,
+            rawEnqueuePerSecond: median.rawEnqueuePerSecond,
+            rawDrainPerSecond: median.rawDrainPerSecond,
+            enqueuePerSecond: median.enqueuePerSecond,
+            drainPerSecond: median.drainPerSecond,
+            enqueueRatio: median.enqueueRatio,
+            drainRatio: median.drainRatio,
+            rounds: measured,
+            latencyRate: latencyRate,
+            latencyP50Ms: percentile(0.5),
+            latencyP99Ms: percentile(0.99),
+            latencyMaxMs: latencies.last ?? .nan,
+            workerPeakRSSMB: rss,
+            redisMemoryBeforeMB: memoryBefore,
+            redisMemoryAfterDrainMB: memoryAfterDrain,
+            redisMemoryAfterExpiryMB: memoryAfterExpiry,
+            completedTTLSeconds: 5,
+            build: build
+        )
     }
 
     /// Pipelined XADD of entries shaped like ours, then XREADGROUP COUNT 500 + XACK per batch, on one connection.

@@ -8,11 +8,13 @@ import Workers
 /// `joycity queue …`: inspect and manage queues from a shell.
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "queue", abstract: "Inspect and manage queues, jobs, dead letters and workers.",
+        commandName: "queue",
+        abstract: "Inspect and manage queues, jobs, dead letters and workers.",
         subcommands: [
             QueueList.self, QueueWorkers.self, QueueJob.self, QueueDead.self, QueueRetry.self, QueueDelete.self, QueuePause.self,
             QueueResume.self, QueueEnqueue.self, QueueCancel.self, QueuePurge.self, QueueSchedules.self,
-        ])
+        ]
+    )
 }
 
 /// Options every `queue` subcommand shares.
@@ -64,12 +66,18 @@ struct QueueList: AsyncParsableCommand {
             for row in rows {
                 let s = row.stats
                 table.append([
-                    s.name, "\(s.waiting)", "\(s.pending)", "\(s.delayed)", "\(s.dead)", Format.duration(ms: s.lagMs), "\(s.counters["processed"] ?? 0)",
-                    "\(s.counters["failed"] ?? 0)", row.processedPerSecond.map { Format.rate($0) } ?? "-", row.failedPerSecond.map { Format.rate($0) } ?? "-",
+                    s.name, "\(s.waiting)", "\(s.pending)", "\(s.delayed)", "\(s.dead)", Format.duration(ms: s.lagMs),
+                    "\(s.counters["processed"] ?? 0)",
+                    "\(s.counters["failed"] ?? 0)", row.processedPerSecond.map { Format.rate($0) } ?? "-",
+                    row.failedPerSecond.map { Format.rate($0) } ?? "-",
                     s.paused ? "paused" : "active",
                 ])
             }
-            if rows.isEmpty { print("no queues yet (nothing was ever enqueued under QUEUE_PREFIX=\(queue.configuration.prefix))") } else { Format.printTable(table) }
+            if rows.isEmpty {
+                print("no queues yet (nothing was ever enqueued under QUEUE_PREFIX=\(queue.configuration.prefix))")
+            } else {
+                Format.printTable(table)
+            }
         }
     }
 }
@@ -103,10 +111,13 @@ struct QueueJob: AsyncParsableCommand {
 
     func run() async throws {
         await withQueueEngine { queue in
-            guard let info = try await queue.job(id) else { throw QueueError(.notFound, "no job \(id) is known (never enqueued, or its record expired)") }
+            guard let info = try await queue.job(id) else {
+                throw QueueError(.notFound, "no job \(id) is known (never enqueued, or its record expired)")
+            }
             if options.json { return try printJSON(info) }
             let fields: [(String, String?)] = [
-                ("id", info.id), ("queue", info.queue), ("state", info.state), ("type", info.type), ("attempt", info.attempt.map { attempt in info.maxAttempts.map { "\(attempt) of \($0)" } ?? "\(attempt)" }),
+                ("id", info.id), ("queue", info.queue), ("state", info.state), ("type", info.type),
+                ("attempt", info.attempt.map { attempt in info.maxAttempts.map { "\(attempt) of \($0)" } ?? "\(attempt)" }),
                 ("deliveries", info.deliveries.map(String.init)), ("worker", info.worker), ("enqueued", info.enqueuedMs.map(Format.timestamp)),
                 ("runs at", info.runAtMs.map(Format.timestamp)), ("finished", info.finishedMs.map(Format.timestamp)), ("payload", info.payload),
                 ("progress", info.progress), ("result", info.result), ("errors", info.errors), ("entry", info.entryId),
@@ -188,13 +199,17 @@ struct QueueDelete: AsyncParsableCommand {
 
 struct QueuePause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pause", abstract: "Stop workers starting jobs of a queue (running jobs finish); returns once every live worker confirmed.")
+        commandName: "pause",
+        abstract: "Stop workers starting jobs of a queue (running jobs finish); returns once every live worker confirmed."
+    )
     @Argument(help: "The queue.") var queue: String
     @Flag(help: "Pause a queue nothing was enqueued to yet (otherwise an unknown name is refused).") var force = false
     @Option(help: "How long to wait for the workers' confirmations: 500ms, 5s.") var wait = "5s"
 
     func validate() throws {
-        guard DurationParser.parse(wait, defaultUnit: .seconds) != nil else { throw ValidationError("--wait \(wait) is not a duration such as 500ms or 5s") }
+        guard DurationParser.parse(wait, defaultUnit: .seconds) != nil else {
+            throw ValidationError("--wait \(wait) is not a duration such as 500ms or 5s")
+        }
     }
 
     func run() async throws {
@@ -205,8 +220,12 @@ struct QueuePause: AsyncParsableCommand {
                 print("queue \(queue) paused; no job of it starts from now on (\(result.confirmed.count) live worker(s) confirmed)")
             } else {
                 print("queue \(queue) paused")
-                FileHandle.standardError.write(Data(
-                    "warning: worker(s) \(result.unconfirmed.joined(separator: ", ")) did not confirm within \(wait); they stop starting its jobs within 250 ms of their next fetch\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: worker(s) \(result.unconfirmed.joined(separator: ", ")) did not confirm within \(wait); they stop starting its jobs within 250 ms of their next fetch\n"
+                            .utf8
+                    )
+                )
             }
         }
     }
@@ -260,18 +279,27 @@ struct QueueEnqueue: AsyncParsableCommand {
         }
         if !force && !Self.knownTypes.contains(type) {
             throw ValidationError(
-                "no worker of this build runs job type \"\(type)\" (known: \(Self.knownTypes.sorted().joined(separator: ", "))); pass --force to enqueue it anyway")
+                "no worker of this build runs job type \"\(type)\" (known: \(Self.knownTypes.sorted().joined(separator: ", "))); pass --force to enqueue it anyway"
+            )
         }
     }
 
     func run() async throws {
         let delayMs = delay.flatMap { DurationParser.parse($0, defaultUnit: .seconds) }?.milliseconds
         let request = JobRequest(
-            type: type, payload: payload, queue: queue, id: id, options: .init(delayMs: delayMs, uniqueKey: unique, maxAttempts: maxAttempts))
+            type: type,
+            payload: payload,
+            queue: queue,
+            id: id,
+            options: .init(delayMs: delayMs, uniqueKey: unique, maxAttempts: maxAttempts)
+        )
         await withQueueEngine { engine in
             let result = try await engine.enqueue(request)
             if options.json {
-                struct Out: Encodable { let id, queue, status: String; let entryId: String? }
+                struct Out: Encodable {
+                    let id, queue, status: String
+                    let entryId: String?
+                }
                 return try printJSON(Out(id: result.id, queue: result.queue, status: result.status.rawValue, entryId: result.entryId))
             }
             switch result.status {

@@ -6,7 +6,9 @@ import Scheduler
 /// `joycity queue schedules`: every schedule with its next and last fire, last result, and the current leader.
 struct QueueSchedules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "schedules", abstract: "Schedules with next fire, last fire and result, and the scheduler leader.")
+        commandName: "schedules",
+        abstract: "Schedules with next fire, last fire and result, and the scheduler leader."
+    )
     @OptionGroup var options: QueueOptions
 
     func run() async throws {
@@ -14,7 +16,9 @@ struct QueueSchedules: AsyncParsableCommand {
             let report = try await SchedulerReport.read(queue: queue)
             if options.json { return try printJSON(report) }
             if let leader = report.leader {
-                print("leader: \(leader) (fencing token \(report.fencingToken ?? 0), lease \(Format.duration(ms: report.leaseRemainingMs ?? 0)) left)")
+                print(
+                    "leader: \(leader) (fencing token \(report.fencingToken ?? 0), lease \(Format.duration(ms: report.leaseRemainingMs ?? 0)) left)"
+                )
             } else {
                 print("leader: none (no `joycity scheduler` is running)")
             }
@@ -29,7 +33,8 @@ struct QueueSchedules: AsyncParsableCommand {
                 if let jobState = entry.lastJobState { result += " → \(jobState)" }
                 if let error = state.lastError { result += ": \(error.prefix(80))" }
                 table.append([
-                    s.id, s.spec, s.jobType, [state.nextFireMs, s.nextFireMs].compactMap { $0 }.max().map(Format.timestamp) ?? "never", state.lastFireMs.map(Format.timestamp) ?? "-",
+                    s.id, s.spec, s.jobType, [state.nextFireMs, s.nextFireMs].compactMap { $0 }.max().map(Format.timestamp) ?? "never",
+                    state.lastFireMs.map(Format.timestamp) ?? "-",
                     state.lastJob ?? "-", result, s.misfire + (state.dropped > 0 ? " (\(state.dropped) dropped)" : ""),
                 ])
             }

@@ -1,15 +1,16 @@
 import API
 import FleetCore
+import FleetHTTP
+import FleetStore
 import Foundation
-import PostgresNIO
 import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
-import FleetStore
 import Queue
-import Workers
 import Synchronization
 import WBKit
+import Workers
 
 /// Process-wide wiring shared by the subcommands: environment, logging, metrics, Redis.
 enum Runtime {
@@ -27,7 +28,7 @@ enum Runtime {
 
     /// Bootstraps swift-metrics with a Prometheus registry (once per process) and returns the registry.
     static func prometheus() -> PrometheusCollectorRegistry {
-        MetricsServer.registry
+        PrometheusExposition.registry
     }
 
     /// A Redis client configured from the environment.
@@ -81,7 +82,9 @@ enum LoggingBootstrap {
 extension Runtime {
     /// Runs `body` with a running PostgreSQL client from `DATABASE_URL`.
     static func withDatabase<T: Sendable>(
-        environment: EnvironmentReader, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
+        environment: EnvironmentReader,
+        logger: Logger,
+        _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let configuration = try DatabaseConfiguration(environment: environment)
         return try await configuration.withClient(logger: logger) { client in

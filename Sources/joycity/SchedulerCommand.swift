@@ -13,7 +13,8 @@ struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler",
         abstract: "Run a scheduler replica: one of any number leads through a Redis lease and enqueues due schedules.",
-        discussion: "Schedules: see `joycity queue schedules` and README (SCHEDULE_<ID>, SCHEDULER_* variables).")
+        discussion: "Schedules: see `joycity queue schedules` and README (SCHEDULE_<ID>, SCHEDULER_* variables)."
+    )
 
     func run() async throws {
         do {
@@ -39,17 +40,25 @@ struct SchedulerCommand: AsyncParsableCommand {
 /// per-account schedules from the store, all with `SCHEDULE_<ID>` overrides applied.
 enum SchedulerServices {
     static func make(
-        queue: StreamQueue, accounts: AccountStore, store: PostgresStore, environment: EnvironmentReader, logger: Logger
+        queue: StreamQueue,
+        accounts: AccountStore,
+        store: PostgresStore,
+        environment: EnvironmentReader,
+        logger: Logger
     ) throws -> SchedulerService {
         let overrides = try ScheduleOverrides(environment: environment)
         let intervals = try FleetSchedules.Configuration(environment: environment)
         let builtin = StaticScheduleSource(name: "built-in", try FleetSchedules.builtin(zone: overrides.zone) + overrides.extra)
         let perAccount = StoreBackedSchedules(
-            base: FleetSchedules.AccountSchedules(accounts: accounts, configuration: intervals, zone: overrides.zone), store: store)
+            base: FleetSchedules.AccountSchedules(accounts: accounts, configuration: intervals, zone: overrides.zone),
+            store: store
+        )
         return SchedulerService(
             queue: queue,
             sources: [OverriddenScheduleSource(builtin, overrides: overrides), OverriddenScheduleSource(perAccount, overrides: overrides)],
-            configuration: try .init(environment: environment), logger: logger)
+            configuration: try .init(environment: environment),
+            logger: logger
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import FleetAuth
 import FleetCore
 import FleetStore
 import Foundation
@@ -9,8 +10,10 @@ import PostgresNIO
 /// `joycity users …`: the privileged path for ADMIN (the database refuses it from anywhere else).
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Create admins, revoke ADMIN, list users: the server-side path the database trusts.",
-        subcommands: [UsersCreateAdmin.self, UsersRevokeAdmin.self, UsersList.self])
+        commandName: "users",
+        abstract: "Create admins, revoke ADMIN, list users: the server-side path the database trusts.",
+        subcommands: [UsersCreateAdmin.self, UsersRevokeAdmin.self, UsersList.self]
+    )
 }
 
 /// Runs `body` with a migrated database as its owner (`DATABASE_URL`).
@@ -29,8 +32,10 @@ func withUsers(_ body: @Sendable (PostgresClientHandle) async throws -> Void) as
 
 struct UsersCreateAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create-admin", abstract: "Create an admin, or grant ADMIN to an existing user (and, with a password, reset it).",
-        discussion: "The password is read from JOYCITY_ADMIN_PASSWORD, or from standard input (one line) with --password-stdin.")
+        commandName: "create-admin",
+        abstract: "Create an admin, or grant ADMIN to an existing user (and, with a password, reset it).",
+        discussion: "The password is read from JOYCITY_ADMIN_PASSWORD, or from standard input (one line) with --password-stdin."
+    )
     @Argument(help: "Login name (3–64 of a-z 0-9 . _ -).") var login: String
     @Option(help: "Email address.") var email: String?
     @Option(help: "Display name (default: the login).") var name: String?
@@ -45,8 +50,17 @@ struct UsersCreateAdmin: AsyncParsableCommand {
             var hash: String?
             if let password { hash = try await PasswordHasher.hash(password, cost: cost) }
             let outcome = try await AdminPath.createAdmin(
-                client: handle.client, login: login, email: email, name: name ?? login, passwordHash: hash, logger: handle.logger)
-            print(outcome.created ? "created admin \(outcome.user.login) (id \(outcome.user.id))" : "\(outcome.user.login) (id \(outcome.user.id)) is an admin")
+                client: handle.client,
+                login: login,
+                email: email,
+                name: name ?? login,
+                passwordHash: hash,
+                logger: handle.logger
+            )
+            print(
+                outcome.created
+                    ? "created admin \(outcome.user.login) (id \(outcome.user.id))" : "\(outcome.user.login) (id \(outcome.user.id)) is an admin"
+            )
         }
     }
 }
@@ -73,7 +87,9 @@ struct UsersList: AsyncParsableCommand {
             if json { return try printJSON(users) }
             if users.isEmpty { return print("no users yet (joycity users create-admin LOGIN)") }
             for user in users {
-                print("\(user.id)\t\(user.login)\t\(user.name)\t\(user.roles.map(\.rawValue).joined(separator: ","))\(user.disabled ? "\tdisabled" : "")")
+                print(
+                    "\(user.id)\t\(user.login)\t\(user.name)\t\(user.roles.map(\.rawValue).joined(separator: ","))\(user.disabled ? "\tdisabled" : "")"
+                )
             }
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FleetCore
-import Logging
 import FleetStore
+import Logging
 import Queue
 import ServiceLifecycle
 import UnixSignals
@@ -10,7 +10,9 @@ import Workers
 /// `joycity worker`: consumes queues and runs jobs until SIGTERM/SIGINT, then drains and exits 0.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "worker", abstract: "Run a worker: consume queues and run jobs until SIGTERM or SIGINT.")
+        commandName: "worker",
+        abstract: "Run a worker: consume queues and run jobs until SIGTERM or SIGINT."
+    )
 
     @Option(help: "Queues, highest priority first: a,b (strict) or a:3,b:1 (weighted). Overrides WORKER_QUEUES.")
     var queues: String?

@@ -1,7 +1,9 @@
 import API
 import AsyncHTTPClient
 import FakeWB
+import FleetAuth
 import FleetCore
+import FleetHTTP
 import FleetStore
 import FleetTesting
 import Foundation
@@ -57,16 +59,25 @@ struct APIHarness: Sendable {
                 environment.merge(extra) { $1 }
                 let port = Mutex<Int?>(nil)
                 let server = try await APIServer.make(
-                    environment: EnvironmentReader(values: environment), logger: TestRedis.logger, metrics: MetricsServer.registry,
-                    onRunning: { bound in port.withLock { $0 = bound } })
+                    environment: EnvironmentReader(values: environment),
+                    logger: TestRedis.logger,
+                    metrics: PrometheusExposition.registry,
+                    onRunning: { bound in port.withLock { $0 = bound } }
+                )
                 let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [], logger: TestRedis.logger))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await group.run() }
                     let outcome: Result<Void, any Error>
                     if await eventually(timeout: .seconds(30), { port.withLock { $0 } != nil }), let bound = port.withLock({ $0 }) {
                         let harness = APIHarness(
-                            base: "http://127.0.0.1:\(bound)", server: server, owner: owner, database: database, fake: fake,
-                            environment: environment, prefix: prefix)
+                            base: "http://127.0.0.1:\(bound)",
+                            server: server,
+                            owner: owner,
+                            database: database,
+                            fake: fake,
+                            environment: environment,
+                            prefix: prefix
+                        )
                         if waitReady { _ = await eventually(timeout: .seconds(30)) { (try? await harness.call(.GET, "/api/ready").status) == 200 } }
                         do { outcome = .success(try await body(harness)) } catch { outcome = .failure(error) }
                     } else {
@@ -108,8 +119,14 @@ struct APIHarness: Sendable {
 
     /// Sends a request. `token` goes as a bearer; `cookies` as a Cookie header.
     func call(
-        _ method: HTTPMethod, _ path: String, token: String? = nil, cookies: String? = nil, json: String? = nil, bytes: [UInt8]? = nil,
-        contentType: String? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ path: String,
+        token: String? = nil,
+        cookies: String? = nil,
+        json: String? = nil,
+        bytes: [UInt8]? = nil,
+        contentType: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -151,7 +168,14 @@ struct APIHarness: Sendable {
     /// Creates the first admin through the CLI's path and signs in.
     func admin() async throws -> Session {
         let hash = try await PasswordHasher.hash(Self.adminPassword, cost: 4)
-        _ = try await AdminPath.createAdmin(client: owner, login: "root", email: "root@example.test", name: "Root", passwordHash: hash, logger: TestRedis.logger)
+        _ = try await AdminPath.createAdmin(
+            client: owner,
+            login: "root",
+            email: "root@example.test",
+            name: "Root",
+            passwordHash: hash,
+            logger: TestRedis.logger
+        )
         return try await login("root", Self.adminPassword)
     }
 
@@ -159,7 +183,13 @@ struct APIHarness: Sendable {
     func user(_ login: String, _ roles: [UserRole], password: String = "user-password-1", accountID: Int64? = nil) async throws -> Session {
         let hash = try await PasswordHasher.hash(password, cost: 4)
         _ = try await UserStore(client: owner, logger: TestRedis.logger).create(
-            login: login, email: nil, name: login, passwordHash: hash, roles: roles, accountID: accountID)
+            login: login,
+            email: nil,
+            name: login,
+            passwordHash: hash,
+            roles: roles,
+            accountID: accountID
+        )
         return try await self.login(login, password)
     }
 

@@ -16,7 +16,12 @@ struct AccountTests {
             let admin = try await api.admin()
             let sid = try #require(api.fake.sellerIDs.first)
             func create(_ token: String, inn: String = "7701234567") async throws -> APIHarness.Reply {
-                try await api.call(.POST, "/api/accounts", token: admin.token, json: APIHarness.jsonString(["name": "ООО Ромашка", "inn": inn, "token": token]))
+                try await api.call(
+                    .POST,
+                    "/api/accounts",
+                    token: admin.token,
+                    json: APIHarness.jsonString(["name": "ООО Ромашка", "inn": inn, "token": token])
+                )
             }
             let garbage = try await create("not-a-token")
             #expect(garbage.status == 422)
@@ -46,7 +51,12 @@ struct AccountTests {
             #expect(try await create(token).status == 409, "the INN is taken")
             #expect(try await create(token, inn: "12345").status == 400)
 
-            let patched = try await api.call(.PATCH, "/api/accounts/\(id)", token: admin.token, json: #"{"name":"Ромашка","syncIntervalSeconds":900,"syncEnabled":false}"#)
+            let patched = try await api.call(
+                .PATCH,
+                "/api/accounts/\(id)",
+                token: admin.token,
+                json: #"{"name":"Ромашка","syncIntervalSeconds":900,"syncEnabled":false}"#
+            )
             #expect(patched.status == 200)
             #expect(patched.json["syncIntervalSeconds"] as? Int == 900)
             #expect(patched.json["syncEnabled"] as? Bool == false)
@@ -67,11 +77,19 @@ struct AccountTests {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             let token = api.fake.token(seller: 1)
-            let account = try await api.call(.POST, "/api/accounts", token: admin.token, json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": token]))
+            let account = try await api.call(
+                .POST,
+                "/api/accounts",
+                token: admin.token,
+                json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": token])
+            )
             let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
             let created = try await api.call(
-                .POST, "/api/users", token: admin.token,
-                json: #"{"login":"Boris","email":"boris@example.test","name":"Boris","password":"boris-password","roles":["MANAGER"]}"#)
+                .POST,
+                "/api/users",
+                token: admin.token,
+                json: #"{"login":"Boris","email":"boris@example.test","name":"Boris","password":"boris-password","roles":["MANAGER"]}"#
+            )
             #expect(created.status == 201)
             #expect(created.json["login"] as? String == "boris")
             let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
@@ -88,18 +106,35 @@ struct AccountTests {
                 #expect(reply.status == 400, "\(body): \(reply.status) \(reply.text)")
                 #expect(reply.errorMessage.contains(fragment), "\(body): \(reply.errorMessage)")
             }
-            #expect(try await api.call(.POST, "/api/users", token: admin.token, json: #"{"login":"boris","name":"B2","password":"long-enough-1","roles":[]}"#).status == 409)
+            #expect(
+                try await api.call(
+                    .POST,
+                    "/api/users",
+                    token: admin.token,
+                    json: #"{"login":"boris","name":"B2","password":"long-enough-1","roles":[]}"#
+                ).status == 409
+            )
             #expect(try await api.call(.POST, "/api/users", token: admin.token, json: "{}", contentType: "text/plain").status == 415)
 
             #expect(try await api.call(.PUT, "/api/users/\(id)/account", token: admin.token, json: #"{"accountId":424242}"#).status == 404)
             let assigned = try await api.call(.PUT, "/api/users/\(id)/account", token: admin.token, json: #"{"accountId":\#(accountID)}"#)
             #expect((assigned.json["accountId"] as? NSNumber)?.int64Value == accountID)
-            let articles = try await api.call(.PUT, "/api/users/\(id)/articles", token: admin.token, json: #"{"nmIds":[178231456,209455871,178231456]}"#)
+            let articles = try await api.call(
+                .PUT,
+                "/api/users/\(id)/articles",
+                token: admin.token,
+                json: #"{"nmIds":[178231456,209455871,178231456]}"#
+            )
             #expect(articles.status == 200)
-            #expect((articles.json["nmIds"] as? [NSNumber])?.map(\.int64Value) == [178231456, 209455871])
+            #expect((articles.json["nmIds"] as? [NSNumber])?.map(\.int64Value) == [178_231_456, 209_455_871])
             #expect(try await api.call(.PUT, "/api/users/\(id)/articles", token: admin.token, json: #"{"nmIds":[-1]}"#).status == 400)
 
-            let edited = try await api.call(.PATCH, "/api/users/\(id)", token: admin.token, json: #"{"name":"Boris B","email":null,"roles":["MANAGER","ANALYST"]}"#)
+            let edited = try await api.call(
+                .PATCH,
+                "/api/users/\(id)",
+                token: admin.token,
+                json: #"{"name":"Boris B","email":null,"roles":["MANAGER","ANALYST"]}"#
+            )
             #expect(edited.status == 200)
             #expect(edited.json["email"] == nil)
             #expect(edited.json["roles"] as? [String] == ["MANAGER", "ANALYST"])

@@ -1,4 +1,5 @@
 import API
+import FleetHTTP
 import FleetStore
 import FleetTesting
 import Foundation
@@ -14,20 +15,35 @@ struct AdminProtectionTests {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             let anna = try await api.user("anna", [.manager])
-            let create = try await api.call(.POST, "/api/users", token: admin.token, json: #"{"login":"evil","name":"Evil","password":"evil-password-1","roles":["ADMIN"]}"#)
+            let create = try await api.call(
+                .POST,
+                "/api/users",
+                token: admin.token,
+                json: #"{"login":"evil","name":"Evil","password":"evil-password-1","roles":["ADMIN"]}"#
+            )
             #expect(create.status == 403)
             #expect(create.errorMessage.contains("create-admin"))
-            #expect(try await api.call(.PATCH, "/api/users/\(anna.userID)", token: admin.token, json: #"{"roles":["ADMIN","MANAGER"]}"#).status == 403)
+            #expect(
+                try await api.call(.PATCH, "/api/users/\(anna.userID)", token: admin.token, json: #"{"roles":["ADMIN","MANAGER"]}"#).status == 403
+            )
             #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["DIRECTOR"]}"#).status == 403)
             #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"disabled":true}"#).status == 403)
             #expect(try await api.call(.DELETE, "/api/users/\(admin.userID)", token: admin.token).status == 403)
             // An admin's credentials change only on the server (the CLI), never through the API's database role.
-            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"email":"new@example.test"}"#).status == 403)
+            #expect(
+                try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"email":"new@example.test"}"#).status == 403
+            )
             let password = try await api.call(
-                .POST, "/api/auth/password", token: admin.token, json: #"{"currentPassword":"\#(APIHarness.adminPassword)","newPassword":"brand-new-password"}"#)
+                .POST,
+                "/api/auth/password",
+                token: admin.token,
+                json: #"{"currentPassword":"\#(APIHarness.adminPassword)","newPassword":"brand-new-password"}"#
+            )
             #expect(password.status == 403 && password.errorMessage.contains("create-admin"))
             // Other changes to an admin are fine, and a non-ADMIN role change of an admin keeps ADMIN.
-            #expect(try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["ADMIN","SWAGGER"]}"#).status == 200)
+            #expect(
+                try await api.call(.PATCH, "/api/users/\(admin.userID)", token: admin.token, json: #"{"roles":["ADMIN","SWAGGER"]}"#).status == 200
+            )
             let users = try await UserStore(client: api.owner, logger: TestRedis.logger).list()
             #expect(users.first { $0.id == admin.userID }?.roles == [.admin, .swagger])
             #expect(users.first { $0.id == anna.userID }?.roles == [.manager])
@@ -52,8 +68,8 @@ struct AdminProtectionTests {
                     do {
                         try await attempt()
                         Issue.record("the database let an ADMIN change through")
-                    } catch let error as APIError {
-                        #expect(error.status.code == 403)
+                    } catch let error as StoreError {
+                        #expect(error.code == .protected)
                     }
                 }
                 // Ordinary writes work as that role.
@@ -65,7 +81,9 @@ struct AdminProtectionTests {
         }
     }
 
-    @Test("plain SQL as joycity_api: INSERT, UPDATE, DELETE of ADMIN, deleting or disabling an admin, TRUNCATE — all refused, even with the CLI's setting")
+    @Test(
+        "plain SQL as joycity_api: INSERT, UPDATE, DELETE of ADMIN, deleting or disabling an admin, TRUNCATE — all refused, even with the CLI's setting"
+    )
     func plainSQL() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
@@ -118,12 +136,19 @@ struct AdminProtectionTests {
             } catch let error as PSQLError {
                 #expect(error.sqlState == "42501")
             }
-            let granted = try await AdminPath.createAdmin(client: api.owner, login: "anna", email: nil, name: "anna", passwordHash: nil, logger: TestRedis.logger)
+            let granted = try await AdminPath.createAdmin(
+                client: api.owner,
+                login: "anna",
+                email: nil,
+                name: "anna",
+                passwordHash: nil,
+                logger: TestRedis.logger
+            )
             #expect(!granted.created)
             #expect(granted.user.roles.contains(.admin))
             try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger)
             #expect(try await UserStore(client: api.owner, logger: TestRedis.logger).user(id: anna.userID).roles == [.manager])
-            await #expect(throws: APIError.self) { try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger) }
+            await #expect(throws: StoreError.self) { try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger) }
         }
     }
 }

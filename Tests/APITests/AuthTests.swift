@@ -1,9 +1,10 @@
 import API
+import FleetStore
 import FleetTesting
 import Foundation
-import PostgresNIO
 import HTTPTypes
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 @Suite("Sign-in, tokens and sessions", .serialized)
@@ -12,14 +13,20 @@ struct AuthTests {
     func loginCookies() async throws {
         try await APIHarness.run { api in
             _ = try await api.admin()
-            let reply = try await api.call(.POST, "/api/auth/login", json: #"{"login":"ROOT@example.test","password":"\#(APIHarness.adminPassword)"}"#)
+            let reply = try await api.call(
+                .POST,
+                "/api/auth/login",
+                json: #"{"login":"ROOT@example.test","password":"\#(APIHarness.adminPassword)"}"#
+            )
             #expect(reply.status == 200)
             #expect(reply.json["refreshToken"] == nil, "the refresh token stays in its HttpOnly cookie unless asked for")
             let cookies = reply.setCookies
             let access = try #require(cookies["joycity_access"])
             let refresh = try #require(cookies["joycity_refresh"])
             // Attributes in any order: the set after the name=value pair.
-            func attributes(_ cookie: String) -> Set<String> { Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }) }
+            func attributes(_ cookie: String) -> Set<String> {
+                Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+            }
             for cookie in [access, refresh] {
                 #expect(attributes(cookie).isSuperset(of: ["HttpOnly", "Secure", "SameSite=Lax", "Domain=.example.test"]))
             }
@@ -66,7 +73,9 @@ struct AuthTests {
             // Other logins from the same address: 4 attempts already spent, 4 more allowed, then the address is limited.
             var statuses: [Int] = []
             for index in 0..<6 {
-                statuses.append(try await api.call(.POST, "/api/auth/login", json: #"{"login":"someone\#(index)","password":"wrong-password-1"}"#).status)
+                statuses.append(
+                    try await api.call(.POST, "/api/auth/login", json: #"{"login":"someone\#(index)","password":"wrong-password-1"}"#).status
+                )
             }
             #expect(statuses == [401, 401, 401, 401, 429, 429])
         }
@@ -177,12 +186,27 @@ struct AuthTests {
             _ = try await api.admin()
             let here = try await api.user("anna", [.manager])
             let elsewhere = try await api.login("anna", "user-password-1")
-            let wrong = try await api.call(.POST, "/api/auth/password", token: here.token, json: #"{"currentPassword":"nope-nope-nope","newPassword":"brand-new-password"}"#)
+            let wrong = try await api.call(
+                .POST,
+                "/api/auth/password",
+                token: here.token,
+                json: #"{"currentPassword":"nope-nope-nope","newPassword":"brand-new-password"}"#
+            )
             #expect(wrong.status == 422)
-            let short = try await api.call(.POST, "/api/auth/password", token: here.token, json: #"{"currentPassword":"user-password-1","newPassword":"short"}"#)
+            let short = try await api.call(
+                .POST,
+                "/api/auth/password",
+                token: here.token,
+                json: #"{"currentPassword":"user-password-1","newPassword":"short"}"#
+            )
             #expect(short.status == 400)
             #expect(short.errorMessage.contains("at least 10"))
-            let ok = try await api.call(.POST, "/api/auth/password", token: here.token, json: #"{"currentPassword":"user-password-1","newPassword":"brand-new-password"}"#)
+            let ok = try await api.call(
+                .POST,
+                "/api/auth/password",
+                token: here.token,
+                json: #"{"currentPassword":"user-password-1","newPassword":"brand-new-password"}"#
+            )
             #expect(ok.status == 200)
             #expect(ok.json["revoked"] as? Int == 1)
             #expect(try await api.call(.GET, "/api/auth/me", token: elsewhere.token).status == 401)
@@ -198,17 +222,41 @@ struct AuthTests {
             let admin = try await api.admin()
             let body = #"{"name":"Root Admin"}"#
             #expect(try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body).status == 403)
-            let foreign = try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Origin", "https://evil.example")])
+            let foreign = try await api.call(
+                .PATCH,
+                "/api/auth/me",
+                cookies: admin.cookieHeader,
+                json: body,
+                headers: [("Origin", "https://evil.example")]
+            )
             #expect(foreign.status == 403)
             #expect(foreign.errorMessage.contains("CSRF"))
-            #expect(try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Referer", "https://evil.example/x")]).status == 403)
-            #expect(try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Origin", APIHarness.origin)]).status == 200)
-            #expect(try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Referer", APIHarness.origin + "/settings")]).status == 200)
+            #expect(
+                try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Referer", "https://evil.example/x")])
+                    .status == 403
+            )
+            #expect(
+                try await api.call(.PATCH, "/api/auth/me", cookies: admin.cookieHeader, json: body, headers: [("Origin", APIHarness.origin)]).status
+                    == 200
+            )
+            #expect(
+                try await api.call(
+                    .PATCH,
+                    "/api/auth/me",
+                    cookies: admin.cookieHeader,
+                    json: body,
+                    headers: [("Referer", APIHarness.origin + "/settings")]
+                ).status == 200
+            )
             #expect(try await api.call(.GET, "/api/auth/me", cookies: admin.cookieHeader).status == 200, "reads need no Origin")
             #expect(try await api.call(.PATCH, "/api/auth/me", token: admin.token, json: body).status == 200)
             // Login from a foreign page is refused too (login CSRF).
             let login = try await api.call(
-                .POST, "/api/auth/login", json: #"{"login":"root","password":"\#(APIHarness.adminPassword)"}"#, headers: [("Origin", "https://evil.example")])
+                .POST,
+                "/api/auth/login",
+                json: #"{"login":"root","password":"\#(APIHarness.adminPassword)"}"#,
+                headers: [("Origin", "https://evil.example")]
+            )
             #expect(login.status == 403)
         }
     }
@@ -222,7 +270,10 @@ struct AuthTests {
             #expect(try await api.call(.POST, "/api/auth/logout", token: ended.token).status == 204)
             let sessions = SessionStore(client: api.owner, logger: TestRedis.logger)
             #expect(try await sessions.prune(keep: .seconds(3600)) == 0, "revoked just now: kept for the keep period")
-            try await api.owner.query("UPDATE auth_sessions SET revoked_at = now() - interval '2 hours' WHERE revoked_at IS NOT NULL", logger: TestRedis.logger)
+            try await api.owner.query(
+                "UPDATE auth_sessions SET revoked_at = now() - interval '2 hours' WHERE revoked_at IS NOT NULL",
+                logger: TestRedis.logger
+            )
             #expect(try await sessions.prune(keep: .seconds(3600)) == 1)
             #expect(try await api.call(.GET, "/api/auth/me", token: live.token).status == 200)
         }
@@ -233,8 +284,12 @@ struct AuthTests {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             let preflight = try await api.call(
-                .OPTIONS, "/api/auth/me",
-                headers: [("Origin", APIHarness.origin), ("Access-Control-Request-Method", "PATCH"), ("Access-Control-Request-Headers", "content-type")])
+                .OPTIONS,
+                "/api/auth/me",
+                headers: [
+                    ("Origin", APIHarness.origin), ("Access-Control-Request-Method", "PATCH"), ("Access-Control-Request-Headers", "content-type"),
+                ]
+            )
             #expect(preflight.status == 204)
             #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") == APIHarness.origin)
             #expect(preflight.headers.first(name: "Access-Control-Allow-Credentials") == "true")
@@ -245,7 +300,10 @@ struct AuthTests {
             let foreign = try await api.call(.GET, "/api/auth/me", cookies: admin.cookieHeader, headers: [("Origin", "https://evil.example")])
             #expect(foreign.headers.first(name: "Access-Control-Allow-Origin") == nil)
             let foreignPreflight = try await api.call(
-                .OPTIONS, "/api/auth/me", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PATCH")])
+                .OPTIONS,
+                "/api/auth/me",
+                headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PATCH")]
+            )
             #expect(foreignPreflight.headers.first(name: "Access-Control-Allow-Origin") == nil)
         }
     }

@@ -1,4 +1,6 @@
 import API
+import AvatarStorage
+import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
@@ -9,7 +11,8 @@ import Testing
 struct AvatarTests {
     /// A structurally complete JPEG (SOI, JFIF, optional padding comment, SOF0 with the size, SOS, EOI).
     static func jpeg(width: Int, height: Int, padding: Int = 0) -> [UInt8] {
-        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]
+        var bytes: [UInt8] =
+            [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]
         var left = padding
         while left > 0 {
             let chunk = min(left, 60_000)
@@ -41,14 +44,25 @@ struct AvatarTests {
             let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 64)
             let wrongType = try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: png)
             #expect(wrongType.status == 415)
-            #expect(try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Self.jpeg(width: 64, height: 64), contentType: "image/png").status == 415)
-            let tooBig = try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Self.jpeg(width: 100, height: 100, padding: 70_000))
+            #expect(
+                try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Self.jpeg(width: 64, height: 64), contentType: "image/png")
+                    .status == 415
+            )
+            let tooBig = try await api.call(
+                .PUT,
+                "/api/auth/me/avatar",
+                token: anna.token,
+                bytes: Self.jpeg(width: 100, height: 100, padding: 70_000)
+            )
             #expect(tooBig.status == 413)
             let tooWide = try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Self.jpeg(width: 513, height: 100))
             #expect(tooWide.status == 422)
             #expect(tooWide.errorMessage.contains("512×512"))
             #expect(try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Self.jpeg(width: 100, height: 600)).status == 422)
-            #expect(try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Array(Self.jpeg(width: 64, height: 64).dropLast(2))).status == 422)
+            #expect(
+                try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: Array(Self.jpeg(width: 64, height: 64).dropLast(2))).status
+                    == 422
+            )
             #expect(try await api.call(.GET, "/api/users/\(anna.userID)/avatar", token: anna.token).status == 404, "nothing was stored")
 
             let image = Self.jpeg(width: 512, height: 512, padding: 1000)

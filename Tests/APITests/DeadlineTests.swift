@@ -1,9 +1,11 @@
-@testable import API
+import FleetHTTP
 import FleetStore
 import FleetTesting
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import API
 
 /// The request deadline is a structured race: the answer is what really happened to the work.
 @Suite("Request deadline")

@@ -1,5 +1,7 @@
 import API
+import FleetAuth
 import FleetCore
+import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
@@ -52,7 +54,13 @@ struct HardeningTests {
 
             let hash = try await PasswordHasher.hash("bob-password-1", cost: 4)
             _ = try await UserStore(client: api.owner, logger: TestRedis.logger).create(
-                login: "bob", email: "bob@example.test", name: "Bob", passwordHash: hash, roles: [.manager], accountID: nil)
+                login: "bob",
+                email: "bob@example.test",
+                name: "Bob",
+                passwordHash: hash,
+                roles: [.manager],
+                accountID: nil
+            )
             var signIns: [Int] = []
             for login in ["bob", "bob@example.test", "BOB@example.test", "bob"] {
                 signIns.append(try await api.call(.POST, "/api/auth/login", json: #"{"login":"\#(login)","password":"wrong-wrong-1"}"#).status)
@@ -112,7 +120,9 @@ struct HardeningTests {
             #expect(headers.text.hasPrefix("HTTP/1.1 408") && headers.closed, "\(headers)")
 
             let stalledBody = try RawConnection(port: port)
-            try stalledBody.send("POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"login\":")
+            try stalledBody.send(
+                "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"login\":"
+            )
             let body = stalledBody.read(for: .seconds(5))
             #expect(body.text.hasPrefix("HTTP/1.1 408") && body.closed, "\(body)")
 

@@ -1,11 +1,12 @@
 import API
 import FakeWB
+import FleetAuth
 import FleetStore
-import PostgresNIO
 import FleetTesting
 import Foundation
 import HTTPTypes
 import NIOHTTP1
+import PostgresNIO
 import Queue
 import Testing
 import WBKit
@@ -77,10 +78,17 @@ struct OperationsTests {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             let account = try await api.call(
-                .POST, "/api/accounts", token: admin.token, json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)]))
+                .POST,
+                "/api/accounts",
+                token: admin.token,
+                json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)])
+            )
             let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
             let manager = try await api.user("mila", [.manager], accountID: accountID)
-            #expect(try await api.call(.PUT, "/api/users/\(manager.userID)/articles", token: admin.token, json: #"{"nmIds":[231906114,178231456]}"#).status == 200)
+            #expect(
+                try await api.call(.PUT, "/api/users/\(manager.userID)/articles", token: admin.token, json: #"{"nmIds":[231906114,178231456]}"#)
+                    .status == 200
+            )
             let credentials = #"{"login":"+79990000000","password":"portal-pass","cookies":"WBToken=abc"}"#
             #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: credentials).status == 204)
             #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: "{}").status == 400)
@@ -91,7 +99,7 @@ struct OperationsTests {
             let secret = [("X-Internal-Secret", APIHarness.internalSecret)]
             let session = try await api.call(.POST, "/internal/session", json: body, headers: secret)
             #expect(session.status == 200, "\(session.text)")
-            #expect((session.json["articles"] as? [NSNumber])?.map(\.int64Value) == [178231456, 231906114])
+            #expect((session.json["articles"] as? [NSNumber])?.map(\.int64Value) == [178_231_456, 231_906_114])
             #expect((session.json["accountId"] as? NSNumber)?.int64Value == accountID)
             #expect(((session.json["user"] as? [String: Any])?["roles"] as? [String]) == ["MANAGER"])
             #expect(try await api.call(.POST, "/internal/session", json: #"{"cookie":"joycity_access=forged"}"#, headers: secret).status == 401)
@@ -100,7 +108,10 @@ struct OperationsTests {
             #expect(portal.json["cookies"] as? String == "WBToken=abc")
             #expect(try await api.call(.GET, "/internal/accounts/\(accountID)/portal-credentials").status == 404)
             // Sealed at rest: the column holds no plaintext.
-            let raw = try await api.owner.query("SELECT encode(portal_credentials, 'escape') FROM seller_accounts WHERE id = \(accountID)", logger: TestRedis.logger)
+            let raw = try await api.owner.query(
+                "SELECT encode(portal_credentials, 'escape') FROM seller_accounts WHERE id = \(accountID)",
+                logger: TestRedis.logger
+            )
             for try await text in raw.decode(String.self) { #expect(!text.contains("portal-pass")) }
             // A revoked session is refused here too.
             #expect(try await api.call(.POST, "/api/auth/logout", token: manager.token).status == 204)
@@ -108,7 +119,9 @@ struct OperationsTests {
         }
     }
 
-    @Test("backups: a second click returns the queued job; the list shows status and progress. Queue admin: stats, workers, job, dead letters, pause/resume")
+    @Test(
+        "backups: a second click returns the queued job; the list shows status and progress. Queue admin: stats, workers, job, dead letters, pause/resume"
+    )
     func backupsAndQueues() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
@@ -140,7 +153,10 @@ struct OperationsTests {
             #expect(try await api.call(.GET, "/api/workers", token: ops.token).status == 200)
             #expect(try await api.call(.POST, "/api/queues/default/pause", token: ops.token).status == 403)
             #expect(try await api.call(.POST, "/api/queues/default/pause", token: admin.token).json["paused"] as? Bool == true)
-            #expect((try await api.call(.GET, "/api/queues?sample=0", token: ops.token).items.first?["stats"] as? [String: Any])?["paused"] as? Bool == true)
+            #expect(
+                (try await api.call(.GET, "/api/queues?sample=0", token: ops.token).items.first?["stats"] as? [String: Any])?["paused"] as? Bool
+                    == true
+            )
             #expect(try await api.call(.POST, "/api/queues/default/resume", token: admin.token).json["paused"] as? Bool == false)
             #expect(try await api.call(.POST, "/api/queues/bad%20name/pause", token: admin.token).status == 400)
 
@@ -166,7 +182,8 @@ struct OperationsTests {
     @Test("PostgreSQL unreachable: requests answer 503 within API_REQUEST_TIMEOUT instead of hanging; /api/ready names it")
     func databaseDown() async throws {
         try await APIHarness.run(
-            ["API_DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere", "API_MIGRATE": "false", "API_REQUEST_TIMEOUT": "2s"], waitReady: false
+            ["API_DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere", "API_MIGRATE": "false", "API_REQUEST_TIMEOUT": "2s"],
+            waitReady: false
         ) { api in
             let ready = try await api.call(.GET, "/api/ready")
             #expect(ready.status == 503)

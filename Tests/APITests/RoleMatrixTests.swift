@@ -1,5 +1,6 @@
 import API
 import AsyncHTTPClient
+import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
@@ -48,7 +49,9 @@ struct RoleMatrixTests {
                     if reply.status != 404 { failures.append("\(endpoint.method) \(endpoint.path) answered \(reply.status) without the secret") }
                 case .signedIn, .roles:
                     let anonymous = try await api.call(method, path, json: json, bytes: bytes)
-                    if anonymous.status != 401 { failures.append("\(endpoint.method) \(endpoint.path) answered \(anonymous.status) without credentials") }
+                    if anonymous.status != 401 {
+                        failures.append("\(endpoint.method) \(endpoint.path) answered \(anonymous.status) without credentials")
+                    }
                     for (name, session) in sessions.sorted(by: { $0.key < $1.key }) {
                         let roles = name == "(none)" ? [] : [UserRole(rawValue: name)!]
                         let reply = try await api.call(method, path, token: session.token, json: json, bytes: bytes)
@@ -61,7 +64,9 @@ struct RoleMatrixTests {
                         }
                         checked += 1
                         if endpoint.operationID == "logout" && reply.status == 204 {
-                            let login = name == "ADMIN" ? "root" : name == "(none)" ? "no-roles" : "r-\(name.lowercased().replacingOccurrences(of: "_", with: "-"))"
+                            let login =
+                                name == "ADMIN"
+                                ? "root" : name == "(none)" ? "no-roles" : "r-\(name.lowercased().replacingOccurrences(of: "_", with: "-"))"
                             sessions[name] = try await api.login(login, name == "ADMIN" ? APIHarness.adminPassword : "user-password-1")
                         }
                     }

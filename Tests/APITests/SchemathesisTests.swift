@@ -1,5 +1,6 @@
 import API
 import FakeWB
+import FleetStore
 import FleetTesting
 import Foundation
 import NIOHTTP1
@@ -10,13 +11,19 @@ struct SchemathesisTests {
     /// Operations that end the fuzzer's own session or password; their flows have tests of their own (AuthTests).
     static let excluded = ["logout", "changePassword", "revokeOtherSessions", "revokeSession", "revokeUserSessions", "resetPassword"]
 
-    @Test("schemathesis (coverage, fuzzing, stateful) as an admin: no 5xx; statuses, content types, bodies and headers as documented; 405 for undeclared methods")
+    @Test(
+        "schemathesis (coverage, fuzzing, stateful) as an admin: no 5xx; statuses, content types, bodies and headers as documented; 405 for undeclared methods"
+    )
     func schemathesis() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             // Something for the stateful phase to find: an account and a user in it.
             _ = try await api.call(
-                .POST, "/api/accounts", token: admin.token, json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)]))
+                .POST,
+                "/api/accounts",
+                token: admin.token,
+                json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)])
+            )
             _ = try await api.user("mila", [.manager], accountID: 1)
             var (status, output) = try await Self.fuzz(api, token: admin.token)
             if status != 0 && Self.onlyToolErrors(output) {
@@ -32,7 +39,9 @@ struct SchemathesisTests {
             if let start = output.range(of: "Authentication failed: ") {
                 let block = output[start.upperBound...].prefix { $0 != "💡" }
                 let refused = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("- ") }
-                let expected: Set<String> = ["- POST /api/auth/login", "- POST /api/auth/refresh", "- GET /api/swagger-ui", "- GET /api/swagger-ui/{file}"]
+                let expected: Set<String> = [
+                    "- POST /api/auth/login", "- POST /api/auth/refresh", "- GET /api/swagger-ui", "- GET /api/swagger-ui/{file}",
+                ]
                 #expect(refused.allSatisfy(expected.contains), "the fuzzer lost its session: \(refused)")
             }
         }
@@ -54,11 +63,13 @@ struct SchemathesisTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // One worker: CPython 3.11's compiler can fail under concurrent threads ("AST constructor recursion depth
         // mismatch", cpython#106905), which schemathesis' workers are.
-        process.arguments = [
-            executable, "run", "\(api.base)/api/openapi.json", "--header", "Authorization: Bearer \(token)",
-            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
-            "--max-examples", "25", "--max-time", "90", "--workers", "1", "--request-timeout", "20",
-        ] + excluded.flatMap { ["--exclude-operation-id", $0] }
+        process.arguments =
+            [
+                executable, "run", "\(api.base)/api/openapi.json", "--header", "Authorization: Bearer \(token)",
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
+                "--max-examples", "25", "--max-time", "90", "--workers", "1", "--request-timeout", "20",
+            ] + excluded.flatMap { ["--exclude-operation-id", $0] }
         process.currentDirectoryURL = FileManager.default.temporaryDirectory  // its cache stays out of the checkout
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

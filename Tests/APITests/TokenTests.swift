@@ -1,5 +1,8 @@
 import API
+import FleetAuth
 import FleetCore
+import FleetHTTP
+import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
@@ -40,7 +43,10 @@ struct TokenTests {
             #expect(UUID(uuidString: claims["sid"] as? String ?? "") != nil)
             // A token with a tampered payload fails PyJWT as it fails the API.
             let parts = admin.token.split(separator: ".")
-            let forged = [parts[0], Substring(Data(#"{"sub":"2","exp":9999999999}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")), parts[2]].joined(separator: ".")
+            let forged = [
+                parts[0], Substring(Data(#"{"sub":"2","exp":9999999999}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")),
+                parts[2],
+            ].joined(separator: ".")
             #expect(try Self.pyjwt(forged, secret: APIHarness.jwtSecret).status != 0)
             #expect(try await api.call(.GET, "/api/auth/me", token: forged).status == 401)
         }
@@ -53,8 +59,11 @@ struct TokenTests {
             let admin = try await api.admin()
             // A second API instance over the same database and Redis with the rotated key set.
             let rotated = try await APIServer.make(
-                environment: .init(values: api.environment.merging(["API_JWT_KEYS": "k2:\(newSecret),k1:\(APIHarness.jwtSecret)", "API_JWT_KEY_ID": "k2"]) { $1 }),
-                logger: TestRedis.logger)
+                environment: .init(
+                    values: api.environment.merging(["API_JWT_KEYS": "k2:\(newSecret),k1:\(APIHarness.jwtSecret)", "API_JWT_KEY_ID": "k2"]) { $1 }
+                ),
+                logger: TestRedis.logger
+            )
             let old = try await rotated.api.tokens.verify(admin.token)
             #expect(old.userID == admin.userID)
             let fresh = try await rotated.api.tokens.accessToken(userID: admin.userID, sessionID: old.sessionID, roles: [.admin])
@@ -63,8 +72,10 @@ struct TokenTests {
             #expect(output.contains(#""kid": "k2""#))
             // Once k1 is dropped, its tokens fail.
             let dropped = try await APIServer.make(
-                environment: .init(values: api.environment.merging(["API_JWT_KEYS": "k2:\(newSecret)"]) { $1 }), logger: TestRedis.logger)
-            await #expect(throws: APIError.self) { try await dropped.api.tokens.verify(admin.token) }
+                environment: .init(values: api.environment.merging(["API_JWT_KEYS": "k2:\(newSecret)"]) { $1 }),
+                logger: TestRedis.logger
+            )
+            await #expect(throws: AuthError.self) { try await dropped.api.tokens.verify(admin.token) }
             // And the running API (k1 only) refuses k2's tokens.
             #expect(try await api.call(.GET, "/api/auth/me", token: fresh.token).status == 401)
         }

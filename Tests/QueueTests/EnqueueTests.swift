@@ -1,8 +1,9 @@
 import FleetCore
 import FleetTesting
 import Foundation
-@testable import Queue
 import Testing
+
+@testable import Queue
 
 @Suite("Enqueue")
 struct EnqueueTests {
@@ -26,8 +27,16 @@ struct EnqueueTests {
             let second = try await queue.enqueue(DiagnosticJob.type, payload, options: .init(uniqueKey: "u1"))
             #expect(first.status == .queued && second.status == .duplicate && second.id == first.id)
 
-            let d1 = try await queue.enqueue(DiagnosticJob.type, DiagnosticJob.Payload(set: "v1"), options: .init(delayMs: 30_000, debounceKey: "kpi"))
-            let d2 = try await queue.enqueue(DiagnosticJob.type, DiagnosticJob.Payload(set: "v2"), options: .init(delayMs: 30_000, debounceKey: "kpi"))
+            let d1 = try await queue.enqueue(
+                DiagnosticJob.type,
+                DiagnosticJob.Payload(set: "v1"),
+                options: .init(delayMs: 30_000, debounceKey: "kpi")
+            )
+            let d2 = try await queue.enqueue(
+                DiagnosticJob.type,
+                DiagnosticJob.Payload(set: "v2"),
+                options: .init(delayMs: 30_000, debounceKey: "kpi")
+            )
             #expect(d1.status == .delayed && d2.status == .debounced && d2.id == d1.id)
             let info = try await queue.job(d1.id)
             #expect(info?.payload?.contains("v2") == true)

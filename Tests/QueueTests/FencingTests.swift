@@ -20,11 +20,27 @@ struct FencingTests {
             let second = try #require(try await queue.reclaim(consumer: "w", queue: "default", minIdle: .milliseconds(50), count: 1).first)
             #expect(second.entryId == first.entryId && second.deliveries == 2)
             let envelope = try first.envelope.get()
-            let stale = HeldEntry(queue: "default", entryId: first.entryId, deliveries: 1, jobId: envelope.id, concurrencyKey: nil, concurrencyLimit: nil)
+            let stale = HeldEntry(
+                queue: "default",
+                entryId: first.entryId,
+                deliveries: 1,
+                jobId: envelope.id,
+                concurrencyKey: nil,
+                concurrencyLimit: nil
+            )
             #expect(try await queue.extend([stale], consumer: "w", lease: .seconds(5)) == [first.entryId])
             let staleFailure = FailureReport(
-                queue: "default", entryId: first.entryId, deliveries: 1, jobId: envelope.id, fields: envelope.fields, uniqueKey: nil,
-                concurrencyKey: nil, concurrencyLimit: nil, errorJSON: "{}", retryAtMs: nil)
+                queue: "default",
+                entryId: first.entryId,
+                deliveries: 1,
+                jobId: envelope.id,
+                fields: envelope.fields,
+                uniqueKey: nil,
+                concurrencyKey: nil,
+                concurrencyLimit: nil,
+                errorJSON: "{}",
+                retryAtMs: nil
+            )
             #expect(try await queue.fail([staleFailure], consumer: "w") == ["rejected"])
             let old = Completion(queue: "default", entryId: first.entryId, deliveries: 1, envelope: envelope)
             let current = Completion(queue: "default", entryId: first.entryId, deliveries: 2, envelope: envelope)
@@ -51,7 +67,9 @@ struct FencingTests {
         try await TestRedis.withQueue { queue in
             let set = "\(queue.configuration.prefix):ran"
             let counts = set + ":n"
-            let jobs = try await queue.enqueue((0..<12).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 2500)) })
+            let jobs = try await queue.enqueue(
+                (0..<12).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 2500)) }
+            )
             var configuration = QueueWorker.Configuration.testing(concurrency: 12, lease: .milliseconds(900))
             configuration.reclaimInterval = .milliseconds(100)
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: configuration) { worker in
@@ -86,8 +104,19 @@ struct FencingTests {
                 let entry = try #require(try await queue.job(job.id)?.entryId)
                 // Make the running job's entry look idle for longer than the lease, again and again.
                 for _ in 0..<10 {
-                    try await queue.redis.send(RedisCommand(
-                        "XCLAIM", queue.keys.stream("default"), queue.configuration.group, worker.consumerName, "0", entry, "IDLE", "60000", "JUSTID"))
+                    try await queue.redis.send(
+                        RedisCommand(
+                            "XCLAIM",
+                            queue.keys.stream("default"),
+                            queue.configuration.group,
+                            worker.consumerName,
+                            "0",
+                            entry,
+                            "IDLE",
+                            "60000",
+                            "JUSTID"
+                        )
+                    )
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(await eventually { try await members(set, queue).contains(job.id) })

@@ -64,13 +64,20 @@ struct ForeignProducerTests {
         try await TestRedis.withQueue { queue in
             let set = "\(queue.configuration.prefix):ran"
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
-                #expect(await eventually {
-                    try await queue.redis.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", QueueFunctions.libraryName)).array?.isEmpty == false
-                })
+                #expect(
+                    await eventually {
+                        try await queue.redis.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", QueueFunctions.libraryName)).array?.isEmpty
+                            == false
+                    }
+                )
                 let (status, text) = try runPython(
-                    Self.producer, environment: ["REDIS_URL": try TestRedis.url().description, "PREFIX": queue.configuration.prefix, "SET": set])
+                    Self.producer,
+                    environment: ["REDIS_URL": try TestRedis.url().description, "PREFIX": queue.configuration.prefix, "SET": set]
+                )
                 #expect(status == 0, "\(text)")
-                let result = try #require(try JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
+                let result = try #require(
+                    try JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8)) as? [String: Any]
+                )
                 #expect((result["delayed"] as? [[String]])?.first?[1] == "delayed")
                 #expect((result["unique"] as? [[String]])?.map { $0[1] } == ["queued", "duplicate"])
                 #expect((result["unique"] as? [[String]])?.last?[0] == "PY-UNIQUE-1", "a duplicate answers the holder's id")
@@ -87,7 +94,9 @@ struct ForeignProducerTests {
             var configuration = QueueWorker.Configuration.testing()
             configuration.maintenanceInterval = .milliseconds(100)
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: configuration) { _ in
-                let listed = { try await queue.redis.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", QueueFunctions.libraryName)).array?.isEmpty == false }
+                let listed = {
+                    try await queue.redis.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", QueueFunctions.libraryName)).array?.isEmpty == false
+                }
                 #expect(await eventually(listed))
                 try await queue.redis.send(RedisCommand("FUNCTION", "DELETE", QueueFunctions.libraryName))
                 #expect(await eventually(listed))

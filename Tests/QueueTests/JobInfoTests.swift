@@ -1,8 +1,9 @@
-@testable import Queue
 import FleetCore
 import FleetTesting
 import Foundation
 import Testing
+
+@testable import Queue
 
 /// `queue job` tells the truth about finished, deleted and malformed jobs.
 @Suite("Job info")
@@ -25,19 +26,36 @@ struct JobInfoTests {
         }
     }
 
-    @Test("a waiting job is found by its record's entry, its ULID's time window, or a scan for other ids")
+    @Test("a waiting job is found without a scan: by its record's entry, its ULID's time window, or the id index")
     func findsWaitingJobs() async throws {
         try await TestRedis.withQueue { queue in
             try await queue.ensureGroup("default")
+            let stream = queue.keys.stream("default")
+            // 3,000 entries before the jobs looked for: a scan limit of 10 proves none of them is read.
+            for _ in 0..<3 {
+                _ = try await queue.enqueue(try (0..<1000).map { _ in try JobRequest(DiagnosticJob.type, .init(set: "x")) })
+            }
             let ulid = try await queue.enqueue(DiagnosticJob.type, .init(set: "x"))
             let custom = try await queue.enqueue(try JobRequest(DiagnosticJob.type, .init(set: "x"), id: "CUSTOM-1"))
-            // A producer whose clock is an hour behind Redis: the entry is far from the time in its ULID.
-            let skewed = JobID.make(nowMs: Clock.nowMs() - 3_600_000)
-            try await queue.redis.send(RedisCommand("XADD", queue.keys.stream("default"), "*", "id", skewed, "type", "queue.diagnostic", "payload", "{}"))
-            for id in [ulid.id, custom.id, skewed] {
-                let info = try await queue.job(id)
+            // A producer whose clock is an hour behind Redis: the entry is far from the time in its ULID, so the
+            // enqueue script indexes it like a custom id.
+            let skewed = try await queue.enqueue(
+                try JobRequest(DiagnosticJob.type, .init(set: "x"), id: JobID.make(nowMs: Clock.nowMs() - 3_600_000))
+            )
+            for id in [ulid.id, custom.id, skewed.id] {
+                let info = try await queue.job(id, scanLimit: 10)
                 #expect(info?.state == "queued" && info?.entryId != nil, "\(id): \(String(describing: info))")
             }
+            #expect(try await queue.redis.send(RedisCommand("HLEN", stream + ":ids")).int == 2)
+            // Finished jobs leave the index (and read from their done records).
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                #expect(await eventually(timeout: .seconds(30)) { try await queue.job(custom.id)?.state == "completed" })
+                #expect(await eventually(timeout: .seconds(30)) { try await queue.job(skewed.id)?.state == "completed" })
+            }
+            #expect(try await queue.redis.send(RedisCommand("HLEN", stream + ":ids")).int == 0)
+            // A plain-XADD producer that neither uses ULIDs nor writes the index is not found (docs/wire-format.md).
+            try await queue.redis.send(RedisCommand("XADD", stream, "*", "id", "FOREIGN-1", "type", "queue.diagnostic", "payload", "{}"))
+            #expect(try await queue.job("FOREIGN-1", scanLimit: 10) == nil)
         }
     }
 

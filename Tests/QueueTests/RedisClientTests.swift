@@ -104,7 +104,10 @@ struct RedisClientTests {
 
     @Test("an unreachable Redis gives a clear connection error")
     func unreachableRedis() async throws {
-        let client = RedisClient(configuration: .init(url: RedisURL(host: "127.0.0.1", port: 1), connectTimeout: .seconds(1)), logger: TestRedis.logger)
+        let client = RedisClient(
+            configuration: .init(url: RedisURL(host: "127.0.0.1", port: 1), connectTimeout: .seconds(1)),
+            logger: TestRedis.logger
+        )
         let error = await #expect(throws: RedisError.self) { try await client.send(RedisCommand("PING")) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.message.contains("refused the connection; is redis-server running? (REDIS_URL)") == true)
@@ -132,7 +135,9 @@ struct RedisClientTests {
                 for index in 0..<8 {
                     group.addTask {
                         let connection = try client.dedicatedConnection(role: "block\(index)")
-                        _ = try await connection.run { try $0.execute(RedisCommand("XREAD", "BLOCK", "1500", "STREAMS", stream, "$"), timeout: .seconds(3)) }
+                        _ = try await connection.run {
+                            try $0.execute(RedisCommand("XREAD", "BLOCK", "1500", "STREAMS", stream, "$"), timeout: .seconds(3))
+                        }
                         await client.closeDedicated(connection)
                     }
                 }

@@ -50,7 +50,10 @@ struct WorkerTests {
 
     @Test("retries with backoff, then dead-letters with the error history; dead letters can be retried")
     func retriesThenDeadLetters() async throws {
-        try await TestRedis.withQueue({ $0.retryBackoffBase = .milliseconds(50); $0.retryBackoffCap = .milliseconds(200) }) { queue in
+        try await TestRedis.withQueue({
+            $0.retryBackoffBase = .milliseconds(50)
+            $0.retryBackoffCap = .milliseconds(200)
+        }) { queue in
             let set = "\(queue.configuration.prefix):ran"
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
                 let flaky = try await queue.enqueue(DiagnosticJob.type, .init(set: set, failAttempts: 2), options: .init(maxAttempts: 3))
@@ -124,17 +127,41 @@ struct WorkerTests {
             let stolen = try await queue.reclaim(consumer: "fast", queue: "default", minIdle: .milliseconds(50), count: 10)
             #expect(stolen.count == 1 && stolen[0].deliveries == 2)
             let envelope = try stolen[0].envelope.get()
-            let late = try await queue.complete([Completion(queue: "default", entryId: taken[0].entryId, deliveries: 1, envelope: envelope)], consumer: "slow")
+            let late = try await queue.complete(
+                [Completion(queue: "default", entryId: taken[0].entryId, deliveries: 1, envelope: envelope)],
+                consumer: "slow"
+            )
             #expect(late == [false])
-            let lateFailure = try await queue.fail([FailureReport(queue: "default", entryId: taken[0].entryId, deliveries: 1, jobId: job.id, fields: envelope.fields, uniqueKey: nil, concurrencyKey: nil, concurrencyLimit: nil, errorJSON: "{}", retryAtMs: nil)], consumer: "slow")
+            let lateFailure = try await queue.fail(
+                [
+                    FailureReport(
+                        queue: "default",
+                        entryId: taken[0].entryId,
+                        deliveries: 1,
+                        jobId: job.id,
+                        fields: envelope.fields,
+                        uniqueKey: nil,
+                        concurrencyKey: nil,
+                        concurrencyLimit: nil,
+                        errorJSON: "{}",
+                        retryAtMs: nil
+                    )
+                ],
+                consumer: "slow"
+            )
             #expect(lateFailure == ["rejected"])
-            let onTime = try await queue.complete([Completion(queue: "default", entryId: stolen[0].entryId, deliveries: 2, envelope: envelope)], consumer: "fast")
+            let onTime = try await queue.complete(
+                [Completion(queue: "default", entryId: stolen[0].entryId, deliveries: 2, envelope: envelope)],
+                consumer: "fast"
+            )
             #expect(onTime == [true])
             #expect(try await queue.job(job.id)?.worker == "fast")
         }
     }
 
-    @Test("one acknowledgement batch of plain jobs of two types, results, a unique key, a cancellation, a follow-up and a lost job answers each in order")
+    @Test(
+        "one acknowledgement batch of plain jobs of two types, results, a unique key, a cancellation, a follow-up and a lost job answers each in order"
+    )
     func mixedAcknowledgementBatch() async throws {
         try await TestRedis.withQueue { queue in
             try await queue.ensureGroup("default")
@@ -157,7 +184,8 @@ struct WorkerTests {
             // The sixth job is lost to another worker before this one acknowledges it.
             try await Task.sleep(for: .milliseconds(60))
             let stolen = try await queue.redis.send(
-                RedisCommand("XCLAIM", queue.keys.stream("default"), queue.configuration.group, "thief", "50", taken[5].entryId, "JUSTID"))
+                RedisCommand("XCLAIM", queue.keys.stream("default"), queue.configuration.group, "thief", "50", taken[5].entryId, "JUSTID")
+            )
             #expect(stolen.array?.count == 1)
             let followUp = try JobRequest(DiagnosticJob.type, .init(set: "next"), id: "FOLLOW-1")
             let completions = try taken.enumerated().map { index, delivery -> Completion in
@@ -304,16 +332,27 @@ struct WorkerTests {
     func concurrencyKeys() async throws {
         try await TestRedis.withQueue { queue in
             let set = "\(queue.configuration.prefix):ran"
-            let hot = try await queue.enqueue((0..<40).map { _ in
-                try JobRequest(DiagnosticJob.type, .init(set: set, sleepMs: 20), options: .init(concurrencyKey: "account:hot", concurrencyLimit: 1))
-            })
-            let cold = try await queue.enqueue((0..<5).map { _ in
-                try JobRequest(DiagnosticJob.type, .init(set: set), options: .init(concurrencyKey: "account:cold", concurrencyLimit: 1))
-            })
+            let hot = try await queue.enqueue(
+                (0..<40).map { _ in
+                    try JobRequest(
+                        DiagnosticJob.type,
+                        .init(set: set, sleepMs: 20),
+                        options: .init(concurrencyKey: "account:hot", concurrencyLimit: 1)
+                    )
+                }
+            )
+            let cold = try await queue.enqueue(
+                (0..<5).map { _ in
+                    try JobRequest(DiagnosticJob.type, .init(set: set), options: .init(concurrencyKey: "account:cold", concurrencyLimit: 1))
+                }
+            )
             let peak = Mutex((current: 0, peak: 0))
             var registry = JobRegistry()
             registry.register(DiagnosticJob.type) { payload, context in
-                peak.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) }
+                peak.withLock {
+                    $0.current += 1
+                    $0.peak = max($0.peak, $0.current)
+                }
                 defer { peak.withLock { $0.current -= 1 } }
                 try await DiagnosticJob.run(payload, context)
             }
@@ -377,9 +416,11 @@ struct WorkerTests {
             #expect(try await queue.job(someJob)?.state == "completed")
             // Completed records live in done buckets that expire whole after QUEUE_COMPLETED_TTL (3 s here) plus
             // one bucket (1 s): nothing of the 2000 jobs stays behind but the counters.
-            #expect(await eventually(timeout: .seconds(8)) {
-                try await queue.redis.send(RedisCommand("KEYS", "\(queue.configuration.prefix):done:*")).array?.isEmpty == true
-            })
+            #expect(
+                await eventually(timeout: .seconds(8)) {
+                    try await queue.redis.send(RedisCommand("KEYS", "\(queue.configuration.prefix):done:*")).array?.isEmpty == true
+                }
+            )
             #expect(try await queue.job(someJob) == nil)
         }
     }
@@ -396,7 +437,10 @@ struct WorkerFeatureTests {
                 var ids: Set<String> = []
                 for index in 0..<5 {
                     let result = try await queue.enqueue(
-                        DiagnosticJob.type, .init(set: set, counts: counts, result: "v\(index)"), options: .init(delayMs: 400, debounceKey: "kpi:7"))
+                        DiagnosticJob.type,
+                        .init(set: set, counts: counts, result: "v\(index)"),
+                        options: .init(delayMs: 400, debounceKey: "kpi:7")
+                    )
                     ids.insert(result.id)
                     try await Task.sleep(for: .milliseconds(100))
                 }
@@ -457,11 +501,24 @@ struct WorkerFeatureTests {
 
     @Test("an entry without `max` (a foreign producer) gets the queue's default attempts")
     func missingMaxUsesDefault() async throws {
-        try await TestRedis.withQueue({ $0.retryBackoffBase = .milliseconds(20); $0.maxAttempts = 3 }) { queue in
+        try await TestRedis.withQueue({
+            $0.retryBackoffBase = .milliseconds(20)
+            $0.maxAttempts = 3
+        }) { queue in
             let set = "\(queue.configuration.prefix):ran"
-            try await queue.redis.send(RedisCommand(
-                "XADD", queue.keys.stream("default"), "*", "id", "FOREIGN-1", "type", "queue.diagnostic", "payload",
-                #"{"set":"\#(set)","failAttempts":2}"#))
+            try await queue.redis.send(
+                RedisCommand(
+                    "XADD",
+                    queue.keys.stream("default"),
+                    "*",
+                    "id",
+                    "FOREIGN-1",
+                    "type",
+                    "queue.diagnostic",
+                    "payload",
+                    #"{"set":"\#(set)","failAttempts":2}"#
+                )
+            )
             try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
                 #expect(await eventually { try await members(set, queue).contains("FOREIGN-1") })
             }

@@ -58,12 +58,18 @@ struct FirePlanTests {
         #expect(plan.fires == [CronExpressionTests.at("2026-03-31T00:30:00Z") * 1000])
         #expect(plan.dropped == 3)  // 28th 01:30Z, the 29th at the jump (01:00Z), 30th 00:30Z
         let caught = FirePlan.plan(spec, policy: .catchUp(limit: 10), watermark: before, nowMs: after)
-        #expect(caught.fires.map { $0 / 1000 } == [
-            "2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z", "2026-03-31T00:30:00Z",
-        ].map(CronExpressionTests.at))
+        #expect(
+            caught.fires.map { $0 / 1000 }
+                == [
+                    "2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z", "2026-03-31T00:30:00Z",
+                ].map(CronExpressionTests.at)
+        )
     }
 
-    @Test("misfire policies parse", arguments: [("coalesce", MisfirePolicy.coalesce), ("catch-up", .catchUp(limit: 100)), ("catch-up:7", .catchUp(limit: 7))])
+    @Test(
+        "misfire policies parse",
+        arguments: [("coalesce", MisfirePolicy.coalesce), ("catch-up", .catchUp(limit: 100)), ("catch-up:7", .catchUp(limit: 7))]
+    )
     func policies(text: String, policy: MisfirePolicy) {
         #expect(MisfirePolicy(parsing: text) == policy)
     }
@@ -75,23 +81,35 @@ struct FirePlanTests {
 
     @Test("environment overrides: replace, switch off, extra schedules; bad values name the variable")
     func overrides() throws {
-        let schedule = Schedule(id: "backup.nightly", spec: .interval(period: .seconds(60), phase: .zero), job: JobRequest(type: "backup.run", payload: "{}"))
+        let schedule = Schedule(
+            id: "backup.nightly",
+            spec: .interval(period: .seconds(60), phase: .zero),
+            job: JobRequest(type: "backup.run", payload: "{}")
+        )
         #expect(ScheduleOverrides.variable(for: "backup.nightly") == "SCHEDULE_BACKUP_NIGHTLY")
         #expect(ScheduleOverrides.variable(for: "wb.sync:12:orders") == "SCHEDULE_WB_SYNC_12_ORDERS")
-        let replaced = try ScheduleOverrides(environment: EnvironmentReader(values: [
-            "SCHEDULE_BACKUP_NIGHTLY": "15 1 * * *", "SCHEDULE_BACKUP_NIGHTLY_MISFIRE": "catch-up:2", "SCHEDULER_TIMEZONE": "Europe/Berlin",
-        ])).apply(schedule)
+        let replaced = try ScheduleOverrides(
+            environment: EnvironmentReader(values: [
+                "SCHEDULE_BACKUP_NIGHTLY": "15 1 * * *", "SCHEDULE_BACKUP_NIGHTLY_MISFIRE": "catch-up:2", "SCHEDULER_TIMEZONE": "Europe/Berlin",
+            ])
+        ).apply(schedule)
         #expect(replaced?.spec == .cron(try CronExpression("15 1 * * *"), TimeZone(identifier: "Europe/Berlin")!))
         #expect(replaced?.misfire == .catchUp(limit: 2))
         #expect(try ScheduleOverrides(environment: EnvironmentReader(values: ["SCHEDULE_BACKUP_NIGHTLY": "off"])).apply(schedule) == nil)
-        let extra = try ScheduleOverrides(environment: EnvironmentReader(values: [
-            "SCHEDULER_EXTRA_SCHEDULES": #"[{"id":"ping","spec":"every 10s","type":"queue.diagnostic","payload":{"set":"s","sleepMs":1},"queue":"ops","uniqueKey":"ping","misfire":"catch-up:5"}]"#,
-        ])).extra
+        let extra = try ScheduleOverrides(
+            environment: EnvironmentReader(values: [
+                "SCHEDULER_EXTRA_SCHEDULES":
+                    #"[{"id":"ping","spec":"every 10s","type":"queue.diagnostic","payload":{"set":"s","sleepMs":1},"queue":"ops","uniqueKey":"ping","misfire":"catch-up:5"}]"#
+            ])
+        ).extra
         #expect(extra.count == 1)
         #expect(extra.first?.job.queue == "ops")
         #expect(extra.first?.job.options.uniqueKey == "ping")
         #expect(extra.first?.misfire == .catchUp(limit: 5))
-        #expect(extra.first.map { try? JSONCoding.decode(DiagnosticJob.Payload.self, from: $0.job.payload) } == DiagnosticJob.Payload(set: "s", sleepMs: 1))
+        #expect(
+            extra.first.map { try? JSONCoding.decode(DiagnosticJob.Payload.self, from: $0.job.payload) }
+                == DiagnosticJob.Payload(set: "s", sleepMs: 1)
+        )
         for (name, value) in [
             ("SCHEDULE_BACKUP_NIGHTLY", "61 * * * *"), ("SCHEDULE_X_MISFIRE", "sometimes"), ("SCHEDULER_TIMEZONE", "Moon/Base"),
             ("SCHEDULER_EXTRA_SCHEDULES", "{}"), ("SCHEDULER_EXTRA_SCHEDULES", #"[{"id":"a b","spec":"every 1m","type":"t"}]"#),

@@ -50,10 +50,12 @@ struct SchedulerProcessTests {
             let firstName = String(first.split(separator: "|")[1])
             processes[firstName]?.send(SIGKILL)
             let killedAt = ContinuousClock.now
-            #expect(await eventually(timeout: .seconds(lease * 3)) {
-                guard let now = try await Self.leader(queue) else { return false }
-                return !now.hasSuffix("|\(firstName)")
-            })
+            #expect(
+                await eventually(timeout: .seconds(lease * 3)) {
+                    guard let now = try await Self.leader(queue) else { return false }
+                    return !now.hasSuffix("|\(firstName)")
+                }
+            )
             let takeover = ContinuousClock.now - killedAt
             #expect(takeover < .seconds(lease) + .seconds(2), "takeover took \(takeover)")
             try await Task.sleep(for: third / 2)
@@ -91,7 +93,10 @@ struct SchedulerProcessTests {
             #expect(report.schedules.map(\.schedule.id) == ["tick"])
             #expect(report.schedules.first?.state.lastFireMs == lastFire)
             let outputs = processes.values.map(\.output).joined()
-            #expect(outputs.contains("fenced off") || outputs.contains("lost scheduler leadership"), "the paused leader never noticed it lost the lease")
+            #expect(
+                outputs.contains("fenced off") || outputs.contains("lost scheduler leadership"),
+                "the paused leader never noticed it lost the lease"
+            )
         }
     }
 
@@ -103,9 +108,11 @@ struct SchedulerProcessTests {
                 "SCHEDULER_EXTRA_SCHEDULES": #"[{"id":"every2","spec":"every 2s","type":"queue.noop","queue":"ticks"}]"#,
             ]
             let scheduler = try FleetProcess(["scheduler"], environment: environment)
-            #expect(await eventually(timeout: .seconds(20)) {
-                (try await SchedulerReport.read(queue: queue).schedules.first { $0.schedule.id == "every2" }?.state.lastFireMs) != nil
-            })
+            #expect(
+                await eventually(timeout: .seconds(20)) {
+                    (try await SchedulerReport.read(queue: queue).schedules.first { $0.schedule.id == "every2" }?.state.lastFireMs) != nil
+                }
+            )
             let text = try FleetProcess(["queue", "schedules"], environment: environment)
             _ = await text.waitForExit(timeout: .seconds(20))
             #expect(text.output.contains("leader: solo"))
@@ -133,7 +140,9 @@ struct SchedulerProcessTests {
             "SCHEDULER_EXTRA_SCHEDULES": #"[{"id":"tick","spec":"* * * * * *","type":"queue.noop","queue":"ticks","misfire":"catch-up:1000"}]"#,
             "SCHEDULE_BACKUP_NIGHTLY": "off", "SCHEDULE_QUEUE_MAINTENANCE": "off",
         ]
-        let schedulers = try ["r1", "r2"].map { try FleetProcess(["scheduler"], environment: environment.merging(["SCHEDULER_INSTANCE": $0]) { _, new in new }) }
+        let schedulers = try ["r1", "r2"].map {
+            try FleetProcess(["scheduler"], environment: environment.merging(["SCHEDULER_INSTANCE": $0]) { _, new in new })
+        }
         let client = RedisClient(configuration: .init(url: try RedisURL(parsing: redis.url)), logger: TestRedis.logger)
         let queue = StreamQueue(redis: client, configuration: .init(prefix: prefix))
         func fires() async throws -> [Int64: Int] { try await Self.fireCounts(queue) }

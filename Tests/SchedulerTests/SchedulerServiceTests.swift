@@ -2,10 +2,11 @@ import FleetCore
 import FleetTesting
 import Foundation
 import Queue
-@testable import Scheduler
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+
+@testable import Scheduler
 
 /// A clock tests move by hand.
 final class ManualClock: SchedulerClock {
@@ -21,16 +22,29 @@ final class ManualClock: SchedulerClock {
 struct SchedulerServiceTests {
     static let t0: Int64 = 1_790_000_040_000
 
-    static func scheduler(_ queue: StreamQueue, _ schedules: [Schedule], clock: ManualClock, instance: String, lease: Duration = .seconds(5)) -> SchedulerService {
+    static func scheduler(
+        _ queue: StreamQueue,
+        _ schedules: [Schedule],
+        clock: ManualClock,
+        instance: String,
+        lease: Duration = .seconds(5)
+    ) -> SchedulerService {
         SchedulerService(
-            queue: queue, sources: [StaticScheduleSource(name: "test", schedules)],
-            configuration: .init(lease: lease, instance: instance), clock: clock, logger: TestRedis.logger)
+            queue: queue,
+            sources: [StaticScheduleSource(name: "test", schedules)],
+            configuration: .init(lease: lease, instance: instance),
+            clock: clock,
+            logger: TestRedis.logger
+        )
     }
 
     static func minutely(_ id: String, queue: String = "sched", misfire: MisfirePolicy = .coalesce, unique: String? = nil) -> Schedule {
         Schedule(
-            id: id, spec: .interval(period: .seconds(60), phase: .zero),
-            job: JobRequest(type: "queue.noop", payload: "{}", queue: queue, options: JobOptions(uniqueKey: unique)), misfire: misfire)
+            id: id,
+            spec: .interval(period: .seconds(60), phase: .zero),
+            job: JobRequest(type: "queue.noop", payload: "{}", queue: queue, options: JobOptions(uniqueKey: unique)),
+            misfire: misfire
+        )
     }
 
     /// Fire times (from the job ids) of every job in `queue`'s stream.
@@ -99,10 +113,20 @@ struct SchedulerServiceTests {
             let request = JobRequest(type: "queue.noop", payload: "{}", queue: "sched")
             let first = try await queue.enqueueOnce(request, once: EnqueueOnceGuard(key: "\(queue.configuration.prefix):once:x", ttl: .seconds(60)))
             let second = try await queue.enqueueOnce(request, once: EnqueueOnceGuard(key: "\(queue.configuration.prefix):once:x", ttl: .seconds(60)))
-            guard case .enqueued(let result) = first else { Issue.record("first: \(first)"); return }
+            guard case .enqueued(let result) = first else {
+                Issue.record("first: \(first)")
+                return
+            }
             #expect(second == .doneBefore(jobId: result.id))
             let fenced = try await queue.enqueueOnce(
-                request, once: EnqueueOnceGuard(key: "\(queue.configuration.prefix):once:y", ttl: .seconds(60), fenceKey: "\(queue.configuration.prefix):nobody", fenceValue: "1|me"))
+                request,
+                once: EnqueueOnceGuard(
+                    key: "\(queue.configuration.prefix):once:y",
+                    ttl: .seconds(60),
+                    fenceKey: "\(queue.configuration.prefix):nobody",
+                    fenceValue: "1|me"
+                )
+            )
             #expect(fenced == .fenced)
             #expect(try await queue.stats("sched").waiting == 1)
             await #expect(throws: QueueError.self) { try await queue.enqueueOnce(request, once: EnqueueOnceGuard(key: "", ttl: .seconds(1))) }
@@ -114,7 +138,11 @@ struct SchedulerServiceTests {
         try await TestRedis.withQueue { queue in
             let clock = ManualClock(Self.t0 + 1_000)
             let a = Self.scheduler(
-                queue, [Self.minutely("c", queue: "coalesced"), Self.minutely("k", queue: "caught", misfire: .catchUp(limit: 5))], clock: clock, instance: "a")
+                queue,
+                [Self.minutely("c", queue: "coalesced"), Self.minutely("k", queue: "caught", misfire: .catchUp(limit: 5))],
+                clock: clock,
+                instance: "a"
+            )
             _ = await a.step()
             clock.set(Self.t0 + 10 * 60_000 + 500)  // 10 minutes later
             _ = await a.step()
@@ -220,8 +248,12 @@ struct SchedulerSourceTests {
         try await TestRedis.withQueue { queue in
             let clock = ManualClock(SchedulerServiceTests.t0 + 1_000)
             let scheduler = SchedulerService(
-                queue: queue, sources: [HangingSource(), StaticScheduleSource(name: "test", [SchedulerServiceTests.minutely("m")])],
-                configuration: .init(lease: .seconds(5), instance: "a", sourceTimeout: .milliseconds(300)), clock: clock, logger: TestRedis.logger)
+                queue: queue,
+                sources: [HangingSource(), StaticScheduleSource(name: "test", [SchedulerServiceTests.minutely("m")])],
+                configuration: .init(lease: .seconds(5), instance: "a", sourceTimeout: .milliseconds(300)),
+                clock: clock,
+                logger: TestRedis.logger
+            )
             let started = ContinuousClock.now
             _ = await scheduler.step()
             #expect(ContinuousClock.now - started < .seconds(3))

@@ -47,10 +47,17 @@ struct AccountsCLITests {
                 let badToken = try await run(["accounts", "add", "--name", "X", "--inn", "7709876543", "--token", "not-a-jwt"], env)
                 #expect(badToken.status == 1 && badToken.output.contains("not a JWT"))
                 // Refused as the API refuses them: no Statistics category, a test token, an expired one.
-                for (flags, reason) in [(["--scope", "finance"], "Statistics"), (["--kind", "2"], "test (sandbox) token"), (["--expired"], "expired")] {
-                    let minted = try await run(["fake-wb", "token", "--seller", "3"] + flags, env).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                for (flags, reason) in [
+                    (["--scope", "finance"], "Statistics"), (["--kind", "2"], "test (sandbox) token"), (["--expired"], "expired"),
+                ] {
+                    let minted = try await run(["fake-wb", "token", "--seller", "3"] + flags, env).output.trimmingCharacters(
+                        in: .whitespacesAndNewlines
+                    )
                     let refused = try await run(["accounts", "add", "--name", "X", "--inn", "7709876543", "--token", minted], env)
-                    #expect(refused.status == 1 && refused.output.contains(reason) && !refused.output.contains("WB refused"), "\(flags): \(refused.output)")
+                    #expect(
+                        refused.status == 1 && refused.output.contains(reason) && !refused.output.contains("WB refused"),
+                        "\(flags): \(refused.output)"
+                    )
                 }
                 var noKey = env
                 noKey["JOYCITY_SECRET_KEYS"] = ""
@@ -94,11 +101,15 @@ struct AccountsCLITests {
                     return n == 3
                 }
                 #expect(synced, "\(all.output.suffix(3000))")
-                #expect(await eventually(timeout: .seconds(30)) {
-                    var n = 0
-                    for try await c in try await postgres.query("SELECT count(DISTINCT account_id) FROM wb_report_rows").decode(Int.self) { n = c }
-                    return n == 3
-                })
+                #expect(
+                    await eventually(timeout: .seconds(30)) {
+                        var n = 0
+                        for try await c in try await postgres.query("SELECT count(DISTINCT account_id) FROM wb_report_rows").decode(Int.self) {
+                            n = c
+                        }
+                        return n == 3
+                    }
+                )
                 all.send(SIGTERM)
                 #expect(await all.waitForExit(timeout: .seconds(30)) == 0)
                 // A clean start and a clean shutdown log no error (the scheduler used to read accounts before the

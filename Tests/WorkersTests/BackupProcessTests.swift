@@ -34,7 +34,10 @@ struct BackupProcessTests {
                 let first = try FleetProcess(["worker"], name: "backup-a", environment: environment)
                 let enqueue = try FleetProcess(["backup", "run", "--json"], environment: environment)
                 #expect(await enqueue.waitForExit(timeout: .seconds(30)) == 0, "\(enqueue.output)")
-                #expect(await eventually(timeout: .seconds(60)) { try await store.list().first.map { $0.parts >= 1 } ?? false }, "\(first.output.suffix(2000))")
+                #expect(
+                    await eventually(timeout: .seconds(60)) { try await store.list().first.map { $0.parts >= 1 } ?? false },
+                    "\(first.output.suffix(2000))"
+                )
                 first.send(SIGKILL)
                 _ = await first.waitForExit(timeout: .seconds(10))
                 // A second request while the first is still queued or running returns it.

@@ -1,14 +1,15 @@
 import FleetStore
-import Queue
 import FleetTesting
 import Foundation
+import JobCatalog
+import PostgresNIO
+import Queue
+import S3
+import Workers
 
 #if canImport(Glibc)
 import Glibc
 #endif
-import PostgresNIO
-import S3
-import Workers
 
 /// Fills `client`'s database with two tables: `items` (`rows` rows of 128 random hex characters, which compress
 /// to about half, so 200k rows dump to ≈ 14 MB) and `notes`.
@@ -18,7 +19,9 @@ func seedBackupData(_ client: PostgresClient, rows: Int) async throws {
         """
         INSERT INTO items SELECT g, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
         FROM generate_series(1, \(rows)) g
-        """, logger: TestRedis.logger)
+        """,
+        logger: TestRedis.logger
+    )
     try await client.query("CREATE TABLE notes (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())", logger: TestRedis.logger)
     try await client.query("INSERT INTO notes (note) SELECT 'note ' || g FROM generate_series(1, 500) g", logger: TestRedis.logger)
 }

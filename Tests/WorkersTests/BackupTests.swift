@@ -2,6 +2,7 @@ import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import JobCatalog
 import PostgresNIO
 import Queue
 import S3
@@ -15,7 +16,12 @@ import Glibc
 /// `backup.run` against real PostgreSQL and a local S3 (moto) that checks signatures.
 @Suite("Backups", .serialized)
 struct BackupTests {
-    static func waitFor(_ queue: StreamQueue, _ id: String, states: Set<String> = ["completed", "dead"], timeout: Duration = .seconds(120)) async throws -> JobInfo {
+    static func waitFor(
+        _ queue: StreamQueue,
+        _ id: String,
+        states: Set<String> = ["completed", "dead"],
+        timeout: Duration = .seconds(120)
+    ) async throws -> JobInfo {
         var last: JobInfo?
         _ = await eventually(timeout: timeout) {
             last = try await queue.job(id)
@@ -30,7 +36,11 @@ struct BackupTests {
         try await TestPostgres.withDatabase { postgres, database in
             try await seedBackupData(postgres, rows: 200_000)
             let source = try await backupChecksums(postgres)
-            let runner = BackupRunner(configuration: backupConfiguration(s3: s3, database: database), store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
+            let runner = BackupRunner(
+                configuration: backupConfiguration(s3: s3, database: database),
+                store: BackupStore(client: postgres, logger: TestRedis.logger),
+                logger: TestRedis.logger
+            )
             try await TestRedis.withQueue { queue in
                 let first = try await queue.enqueue(try BackupJob.request(trigger: "test"))
                 let second = try await queue.enqueue(try BackupJob.request(trigger: "test"))
@@ -71,7 +81,9 @@ struct BackupTests {
         try await TestPostgres.withDatabase { postgres, database in
             let runner = BackupRunner(
                 configuration: backupConfiguration(s3: s3, database: database, pgDump: "/nonexistent/pg_dump"),
-                store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
+                store: BackupStore(client: postgres, logger: TestRedis.logger),
+                logger: TestRedis.logger
+            )
             let info = try await runBackupJob(runner)
             #expect(info.state == "dead")
             #expect(info.attempt == 1)
@@ -108,7 +120,11 @@ struct BackupTests {
         wrong.secretAccessKey = "not-the-secret"
         let s3 = wrong
         try await TestPostgres.withDatabase { postgres, database in
-            let runner = BackupRunner(configuration: backupConfiguration(s3: s3, database: database), store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
+            let runner = BackupRunner(
+                configuration: backupConfiguration(s3: s3, database: database),
+                store: BackupStore(client: postgres, logger: TestRedis.logger),
+                logger: TestRedis.logger
+            )
             let info = try await runBackupJob(runner)
             #expect(info.state == "dead")
             #expect(info.attempt == 1)
@@ -116,7 +132,11 @@ struct BackupTests {
             #expect(info.errors?.contains("S3_SECRET_ACCESS_KEY") == true)
             var unknown = s3
             unknown.accessKeyID = "AKIAUNKNOWN"
-            let other = BackupRunner(configuration: backupConfiguration(s3: unknown, database: database), store: BackupStore(client: postgres, logger: TestRedis.logger), logger: TestRedis.logger)
+            let other = BackupRunner(
+                configuration: backupConfiguration(s3: unknown, database: database),
+                store: BackupStore(client: postgres, logger: TestRedis.logger),
+                logger: TestRedis.logger
+            )
             await #expect {
                 _ = try await other.run(jobID: nil)
             } throws: { error in
@@ -165,7 +185,11 @@ struct BackupTests {
         try await TestPostgres.withDatabase { postgres, database in
             try await seedBackupData(postgres, rows: 1_000)
             let store = BackupStore(client: postgres, logger: TestRedis.logger)
-            let runner = BackupRunner(configuration: backupConfiguration(s3: s3, database: database, pgDump: script), store: store, logger: TestRedis.logger)
+            let runner = BackupRunner(
+                configuration: backupConfiguration(s3: s3, database: database, pgDump: script),
+                store: store,
+                logger: TestRedis.logger
+            )
             let info = try await runBackupJob(runner, lease: .milliseconds(800))
             #expect(info.state == "completed", "\(info.errors ?? "")")
             #expect(info.attempt == 1)
@@ -224,7 +248,10 @@ struct BackupTests {
                 #expect(restore.output.contains("sha256 verified"))
                 #expect(try await TestPostgres.run(target) { try await backupChecksums($0) } == source)
             }
-            let bad = try FleetProcess(["backup", "restore", "backups/none/none-20200101T000000Z.dump", "--into", TestPostgres.url(database)], environment: environment)
+            let bad = try FleetProcess(
+                ["backup", "restore", "backups/none/none-20200101T000000Z.dump", "--into", TestPostgres.url(database)],
+                environment: environment
+            )
             #expect(await bad.waitForExit(timeout: .seconds(30)) == 1)
             #expect(bad.output.contains("there is no backup"))
             let unconfigured = try FleetProcess(["backup", "run", "--here"], environment: environment.merging(["S3_BUCKET": ""]) { _, new in new })

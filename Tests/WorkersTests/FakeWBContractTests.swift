@@ -1,14 +1,15 @@
-import FleetCore
 import FakeWB
+import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import Testing
+import WBKit
+import Workers
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import Workers
-import WBKit
 
 /// The fake WB speaks WB's documented contract (../shared/wb/WB-API.md): what any client of it can rely on.
 @Suite struct FakeWBContractTests {
@@ -32,7 +33,10 @@ import WBKit
     }
 
     @Test func pingOrdersReportErrorsAndLimitsFollowTheDocumentedContract() async throws {
-        try await withFakeWB({ $0.pageCap = 4; $0.limits["sales"] = .init(1, per: .seconds(60), burst: 2) }) { fake, url in
+        try await withFakeWB({
+            $0.pageCap = 4
+            $0.limits["sales"] = .init(1, per: .seconds(60), burst: 2)
+        }) { fake, url in
             let token = fake.token(seller: 1)
             let ping = try await get("\(url)/ping", token: "Bearer \(token)")
             #expect(ping.status == 200)
@@ -65,10 +69,17 @@ import WBKit
             let report = try await get("\(url)/api/v5/supplier/reportDetailByPeriod?dateFrom=2020-01-01&dateTo=2099-01-01&limit=3", token: token)
             let reportRows = try #require(report.json as? [[String: Any]])
             #expect(reportRows.count == 3 && reportRows[0]["rrd_id"] is NSNumber && reportRows[0]["ppvz_for_pay"] is NSNumber)
-            let end = try await get("\(url)/api/v5/supplier/reportDetailByPeriod?dateFrom=2020-01-01&dateTo=2099-01-01&rrdid=99999999999999", token: token)
+            let end = try await get(
+                "\(url)/api/v5/supplier/reportDetailByPeriod?dateFrom=2020-01-01&dateTo=2099-01-01&rrdid=99999999999999",
+                token: token
+            )
             #expect(end.status == 204 && end.body.isEmpty)
             let finance = try await get(
-                "\(url)/api/finance/v1/sales-reports/detailed", token: token, method: "POST", body: #"{"dateFrom":"2020-01-01","dateTo":"2099-01-01","limit":2,"rrdId":0}"#)
+                "\(url)/api/finance/v1/sales-reports/detailed",
+                token: token,
+                method: "POST",
+                body: #"{"dateFrom":"2020-01-01","dateTo":"2099-01-01","limit":2,"rrdId":0}"#
+            )
             let financeRows = try #require(finance.json as? [[String: Any]])
             #expect(financeRows.count == 2 && financeRows[0]["rrdId"] != nil && financeRows[0]["forPay"] is String)
 
@@ -78,8 +89,14 @@ import WBKit
             // 401 bodies: problem+json with WB's detail texts.
             let malformed = try await get("\(url)/api/v1/supplier/sales?dateFrom=2020-01-01", token: "abc")
             #expect(malformed.status == 401 && malformed.headers["content-type"]?.contains("problem+json") == true)
-            #expect((malformed.json as? [String: Any])?["detail"] as? String == "token problem; token is malformed: token contains an invalid number of segments")
-            let expired = try await get("\(url)/api/v1/supplier/sales?dateFrom=2020-01-01", token: fake.token(seller: 1, expires: Date().addingTimeInterval(-1)))
+            #expect(
+                (malformed.json as? [String: Any])?["detail"] as? String
+                    == "token problem; token is malformed: token contains an invalid number of segments"
+            )
+            let expired = try await get(
+                "\(url)/api/v1/supplier/sales?dateFrom=2020-01-01",
+                token: fake.token(seller: 1, expires: Date().addingTimeInterval(-1))
+            )
             #expect(((expired.json as? [String: Any])?["detail"] as? String)?.hasPrefix("token expired") == true)
             let scope = try await get("\(url)/api/v1/supplier/sales?dateFrom=2020-01-01", token: fake.token(seller: 1, scope: FakeWBTokens.finance))
             #expect(scope.status == 401 && (scope.json as? [String: Any])?["detail"] as? String == "token scope not allowed")

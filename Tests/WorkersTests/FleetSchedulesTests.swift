@@ -2,6 +2,7 @@ import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import JobCatalog
 import Queue
 import Scheduler
 import Testing
@@ -26,12 +27,19 @@ struct FleetSchedulesTests {
             await #expect(throws: StoreError.self) { try await accounts.setSyncInterval(id: fast.id, seconds: 10) }
 
             let source = FleetSchedules.AccountSchedules(
-                accounts: accounts, configuration: .init(syncInterval: .seconds(1800), reportSyncInterval: .seconds(21_600)),
-                zone: TimeZone(identifier: "Europe/Moscow")!)
+                accounts: accounts,
+                configuration: .init(syncInterval: .seconds(1800), reportSyncInterval: .seconds(21_600)),
+                zone: TimeZone(identifier: "Europe/Moscow")!
+            )
             let schedules = try await source.schedules()
-            #expect(Set(schedules.map(\.id)) == Set([fast.id, plain.id].flatMap { id in
-                ["wb.sync:\(id):orders", "wb.sync:\(id):sales", "wb.sync:\(id):report", "wb.sync:\(id):report-deep", "kpi.nightly:\(id)"]
-            }))
+            #expect(
+                Set(schedules.map(\.id))
+                    == Set(
+                        [fast.id, plain.id].flatMap { id in
+                            ["wb.sync:\(id):orders", "wb.sync:\(id):sales", "wb.sync:\(id):report", "wb.sync:\(id):report-deep", "kpi.nightly:\(id)"]
+                        }
+                    )
+            )
             func period(_ id: String) -> Duration? {
                 guard case .interval(let period, let phase) = schedules.first(where: { $0.id == id })?.spec else { return nil }
                 #expect(phase < period)
@@ -48,7 +56,9 @@ struct FleetSchedulesTests {
             #expect(period("wb.sync:\(plain.id):report-deep") == .seconds(86400))
             let deep = try #require(schedules.first { $0.id == "wb.sync:\(plain.id):report-deep" })
             #expect(deep.job.payload.contains(#""deep":true"#) && !deep.firesWhenNew)
-            #expect(deep.job.options.uniqueKey == "wb.sync:\(plain.id):report:deep" && deep.job.options.concurrencyKey == "wb.sync:\(plain.id):report")
+            #expect(
+                deep.job.options.uniqueKey == "wb.sync:\(plain.id):report:deep" && deep.job.options.concurrencyKey == "wb.sync:\(plain.id):report"
+            )
         }
     }
 

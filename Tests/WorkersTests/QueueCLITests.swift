@@ -48,9 +48,23 @@ struct QueueCLITests {
             try await queue.redis.send(RedisCommand("XADD", queue.keys.stream("default"), "*", "id", "BROKEN-1", "type", "queue.diagnostic"))
             let delivered = try await queue.fetch(consumer: "cli-test", queues: ["default"], count: 10)
             let broken = try #require(delivered.first { $0.jobId == "BROKEN-1" })
-            _ = try await queue.fail([FailureReport(
-                queue: "default", entryId: broken.entryId, deliveries: broken.deliveries, jobId: "BROKEN-1", fields: broken.fields.flatMap { [$0.0, $0.1] }, uniqueKey: nil,
-                concurrencyKey: nil, concurrencyLimit: nil, errorJSON: #"{"error":"missing field 'payload'"}"#, retryAtMs: nil)], consumer: "cli-test")
+            _ = try await queue.fail(
+                [
+                    FailureReport(
+                        queue: "default",
+                        entryId: broken.entryId,
+                        deliveries: broken.deliveries,
+                        jobId: "BROKEN-1",
+                        fields: broken.fields.flatMap { [$0.0, $0.1] },
+                        uniqueKey: nil,
+                        concurrencyKey: nil,
+                        concurrencyLimit: nil,
+                        errorJSON: #"{"error":"missing field 'payload'"}"#,
+                        retryAtMs: nil
+                    )
+                ],
+                consumer: "cli-test"
+            )
             let dead = try await run(["dead", "default"], queue)
             #expect(dead.output.contains("BROKEN-1") && dead.output.contains("missing field 'payload'"))
             #expect(try await run(["retry", "BROKEN-1"], queue).status == 0)
@@ -101,7 +115,10 @@ struct QueueCLITests {
                 var arguments = [verb, "typo"]
                 if verb == "purge" { arguments.append("--yes") }
                 let result = try await run(arguments, queue)
-                #expect(result.status != 0 && result.output.contains("no queue \"typo\" is known") && result.output.contains("default"), "\(verb): \(result.output)")
+                #expect(
+                    result.status != 0 && result.output.contains("no queue \"typo\" is known") && result.output.contains("default"),
+                    "\(verb): \(result.output)"
+                )
             }
             #expect(try await queue.redis.send(RedisCommand("SISMEMBER", queue.keys.paused, "typo")).int == 0)
             #expect(try await queue.queueNames() == ["default"])
@@ -110,7 +127,10 @@ struct QueueCLITests {
             #expect(forced.status == 0 && laterPaused)
 
             let type = try await run(["enqueue", "no.such.type"], queue)
-            #expect(type.status != 0 && type.output.contains("no worker of this build runs job type \"no.such.type\"") && type.output.contains("queue.diagnostic"))
+            #expect(
+                type.status != 0 && type.output.contains("no worker of this build runs job type \"no.such.type\"")
+                    && type.output.contains("queue.diagnostic")
+            )
             let typeForced = try await run(["enqueue", "no.such.type", "--force"], queue)
             #expect(typeForced.status == 0 && typeForced.output.contains("queued"))
             let negative = try await run(["enqueue", "queue.diagnostic", "--delay", "-5s"], queue)
@@ -130,7 +150,9 @@ struct QueueCLITests {
             let taken = try await queue.fetch(consumer: "c", queues: ["default"], count: 2)
             #expect(taken.count == 2)
             let done = try await queue.complete(
-                taken.map { Completion(queue: "default", entryId: $0.entryId, deliveries: $0.deliveries, envelope: try $0.envelope.get()) }, consumer: "c")
+                taken.map { Completion(queue: "default", entryId: $0.entryId, deliveries: $0.deliveries, envelope: try $0.envelope.get()) },
+                consumer: "c"
+            )
             #expect(done == [true, true])
             let purged = try await run(["purge", "default", "--yes"], queue)
             #expect(purged.status == 0 && purged.output.contains("purged 1 waiting"), "\(purged.output)")

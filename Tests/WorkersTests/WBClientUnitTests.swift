@@ -2,8 +2,8 @@ import FakeWB
 import FleetCore
 import Foundation
 import Testing
-import Workers
 import WBKit
+import Workers
 
 /// The pieces of the WB client that need no server: token check, limits, configuration, MSK time.
 @Suite struct WBClientUnitTests {
@@ -34,11 +34,17 @@ import WBKit
     }
 
     @Test func configurationFromTheEnvironmentRefusesBadValues() throws {
-        let configuration = try WBClient.Configuration(environment: EnvironmentReader(values: ["WB_STATISTICS_URL": "http://127.0.0.1:9/", "WB_MAX_RETRIES": "2"]))
+        let configuration = try WBClient.Configuration(
+            environment: EnvironmentReader(values: ["WB_STATISTICS_URL": "http://127.0.0.1:9/", "WB_MAX_RETRIES": "2"])
+        )
         #expect(configuration.statisticsURL == "http://127.0.0.1:9" && configuration.maxRetries == 2)
         #expect(configuration.financeURL == "https://finance-api.wildberries.ru")
-        for (name, value) in [("WB_STATISTICS_URL", "ftp://x"), ("WB_MAX_RETRIES", "many"), ("WB_REPORT_PAGE_LIMIT", "200000"), ("WB_REQUEST_TIMEOUT", "soon")] {
-            #expect(throws: ConfigurationError.self, "\(name)=\(value)") { _ = try WBClient.Configuration(environment: EnvironmentReader(values: [name: value])) }
+        for (name, value) in [
+            ("WB_STATISTICS_URL", "ftp://x"), ("WB_MAX_RETRIES", "many"), ("WB_REPORT_PAGE_LIMIT", "200000"), ("WB_REQUEST_TIMEOUT", "soon"),
+        ] {
+            #expect(throws: ConfigurationError.self, "\(name)=\(value)") {
+                _ = try WBClient.Configuration(environment: EnvironmentReader(values: [name: value]))
+            }
         }
         #expect(throws: ConfigurationError.self) { _ = try FakeWBConfiguration(environment: EnvironmentReader(values: ["FAKE_WB_FAULTS": "500=2"])) }
     }

@@ -2,6 +2,7 @@ import FakeWB
 import FleetStore
 import FleetTesting
 import Foundation
+import JobCatalog
 import PostgresNIO
 import Queue
 import Testing
@@ -13,10 +14,17 @@ import Workers
         let server = try PrivatePostgres()
         defer { server.shutdown() }
         let configuration = try server.configuration
-        try await withFakeWB({ $0.pageCap = 3; $0.days = 6; $0.faults = .init(slow: 1, slowDelay: .milliseconds(200)) }) { fake, url in
+        try await withFakeWB({
+            $0.pageCap = 3
+            $0.days = 6
+            $0.faults = .init(slow: 1, slowDelay: .milliseconds(200))
+        }) { fake, url in
             try await TestPostgres.run(configuration) { postgres in
                 try await Migrator(client: postgres, logger: TestRedis.logger).migrate()
-                try await TestRedis.withQueue({ $0.retryBackoffBase = .milliseconds(200); $0.retryBackoffCap = .seconds(1) }) { queue in
+                try await TestRedis.withQueue({
+                    $0.retryBackoffBase = .milliseconds(200)
+                    $0.retryBackoffCap = .seconds(1)
+                }) { queue in
                     let syncer = try makeSyncer(postgres: postgres, redis: queue.redis, baseURL: url)
                     let account = try await addAccount(syncer, fake, seller: 1)
                     let job = try await queue.enqueue(try WBSyncJob.request(account: account, dataset: .orders)).id

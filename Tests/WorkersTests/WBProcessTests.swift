@@ -3,6 +3,7 @@ import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import JobCatalog
 import PostgresNIO
 import Queue
 import Testing
@@ -15,7 +16,13 @@ import Glibc
 /// `joycity worker` processes syncing from the fake WB into a test database: limits across the fleet, crashes.
 @Suite("WB sync in worker processes", .serialized)
 struct WBProcessTests {
-    static func environment(_ queue: StreamQueue, database: DatabaseConfiguration, fakeURL: String, limits: String, extra: [String: String] = [:]) -> [String: String] {
+    static func environment(
+        _ queue: StreamQueue,
+        database: DatabaseConfiguration,
+        fakeURL: String,
+        limits: String,
+        extra: [String: String] = [:]
+    ) -> [String: String] {
         var env = [
             "QUEUE_PREFIX": queue.configuration.prefix, "QUEUE_LEASE": "2s", "QUEUE_RECLAIM_INTERVAL": "500ms", "QUEUE_BLOCK_TIMEOUT": "200ms",
             "METRICS_PORT": "0", "LOG_LEVEL": "info", "WORKER_CONCURRENCY": "4", "DATABASE_URL": TestPostgres.url(database),
@@ -34,7 +41,11 @@ struct WBProcessTests {
     @Test("3 workers syncing accounts of one seller together stay inside WB's per-seller limit")
     func fleetStaysWithinLimits() async throws {
         let limit = "orders=4/1s:2"
-        try await withFakeWB({ $0.pageCap = 4; $0.accounts = 2; $0.limits["orders"] = .init(4, per: .seconds(1), burst: 2) }) { fake, url in
+        try await withFakeWB({
+            $0.pageCap = 4
+            $0.accounts = 2
+            $0.limits["orders"] = .init(4, per: .seconds(1), burst: 2)
+        }) { fake, url in
             try await TestPostgres.withDatabase { postgres, database in
                 try await TestRedis.withQueue { queue in
                     let syncer = try makeSyncer(postgres: postgres, redis: queue.redis, baseURL: url)
@@ -43,8 +54,13 @@ struct WBProcessTests {
                     for n in 1...3 {
                         accounts.append(
                             try await syncer.accounts.add(
-                                name: "Entity \(n)", inn: String(format: "60%08d", n), token: fake.token(seller: 1), sellerID: nil, expiresAt: nil
-                            ).id)
+                                name: "Entity \(n)",
+                                inn: String(format: "60%08d", n),
+                                token: fake.token(seller: 1),
+                                sellerID: nil,
+                                expiresAt: nil
+                            ).id
+                        )
                     }
                     accounts.append(try await addAccount(syncer, fake, seller: 2))
                     let env = Self.environment(queue, database: database, fakeURL: url, limits: limit)
@@ -73,7 +89,11 @@ struct WBProcessTests {
 
     @Test("a worker SIGKILLed mid-sync: another finishes it with no gap and no duplicate")
     func sigkillMidSync() async throws {
-        try await withFakeWB({ $0.pageCap = 3; $0.days = 6; $0.faults = .init(slow: 1, slowDelay: .milliseconds(250)) }) { fake, url in
+        try await withFakeWB({
+            $0.pageCap = 3
+            $0.days = 6
+            $0.faults = .init(slow: 1, slowDelay: .milliseconds(250))
+        }) { fake, url in
             try await TestPostgres.withDatabase { postgres, database in
                 try await TestRedis.withQueue { queue in
                     let syncer = try makeSyncer(postgres: postgres, redis: queue.redis, baseURL: url)
@@ -88,7 +108,10 @@ struct WBProcessTests {
                     let partial = try await count(postgres, "wb_orders", account: account)
                     #expect(partial < fake.snapshot(seller: 1, dataset: "orders").count, "the kill landed mid-sync")
                     let rescuer = try FleetProcess(["worker"], name: "rescuer", environment: env)
-                    #expect(await eventually(timeout: .seconds(60)) { try await queue.job(job)?.state == "completed" }, "\(rescuer.output.suffix(2000))")
+                    #expect(
+                        await eventually(timeout: .seconds(60)) { try await queue.job(job)?.state == "completed" },
+                        "\(rescuer.output.suffix(2000))"
+                    )
                     #expect(try await stored(postgres, account: account, dataset: .orders) == (try expected(fake, seller: 1, dataset: .orders)))
                     #expect(try await queue.job(job)?.worker == "rescuer")
                     rescuer.send(SIGTERM)

@@ -4,8 +4,8 @@ import FleetStore
 import FleetTesting
 import Foundation
 import Testing
-import Workers
 import WBKit
+import Workers
 
 /// Report rows are replaced by report, a deep re-read catches older recomputations, and unusable tokens stop before
 /// any request without leaving a window open.
@@ -19,8 +19,11 @@ struct WBReportReplaceTests {
                     let today = moscowDayNumber()
                     let rewindow: Int64 = weekStart(today - 2) == today - 2 ? 3 : 2
                     let syncer = try makeSyncer(
-                        postgres: postgres, redis: redis, baseURL: url,
-                        windows: .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(Int64(rewindow) * 86_400)))
+                        postgres: postgres,
+                        redis: redis,
+                        baseURL: url,
+                        windows: .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(Int64(rewindow) * 86_400))
+                    )
                     let account = try await addAccount(syncer, fake, seller: 1)
                     #expect(try await syncer.sync(account: account, dataset: .report, context: nil).state == "succeeded")
                     let windowStart = today - rewindow
@@ -41,8 +44,11 @@ struct WBReportReplaceTests {
             try await TestPostgres.withDatabase { postgres, _ in
                 try await TestRedis.withClient { redis in
                     let syncer = try makeSyncer(
-                        postgres: postgres, redis: redis, baseURL: url,
-                        windows: .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(2 * 86_400), deepRewindow: .seconds(60 * 86_400)))
+                        postgres: postgres,
+                        redis: redis,
+                        baseURL: url,
+                        windows: .init(lookback: .seconds(30 * 86_400), reportRewindow: .seconds(2 * 86_400), deepRewindow: .seconds(60 * 86_400))
+                    )
                     let account = try await addAccount(syncer, fake, seller: 1)
                     #expect(try await syncer.sync(account: account, dataset: .report, context: nil).state == "succeeded")
                     // A row of a week that ended before the ordinary window.
@@ -51,7 +57,10 @@ struct WBReportReplaceTests {
                     fake.removeReportRows(seller: 1, rrdIDs: [victim.rrd])
                     let ordinary = try await syncer.sync(account: account, dataset: .report, context: nil)
                     #expect(ordinary.deleted == 0)
-                    #expect(try await stored(postgres, account: account, dataset: .report)[String(victim.rrd)] != nil, "the ordinary window does not reach it")
+                    #expect(
+                        try await stored(postgres, account: account, dataset: .report)[String(victim.rrd)] != nil,
+                        "the ordinary window does not reach it"
+                    )
                     let deep = try await syncer.sync(account: account, dataset: .report, deep: true, context: nil)
                     #expect(deep.state == "succeeded" && deep.deleted == 1)
                     #expect(try await stored(postgres, account: account, dataset: .report) == (try expected(fake, seller: 1, dataset: .report)))
@@ -69,7 +78,10 @@ struct WBReportReplaceTests {
                     let before = fake.counters().values.reduce(0) { $0 + $1.served + $1.unauthorized }
                     let refused = try await syncer.sync(account: sandbox, dataset: .orders, context: nil)
                     #expect(refused.state == "token_invalid")
-                    #expect(refused.note?.contains("test (sandbox) token") == true && refused.note?.contains("WB refused") == false, "\(refused.note ?? "")")
+                    #expect(
+                        refused.note?.contains("test (sandbox) token") == true && refused.note?.contains("WB refused") == false,
+                        "\(refused.note ?? "")"
+                    )
                     #expect(fake.counters().values.reduce(0) { $0 + $1.served + $1.unauthorized } == before, "no request was sent")
 
                     // A report run that fails part-way keeps its window open to resume...
@@ -78,7 +90,12 @@ struct WBReportReplaceTests {
                     await #expect(throws: (any Error).self) { try await syncer.sync(account: account, dataset: .report, context: nil) }
                     #expect(try await syncer.raw.cursor(account: account, dataset: .report)?.runID != nil)
                     // ...until its token turns out unusable: then the window is released.
-                    try await syncer.accounts.setToken(id: account, token: fake.token(seller: 2, expires: Date().addingTimeInterval(-60)), sellerID: nil, expiresAt: nil)
+                    try await syncer.accounts.setToken(
+                        id: account,
+                        token: fake.token(seller: 2, expires: Date().addingTimeInterval(-60)),
+                        sellerID: nil,
+                        expiresAt: nil
+                    )
                     let expired = try await syncer.sync(account: account, dataset: .report, context: nil)
                     #expect(expired.state == "token_invalid" && expired.note?.contains("expired") == true)
                     let cursor = try await syncer.raw.cursor(account: account, dataset: .report)

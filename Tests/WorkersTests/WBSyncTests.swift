@@ -3,11 +3,12 @@ import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import JobCatalog
 import PostgresNIO
 import Queue
 import Testing
-import Workers
 import WBKit
+import Workers
 
 /// The WB sync against real PostgreSQL, real Redis and the fake WB over HTTP.
 @Suite struct WBSyncTests {
@@ -51,7 +52,10 @@ import WBKit
 
     @Test(arguments: [FakeWBConfiguration.ReportEnd.noContent, .emptyArray])
     func reportSyncPagesByRrdIDAndFollowsARecomputedReport(end: FakeWBConfiguration.ReportEnd) async throws {
-        try await withFakeWB({ $0.reportCap = 9; $0.reportEnd = end }) { fake, url in
+        try await withFakeWB({
+            $0.reportCap = 9
+            $0.reportEnd = end
+        }) { fake, url in
             try await TestPostgres.withDatabase { postgres, _ in
                 try await TestRedis.withClient { redis in
                     let syncer = try makeSyncer(postgres: postgres, redis: redis, baseURL: url)
@@ -91,7 +95,9 @@ import WBKit
                     #expect(row["rrdId"] != nil && row["rrd_id"] == nil)
                     #expect(row["forPay"] is String, "finance-api money is a string")
                     var nulls = 0
-                    for try await n in try await postgres.query("SELECT count(*) FROM wb_report_rows WHERE rr_dt IS NULL OR source <> 'finance'").decode(Int.self) { nulls = n }
+                    for try await n in try await postgres.query("SELECT count(*) FROM wb_report_rows WHERE rr_dt IS NULL OR source <> 'finance'")
+                        .decode(Int.self)
+                    { nulls = n }
                     #expect(nulls == 0)
                 }
             }
@@ -110,7 +116,12 @@ import WBKit
                     let bad = try await addAccount(syncer, fake, seller: 1, token: forged)
                     let expired = try await addAccount(syncer, fake, seller: 3, token: fake.token(seller: 3, expires: Date().addingTimeInterval(-60)))
                     let noScope = try await syncer.accounts.add(
-                        name: "No stats", inn: "5099999999", token: fake.token(seller: 2, scope: FakeWBTokens.finance), sellerID: nil, expiresAt: nil).id
+                        name: "No stats",
+                        inn: "5099999999",
+                        token: fake.token(seller: 2, scope: FakeWBTokens.finance),
+                        sellerID: nil,
+                        expiresAt: nil
+                    ).id
                     let fine = try await addAccount(syncer, fake, seller: 2)
 
                     let refused = try await syncer.sync(account: bad, dataset: .orders, context: nil)
@@ -123,7 +134,10 @@ import WBKit
                     #expect(try await syncer.sync(account: expired, dataset: .orders, context: nil).state == "token_invalid")
                     #expect(try await syncer.sync(account: noScope, dataset: .sales, context: nil).note?.contains("Statistics") == true)
                     #expect(try await syncer.sync(account: bad, dataset: .sales, context: nil).state == "skipped")
-                    #expect(fake.counters().values.reduce(0) { $0 + $1.served + $1.unauthorized } == before, "no request is spent on a known-bad token")
+                    #expect(
+                        fake.counters().values.reduce(0) { $0 + $1.served + $1.unauthorized } == before,
+                        "no request is spent on a known-bad token"
+                    )
 
                     #expect(try await syncer.sync(account: fine, dataset: .orders, context: nil).state == "succeeded")
                     #expect(try await count(postgres, "wb_orders", account: fine) == fake.snapshot(seller: 2, dataset: "orders").count)
@@ -167,7 +181,10 @@ import WBKit
     }
 
     @Test func a429IsWaitedOutAndTheSyncGoesOn() async throws {
-        try await withFakeWB({ $0.pageCap = 10; $0.limits["orders"] = .init(4, per: .seconds(1), burst: 1) }) { fake, url in
+        try await withFakeWB({
+            $0.pageCap = 10
+            $0.limits["orders"] = .init(4, per: .seconds(1), burst: 1)
+        }) { fake, url in
             try await TestPostgres.withDatabase { postgres, _ in
                 try await TestRedis.withClient { redis in
                     // The client thinks it may send 200/s: the fake's 429s (with X-Ratelimit-Retry) pace it instead.
@@ -215,7 +232,10 @@ import WBKit
                     #expect(duplicate.id == job.id, "one sync per account and dataset at a time")
                     try await withWorker(queue: queue, registry: FleetJobs.registry(wbSync: syncer), configuration: .testing()) { _ in
                         #expect(await eventually(timeout: .seconds(30)) { try await queue.job(job.id)?.state == "completed" })
-                        #expect(await eventually(timeout: .seconds(30)) { (try await queue.stats("default").counters["processed"] ?? 0) >= 2 }, "the chained kpi.recompute ran")
+                        #expect(
+                            await eventually(timeout: .seconds(30)) { (try await queue.stats("default").counters["processed"] ?? 0) >= 2 },
+                            "the chained kpi.recompute ran"
+                        )
                     }
                     let info = try #require(try await queue.job(job.id))
                     #expect(info.progress?.contains("\"pages\"") == true)

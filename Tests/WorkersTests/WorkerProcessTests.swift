@@ -1,11 +1,12 @@
 import FleetCore
 import FleetTesting
 import Foundation
+import Queue
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Queue
-import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -91,7 +92,9 @@ struct WorkerProcessTests {
             let set = "\(queue.configuration.prefix):ran"
             let counts = set + ":n"
             let total = 3000
-            let ids = try await queue.enqueue((0..<total).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 25)) }).map(\.id)
+            let ids = try await queue.enqueue(
+                (0..<total).map { _ in try JobRequest(DiagnosticJob.type, .init(set: set, counts: counts, sleepMs: 25)) }
+            ).map(\.id)
             let env = try Self.environment(queue)
             var workers = try (0..<3).map { index in try FleetProcess(["worker"], name: "w\(index)-0", environment: env) }
             var kills = 0
@@ -155,7 +158,11 @@ struct WorkerProcessTests {
             let rescuer = try FleetProcess(["worker"], environment: env.merging(["WORKER_NAME": "rescuer"]) { _, b in b })
             #expect(await eventually(timeout: .seconds(15)) { try await queue.job(job.id)?.state == "completed" })
             sleeper.send(SIGCONT)
-            #expect(await eventually(timeout: .seconds(10)) { sleeper.output.contains("acknowledgement rejected") || sleeper.output.contains("lost the lease") })
+            #expect(
+                await eventually(timeout: .seconds(10)) {
+                    sleeper.output.contains("acknowledgement rejected") || sleeper.output.contains("lost the lease")
+                }
+            )
             #expect(try await queue.job(job.id)?.worker == "rescuer")
             #expect(try await queue.stats("default").counters["processed"] == 1)
             for worker in [sleeper, rescuer] { worker.send(SIGTERM) }
@@ -202,7 +209,10 @@ struct WorkerProcessTests {
 
     @Test("a wrong REDIS_URL gives a clear error and a non-zero exit")
     func wrongRedisURL() async throws {
-        let refused = try FleetProcess(["worker"], environment: ["REDIS_URL": "redis://127.0.0.1:1/0", "WORKER_STARTUP_TIMEOUT": "1s", "METRICS_PORT": "0"])
+        let refused = try FleetProcess(
+            ["worker"],
+            environment: ["REDIS_URL": "redis://127.0.0.1:1/0", "WORKER_STARTUP_TIMEOUT": "1s", "METRICS_PORT": "0"]
+        )
         let status = await refused.waitForExit(timeout: .seconds(20))
         #expect(status != nil && status != 0)
         #expect(refused.output.contains("refused the connection; is redis-server running? (REDIS_URL)"))

@@ -45,8 +45,15 @@ extension StreamQueue {
         var counters: [String: Int] = [:]
         for (name, value) in replies[4].pairs { counters[name] = Int(value) ?? 0 }
         return QueueStats(
-            name: queue, waiting: waiting, pending: pending, delayed: replies[1].int ?? 0, dead: replies[2].int ?? 0, lagMs: lagMs,
-            paused: replies[3].int == 1, counters: counters)
+            name: queue,
+            waiting: waiting,
+            pending: pending,
+            delayed: replies[1].int ?? 0,
+            dead: replies[2].int ?? 0,
+            lagMs: lagMs,
+            paused: replies[3].int == 1,
+            counters: counters
+        )
     }
 
     /// Live workers (heartbeat within `staleAfter`), by name; stale entries are removed.
@@ -62,18 +69,28 @@ extension StreamQueue {
         for (name, record) in zip(names, records) {
             let values = Dictionary(record.pairs, uniquingKeysWith: { first, _ in first })
             guard !values.isEmpty else { continue }
-            result.append(WorkerInfo(
-                name: name, host: values["host"] ?? "", pid: Int(values["pid"] ?? "") ?? 0, startedMs: Int64(values["started"] ?? "") ?? 0,
-                heartbeatMs: Int64(values["heartbeat"] ?? "") ?? 0, queues: (values["queues"] ?? "").split(separator: ",").map(String.init),
-                concurrency: Int(values["concurrency"] ?? "") ?? 0, running: Int(values["running"] ?? "") ?? 0,
-                jobs: (values["jobs"] ?? "").split(separator: ",").map(String.init), processed: Int(values["processed"] ?? "") ?? 0,
-                failed: Int(values["failed"] ?? "") ?? 0))
+            result.append(
+                WorkerInfo(
+                    name: name,
+                    host: values["host"] ?? "",
+                    pid: Int(values["pid"] ?? "") ?? 0,
+                    startedMs: Int64(values["started"] ?? "") ?? 0,
+                    heartbeatMs: Int64(values["heartbeat"] ?? "") ?? 0,
+                    queues: (values["queues"] ?? "").split(separator: ",").map(String.init),
+                    concurrency: Int(values["concurrency"] ?? "") ?? 0,
+                    running: Int(values["running"] ?? "") ?? 0,
+                    jobs: (values["jobs"] ?? "").split(separator: ",").map(String.init),
+                    processed: Int(values["processed"] ?? "") ?? 0,
+                    failed: Int(values["failed"] ?? "") ?? 0
+                )
+            )
         }
         return result.sorted { $0.name < $1.name }
     }
 
     /// What is known of job `id`: its record if it has one (delayed, retried, finished, parked, progress reported),
-    /// else its entry, searched in every queue's stream from shortly before the time in its id.
+    /// else its done record, else its entry: for a ULID among the entries written within five minutes of the time in
+    /// it (at most `scanLimit` of them per queue), for another id where the queue's id index says.
     /// - Returns: `nil` when the job is unknown (never enqueued, or its record expired).
     public func job(_ id: String, scanLimit: Int = 200_000) async throws -> JobInfo? {
         guard JobID.isValid(id) else {
@@ -82,10 +99,23 @@ extension StreamQueue {
         let record = Dictionary(try await redis.send(RedisCommand("HGETALL", keys.record(id))).pairs, uniquingKeysWith: { first, _ in first })
         if let queue = record["queue"], let state = record["state"] {
             var info = JobInfo(
-                id: id, queue: queue, state: state, type: record["type"], payload: record["payload"], attempt: record["attempt"].flatMap { Int($0) },
-                maxAttempts: record["max"].flatMap { Int($0) }, deliveries: nil, worker: record["worker"], enqueuedMs: record["enq"].flatMap { Int64($0) },
-                runAtMs: record["runAt"].flatMap { Int64($0) }, finishedMs: record["finished"].flatMap { Int64($0) }, errors: record["errors"],
-                result: record["result"], progress: record["progress"], entryId: record["entry"])
+                id: id,
+                queue: queue,
+                state: state,
+                type: record["type"],
+                payload: record["payload"],
+                attempt: record["attempt"].flatMap { Int($0) },
+                maxAttempts: record["max"].flatMap { Int($0) },
+                deliveries: nil,
+                worker: record["worker"],
+                enqueuedMs: record["enq"].flatMap { Int64($0) },
+                runAtMs: record["runAt"].flatMap { Int64($0) },
+                finishedMs: record["finished"].flatMap { Int64($0) },
+                errors: record["errors"],
+                result: record["result"],
+                progress: record["progress"],
+                entryId: record["entry"]
+            )
             if state == "queued" {
                 // Requeued from the delayed set, a parked list or the dead letters: the stream says whether it runs.
                 // The record names the entry, so no scan is needed.
@@ -102,7 +132,10 @@ extension StreamQueue {
         let queues = try await queueNames()
         if let done = try await doneRecord(id, queues: queues) { return done }
         let found = try await findEntry(id, queues: queues, scanLimit: scanLimit)
-        if var found, let progress = record["progress"] { found.progress = progress; return found }
+        if var found, let progress = record["progress"] {
+            found.progress = progress
+            return found
+        }
         return found
     }
 
@@ -123,25 +156,50 @@ extension StreamQueue {
             for reply in replies {
                 guard let text = reply.string, let record = DoneRecord.parse(text) else { continue }
                 return JobInfo(
-                    id: id, queue: queue, state: record.state, type: record.type, payload: nil, attempt: record.attempt, maxAttempts: nil, deliveries: nil,
-                    worker: record.worker, enqueuedMs: JobID.timestampMs(of: id), runAtMs: nil, finishedMs: record.finished, errors: nil,
-                    result: record.result, progress: nil, entryId: nil)
+                    id: id,
+                    queue: queue,
+                    state: record.state,
+                    type: record.type,
+                    payload: nil,
+                    attempt: record.attempt,
+                    maxAttempts: nil,
+                    deliveries: nil,
+                    worker: record.worker,
+                    enqueuedMs: JobID.timestampMs(of: id),
+                    runAtMs: nil,
+                    finishedMs: record.finished,
+                    errors: nil,
+                    result: record.result,
+                    progress: nil,
+                    entryId: nil
+                )
             }
         }
         return nil
     }
 
-    /// The stream entry of job `id`: the entry `entry` names when known; else, for a ULID, the entries written within
-    /// five minutes of the time in it (a producer's clock may be off by that much), and only when that finds
-    /// nothing, and for other ids, a scan of up to `scanLimit` entries per queue.
+    /// The stream entry of job `id`, never by a scan: the entry `entry` names when known (the record's); for a ULID,
+    /// the entries written from the time in it on, then in the five minutes before (each read stops after
+    /// `scanLimit` entries per queue); else (another id, or a ULID from a producer whose
+    /// clock is off by more) the entry the queue's id index (`P:q:<queue>:ids`, kept by the enqueue script) names.
     func findEntry(_ id: String, queues: [String], scanLimit: Int, entry: String? = nil) async throws -> JobInfo? {
         if let entry, let found = try await findEntry(id, queues: queues, from: entry, to: entry, scanLimit: 1) { return found }
-        if let ms = JobID.timestampMs(of: id) {
-            if let found = try await findEntry(id, queues: queues, from: String(max(0, ms - 300_000)), to: String(ms + 300_000), scanLimit: scanLimit) {
+        if JobID.isULID(id), let ms = JobID.timestampMs(of: id) {
+            // Forward from the id's time first (entries are added right after their ULID is made), then the five
+            // minutes before it (a producer clock ahead of Redis's).
+            if let found = try await findEntry(id, queues: queues, from: String(ms), to: String(ms + 300_000), scanLimit: scanLimit) {
+                return found
+            }
+            if let found = try await findEntry(id, queues: queues, from: String(max(0, ms - 300_000)), to: String(ms), scanLimit: scanLimit) {
                 return found
             }
         }
-        return try await findEntry(id, queues: queues, from: "-", to: "+", scanLimit: scanLimit)
+        let indexed = try await redis.pipeline(queues.map { RedisCommand("HGET", keys.stream($0) + ":ids", id) })
+        for (queue, reply) in zip(queues, indexed) {
+            guard let entry = try reply.throwingError().string else { continue }
+            if let found = try await findEntry(id, queues: [queue], from: entry, to: entry, scanLimit: 1) { return found }
+        }
+        return nil
     }
 
     private func findEntry(_ id: String, queues: [String], from start: String, to end: String, scanLimit: Int) async throws -> JobInfo? {
@@ -158,9 +216,23 @@ extension StreamQueue {
                     guard fields.contains(where: { $0.0 == "id" && $0.1 == id }) else { continue }
                     let values = Dictionary(fields, uniquingKeysWith: { first, _ in first })
                     var info = JobInfo(
-                        id: id, queue: queue, state: "queued", type: values["type"], payload: values["payload"], attempt: values["attempt"].flatMap { Int($0) },
-                        maxAttempts: values["max"].flatMap { Int($0) }, deliveries: nil, worker: nil, enqueuedMs: values["enq"].flatMap { Int64($0) },
-                        runAtMs: nil, finishedMs: nil, errors: nil, result: nil, progress: nil, entryId: entryId)
+                        id: id,
+                        queue: queue,
+                        state: "queued",
+                        type: values["type"],
+                        payload: values["payload"],
+                        attempt: values["attempt"].flatMap { Int($0) },
+                        maxAttempts: values["max"].flatMap { Int($0) },
+                        deliveries: nil,
+                        worker: nil,
+                        enqueuedMs: values["enq"].flatMap { Int64($0) },
+                        runAtMs: nil,
+                        finishedMs: nil,
+                        errors: nil,
+                        result: nil,
+                        progress: nil,
+                        entryId: entryId
+                    )
                     // No consumer group yet (NOGROUP) means no worker has read the queue: the job is queued.
                     let replies = try await redis.pipeline([
                         RedisCommand("XPENDING", keys.stream(queue), configuration.group, entryId, entryId, "1"),
@@ -204,8 +276,14 @@ extension StreamQueue {
             guard let parts = entry.array, parts.count == 2, let entryId = parts[0].string else { return nil }
             let values = Dictionary(parts[1].pairs, uniquingKeysWith: { first, _ in first })
             return DeadLetter(
-                entryId: entryId, queue: queue, jobId: values["id"] ?? "entry-\(entryId)", type: values["type"] ?? "", payload: values["payload"] ?? "",
-                failedMs: Int64(values["failed"] ?? "") ?? 0, errors: values["errors"] ?? "[]")
+                entryId: entryId,
+                queue: queue,
+                jobId: values["id"] ?? "entry-\(entryId)",
+                type: values["type"] ?? "",
+                payload: values["payload"] ?? "",
+                failedMs: Int64(values["failed"] ?? "") ?? 0,
+                errors: values["errors"] ?? "[]"
+            )
         }
     }
 

@@ -7,7 +7,11 @@ extension StreamQueue {
     @discardableResult
     public func retryDead(_ id: String) async throws -> String {
         let (queue, entryId) = try await locateDead(id)
-        let reply = try await redis.evaluate(AdminScripts.retryDead, keys: [], arguments: [configuration.prefix, configuration.group, queue, entryId])
+        let reply = try await redis.evaluate(
+            AdminScripts.retryDead,
+            keys: [],
+            arguments: [configuration.prefix, configuration.group, queue, entryId]
+        )
         guard let newEntry = reply.string else { throw QueueError(.notFound, "job \(id) has no dead letter in queue \(queue) any more") }
         return newEntry
     }
@@ -20,7 +24,9 @@ extension StreamQueue {
             let reply = try await redis.send(RedisCommand("XRANGE", keys.dead(queue), "-", "+", "COUNT", "500"))
             let ids = reply.array?.compactMap { $0.array?.first?.string } ?? []
             if ids.isEmpty { return count }
-            let replies = try await redis.evaluatePipelined(ids.map { (AdminScripts.retryDead, [], [configuration.prefix, configuration.group, queue, $0]) })
+            let replies = try await redis.evaluatePipelined(
+                ids.map { (AdminScripts.retryDead, [], [configuration.prefix, configuration.group, queue, $0]) }
+            )
             for reply in replies { try reply.throwingError() }
             count += ids.count
         }
@@ -56,7 +62,9 @@ extension StreamQueue {
                 if entries.isEmpty { break }
                 for entry in entries {
                     guard let parts = entry.array, parts.count == 2, let entryId = parts[0].string else { continue }
-                    if parts[1].pairs.contains(where: { ($0.0 == "id" || $0.0 == "badid") && $0.1 == id }) || entryId == id { return (queue, entryId) }
+                    if parts[1].pairs.contains(where: { ($0.0 == "id" || $0.0 == "badid") && $0.1 == id }) || entryId == id {
+                        return (queue, entryId)
+                    }
                 }
                 guard let last = entries.last?.array?.first?.string else { break }
                 cursor = "(" + last
@@ -125,7 +133,8 @@ extension StreamQueue {
         let known = try await queueNames()
         throw QueueError(
             .notFound,
-            "no queue \"\(queue)\" is known under QUEUE_PREFIX=\(configuration.prefix) (known: \(known.isEmpty ? "none yet" : known.joined(separator: ", "))); check the name")
+            "no queue \"\(queue)\" is known under QUEUE_PREFIX=\(configuration.prefix) (known: \(known.isEmpty ? "none yet" : known.joined(separator: ", "))); check the name"
+        )
     }
 
     /// How a cancellation request was taken.
@@ -145,7 +154,10 @@ extension StreamQueue {
             throw QueueError(.invalidArgument, "job \(id) already finished (\(info.state)); nothing to cancel")
         }
         let reply = try await redis.evaluate(
-            AdminScripts.cancel, keys: [], arguments: [configuration.prefix, configuration.group, id, String(configuration.completedTTL.milliseconds)])
+            AdminScripts.cancel,
+            keys: [],
+            arguments: [configuration.prefix, configuration.group, id, String(configuration.completedTTL.milliseconds)]
+        )
         switch reply.string {
         case "cancelled": return .cancelled
         case "requested", "unknown": return .requested

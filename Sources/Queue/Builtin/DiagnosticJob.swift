@@ -30,7 +30,8 @@ public enum DiagnosticJob {
         public var result: String?
 
         /// Creates a payload.
-        public init(set: String, counts: String? = nil, sleepMs: Int? = nil, failAttempts: Int? = nil, permanent: Bool? = nil, result: String? = nil) {
+        public init(set: String, counts: String? = nil, sleepMs: Int? = nil, failAttempts: Int? = nil, permanent: Bool? = nil, result: String? = nil)
+        {
             self.set = set
             self.counts = counts
             self.sleepMs = sleepMs

@@ -67,8 +67,14 @@ public struct Completion: Sendable {
 
     /// Creates a completion of the delivery `entryId` of `queue`, delivered `deliveries` times (as ``Delivery`` says).
     public init(
-        queue: String, entryId: String, deliveries: Int, envelope: JobEnvelope, state: State = .completed, result: String = "",
-        followUps: [JobRequest] = [], hasRecord: Bool = false
+        queue: String,
+        entryId: String,
+        deliveries: Int,
+        envelope: JobEnvelope,
+        state: State = .completed,
+        result: String = "",
+        followUps: [JobRequest] = [],
+        hasRecord: Bool = false
     ) {
         self.queue = queue
         self.entryId = entryId
@@ -107,8 +113,16 @@ public struct FailureReport: Sendable {
 
     /// Creates a report.
     public init(
-        queue: String, entryId: String, deliveries: Int, jobId: String, fields: [String], uniqueKey: String?, concurrencyKey: String?,
-        concurrencyLimit: Int?, errorJSON: String, retryAtMs: Int64?
+        queue: String,
+        entryId: String,
+        deliveries: Int,
+        jobId: String,
+        fields: [String],
+        uniqueKey: String?,
+        concurrencyKey: String?,
+        concurrencyLimit: Int?,
+        errorJSON: String,
+        retryAtMs: Int64?
     ) {
         self.queue = queue
         self.entryId = entryId

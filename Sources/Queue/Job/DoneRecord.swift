@@ -13,7 +13,14 @@ struct DoneRecord: Codable, Equatable {
     var result: String?
 
     var json: String {
-        Self.json(state: state, finished: finished, attempt: attempt, quotedWorker: JSONString.quoted(worker), quotedType: JSONString.quoted(type), result: result)
+        Self.json(
+            state: state,
+            finished: finished,
+            attempt: attempt,
+            quotedWorker: JSONString.quoted(worker),
+            quotedType: JSONString.quoted(type),
+            result: result
+        )
     }
 
     /// Hand-rolled, with the worker and type already quoted (they repeat across a batch): this runs once per
@@ -51,7 +58,12 @@ struct DoneRecord: Codable, Equatable {
             result = String(decoding: data, as: UTF8.self)
         }
         return DoneRecord(
-            state: state, finished: finished, attempt: (object["attempt"] as? NSNumber)?.intValue ?? 1, worker: object["worker"] as? String ?? "",
-            type: object["type"] as? String ?? "", result: result)
+            state: state,
+            finished: finished,
+            attempt: (object["attempt"] as? NSNumber)?.intValue ?? 1,
+            worker: object["worker"] as? String ?? "",
+            type: object["type"] as? String ?? "",
+            result: result
+        )
     }
 }

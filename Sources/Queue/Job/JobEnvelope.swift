@@ -32,8 +32,16 @@ public struct JobEnvelope: Sendable, Equatable {
 
     /// Creates an envelope.
     public init(
-        id: String, type: String, payload: String, attempt: Int = 1, maxAttempts: Int, enqueuedAtMs: Int64,
-        uniqueKey: String? = nil, concurrencyKey: String? = nil, concurrencyLimit: Int? = nil, traceContext: String? = nil,
+        id: String,
+        type: String,
+        payload: String,
+        attempt: Int = 1,
+        maxAttempts: Int,
+        enqueuedAtMs: Int64,
+        uniqueKey: String? = nil,
+        concurrencyKey: String? = nil,
+        concurrencyLimit: Int? = nil,
+        traceContext: String? = nil,
         next: String? = nil
     ) {
         self.id = id
@@ -69,7 +77,19 @@ public struct JobEnvelope: Sendable, Equatable {
     /// - Throws: ``QueueError`` with code `malformedEntry` and a reason that names the bad or missing field.
     public init<Fields: Sequence<(String, String)>>(fields: Fields) throws {
         // One pass over the fields: this runs for every delivered job.
-        var version, id, type, payload, attempt, maxAttempts, enqueued, unique, ckey, climit, trace, next, record: String?
+        var version: String?
+        var id: String?
+        var type: String?
+        var payload: String?
+        var attempt: String?
+        var maxAttempts: String?
+        var enqueued: String?
+        var unique: String?
+        var ckey: String?
+        var climit: String?
+        var trace: String?
+        var next: String?
+        var record: String?
         for (name, value) in fields {
             switch name {
             case "v": version = value
@@ -104,13 +124,19 @@ public struct JobEnvelope: Sendable, Equatable {
         let attemptNumber = try int(attempt, "attempt", default: 1)
         guard attemptNumber >= 1 else { throw malformed("field 'attempt' must be 1 or more") }
         self.init(
-            id: id, type: type, payload: payload, attempt: attemptNumber, maxAttempts: try int(maxAttempts, "max", default: 0),
-            enqueuedAtMs: Int64(try int(enqueued, "enq", default: 0)), uniqueKey: unique.flatMap { $0.isEmpty ? nil : $0 },
+            id: id,
+            type: type,
+            payload: payload,
+            attempt: attemptNumber,
+            maxAttempts: try int(maxAttempts, "max", default: 0),
+            enqueuedAtMs: Int64(try int(enqueued, "enq", default: 0)),
+            uniqueKey: unique.flatMap { $0.isEmpty ? nil : $0 },
             concurrencyKey: ckey.flatMap { $0.isEmpty ? nil : $0 },
             concurrencyLimit: ckey == nil ? nil : try int(climit, "climit", default: 1),
-            traceContext: trace, next: next.flatMap { $0.isEmpty ? nil : $0 })
+            traceContext: trace,
+            next: next.flatMap { $0.isEmpty ? nil : $0 }
+        )
         if let limit = concurrencyLimit, limit < 1 { throw malformed("field 'climit' must be 1 or more") }
         hasRecord = record == "1"
     }
 }
-

@@ -1,8 +1,9 @@
+import FleetCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import FleetCore
-import Synchronization
 
 /// Job identifiers: 26 characters of Crockford base32 (a ULID: 48-bit milliseconds, then 80 random bits), so
 /// they sort by creation time and are safe in Redis keys, URLs and shells.
@@ -46,13 +47,14 @@ public enum JobID {
         return value
     }
 
-    /// Whether `id` can name a job: 1–128 characters of letters, digits and `-_.:`.
-    public static func isValid(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95
-                || byte == 46 || byte == 58
-        }
+    /// Whether `id` is a ULID (26 characters of Crockford base 32, upper case): its entry is found by the time in
+    /// it, other ids through the queue's id index (the enqueue script's `named`, same rule).
+    public static func isULID(_ id: String) -> Bool {
+        id.utf8.count == 26 && id.utf8.allSatisfy { alphabet.contains($0) }
     }
+
+    /// Whether `id` can name a job: 1–128 characters of letters, digits and `-_.:`.
+    public static func isValid(_ id: String) -> Bool { NameSyntax.jobID.admits(id) }
 }
 
 /// Wall-clock time in milliseconds since the Unix epoch.

@@ -1,3 +1,5 @@
+import FleetCore
+
 /// How a job is enqueued: when it runs, how it is deduplicated, how often it is tried, what follows it.
 public struct JobOptions: Sendable, Codable, Equatable {
     /// Run no earlier than this many milliseconds from now (`nil` or 0: at once).
@@ -25,9 +27,16 @@ public struct JobOptions: Sendable, Codable, Equatable {
 
     /// Creates options; every field is optional.
     public init(
-        delayMs: Int64? = nil, runAtMs: Int64? = nil, uniqueKey: String? = nil, uniqueTTLms: Int64? = nil,
-        debounceKey: String? = nil, maxAttempts: Int? = nil, concurrencyKey: String? = nil, concurrencyLimit: Int? = nil,
-        traceContext: String? = nil, next: [JobRequest]? = nil
+        delayMs: Int64? = nil,
+        runAtMs: Int64? = nil,
+        uniqueKey: String? = nil,
+        uniqueTTLms: Int64? = nil,
+        debounceKey: String? = nil,
+        maxAttempts: Int? = nil,
+        concurrencyKey: String? = nil,
+        concurrencyLimit: Int? = nil,
+        traceContext: String? = nil,
+        next: [JobRequest]? = nil
     ) {
         self.delayMs = delayMs
         self.runAtMs = runAtMs
@@ -42,8 +51,17 @@ public struct JobOptions: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case delayMs = "delay", runAtMs = "at", uniqueKey = "unique", uniqueTTLms = "uniqueTTL", debounceKey = "debounce",
-            maxAttempts = "max", concurrencyKey = "ckey", concurrencyLimit = "climit", traceContext = "trace", next
+        case delayMs = "delay"
+        case runAtMs = "at"
+        case uniqueKey = "unique"
+        case uniqueTTLms = "uniqueTTL"
+        case debounceKey = "debounce"
+        case
+            maxAttempts = "max"
+        case concurrencyKey = "ckey"
+        case concurrencyLimit = "climit"
+        case traceContext = "trace"
+        case next
     }
 }
 
@@ -89,7 +107,13 @@ public struct JobRequest: Sendable, Codable, Equatable {
 
     /// Creates a request from a typed payload.
     /// - Throws: `EncodingError` when the payload cannot be encoded.
-    public init<Payload>(_ type: JobType<Payload>, _ payload: Payload, queue: String? = nil, id: String? = nil, options: JobOptions = JobOptions()) throws {
+    public init<Payload>(
+        _ type: JobType<Payload>,
+        _ payload: Payload,
+        queue: String? = nil,
+        id: String? = nil,
+        options: JobOptions = JobOptions()
+    ) throws {
         self.init(type: type.name, payload: try JSONCoding.encode(payload), queue: queue, id: id, options: options)
         payloadIsEncoded = true
     }

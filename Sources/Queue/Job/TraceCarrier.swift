@@ -1,3 +1,4 @@
+import FleetCore
 import Tracing
 
 /// Trace propagation through the `trace` envelope field: the producer's instrument injects its context into a

@@ -33,8 +33,12 @@ public final class RedisClient: Service, Sendable {
 
         /// Creates settings.
         public init(
-            url: RedisURL = RedisURL(), connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(5),
-            poolSize: Int = 4, reconnectBackoffBase: Duration = .milliseconds(50), reconnectBackoffCap: Duration = .seconds(2),
+            url: RedisURL = RedisURL(),
+            connectTimeout: Duration = .seconds(2),
+            commandTimeout: Duration = .seconds(5),
+            poolSize: Int = 4,
+            reconnectBackoffBase: Duration = .milliseconds(50),
+            reconnectBackoffCap: Duration = .seconds(2),
             clientName: String = "joycity"
         ) {
             self.url = url
@@ -177,13 +181,15 @@ public final class RedisClient: Service, Sendable {
         var replies = try await pipeline(commands)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if !missing.isEmpty {
-            let retried = try await pipeline(missing.map { index in
-                let (script, keys, arguments) = calls[index]
-                var command = RedisCommand("EVAL", script.source, String(keys.count))
-                command.append(contentsOf: keys)
-                command.append(contentsOf: arguments)
-                return command
-            })
+            let retried = try await pipeline(
+                missing.map { index in
+                    let (script, keys, arguments) = calls[index]
+                    var command = RedisCommand("EVAL", script.source, String(keys.count))
+                    command.append(contentsOf: keys)
+                    command.append(contentsOf: arguments)
+                    return command
+                }
+            )
             for (offset, index) in missing.enumerated() { replies[index] = retried[offset] }
         }
         return replies
@@ -192,7 +198,11 @@ public final class RedisClient: Service, Sendable {
     // MARK: - Pool
 
     private func lease() async throws -> RedisConnection {
-        enum Decision { case use(RedisConnection), open(Int), wait, shutDown }
+        enum Decision {
+            case use(RedisConnection)
+            case open(Int)
+            case wait, shutDown
+        }
         let decision = pool.withLock { pool -> Decision in
             if pool.isShutDown { return .shutDown }
             if let connection = pool.idle.popLast() { return .use(connection) }
@@ -239,7 +249,10 @@ public final class RedisClient: Service, Sendable {
     }
 
     private func release(_ connection: RedisConnection) {
-        enum Decision { case handOver(CheckedContinuation<RedisConnection, any Error>), kept, close }
+        enum Decision {
+            case handOver(CheckedContinuation<RedisConnection, any Error>)
+            case kept, close
+        }
         let decision = pool.withLock { pool -> Decision in
             if pool.isShutDown { return .close }
             if !pool.waiters.isEmpty { return .handOver(pool.waiters.removeFirst().continuation) }

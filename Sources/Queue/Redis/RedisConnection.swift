@@ -1,8 +1,8 @@
 import CHiredis
 import FleetCore
 import Foundation
-import Synchronization
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -163,10 +163,16 @@ public final class RedisConnection: @unchecked Sendable {
                 guard case .error(let message) = reply else { continue }
                 let word = command.arguments[0]
                 if word == "AUTH" {
-                    throw RedisError(.authenticationFailed, "Redis at \(url.endpoint) rejected the credentials (\(message)); check the user and password in REDIS_URL")
+                    throw RedisError(
+                        .authenticationFailed,
+                        "Redis at \(url.endpoint) rejected the credentials (\(message)); check the user and password in REDIS_URL"
+                    )
                 }
                 if word == "SELECT" {
-                    throw RedisError(.authenticationFailed, "Redis at \(url.endpoint) refused database \(url.database) (\(message)); check the /db part of REDIS_URL")
+                    throw RedisError(
+                        .authenticationFailed,
+                        "Redis at \(url.endpoint) refused database \(url.database) (\(message)); check the /db part of REDIS_URL"
+                    )
                 }
             }
             if !onConnect.isEmpty { try write(onConnect, to: context) }
@@ -188,7 +194,10 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func execute<T>(
-        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration, transform: (UnsafePointer<redisReply>) throws -> T
+        _ commands: [RedisCommand],
+        on context: UnsafeMutablePointer<redisContext>,
+        timeout: Duration,
+        transform: (UnsafePointer<redisReply>) throws -> T
     ) throws -> [T] {
         try write(commands, to: context)
         let deadline = ContinuousClock.now + timeout
@@ -219,7 +228,9 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func readReply<T>(
-        from context: UnsafeMutablePointer<redisContext>, deadline: ContinuousClock.Instant, timeoutIsError: Bool,
+        from context: UnsafeMutablePointer<redisContext>,
+        deadline: ContinuousClock.Instant,
+        timeoutIsError: Bool,
         transform: (UnsafePointer<redisReply>) throws -> T
     ) throws -> T? {
         while true {
@@ -235,7 +246,10 @@ public final class RedisConnection: @unchecked Sendable {
             if remaining <= .zero {
                 if !timeoutIsError { return nil }
                 disconnect()
-                throw RedisError(.timeout, "Redis at \(configuration.url.endpoint) did not answer within the command timeout; the connection was closed and will be reopened (REDIS_COMMAND_TIMEOUT)")
+                throw RedisError(
+                    .timeout,
+                    "Redis at \(configuration.url.endpoint) did not answer within the command timeout; the connection was closed and will be reopened (REDIS_COMMAND_TIMEOUT)"
+                )
             }
             if interrupted.exchange(false, ordering: .relaxed) {
                 disconnect()
@@ -255,10 +269,17 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private func brokenConnection(_ context: UnsafeMutablePointer<redisContext>, while action: String, code: RedisError.Code = .connectionClosed) -> RedisError {
+    private func brokenConnection(
+        _ context: UnsafeMutablePointer<redisContext>,
+        while action: String,
+        code: RedisError.Code = .connectionClosed
+    ) -> RedisError {
         let reason = RedisConnection.errorString(context)
         disconnect()
-        return RedisError(code, "the connection to Redis at \(configuration.url.endpoint) broke while \(action) (\(reason.isEmpty ? "connection closed" : reason)); it will be reopened")
+        return RedisError(
+            code,
+            "the connection to Redis at \(configuration.url.endpoint) broke while \(action) (\(reason.isEmpty ? "connection closed" : reason)); it will be reopened"
+        )
     }
 
     // MARK: - Helpers

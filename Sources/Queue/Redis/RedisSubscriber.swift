@@ -22,7 +22,10 @@ public struct RedisSubscriber: Sendable {
 
     /// Receives messages until the task is cancelled or `shouldStop` returns true (checked every 250 ms).
     /// - Parameter onMessage: called with channel and message, on the subscriber's task.
-    public func run(shouldStop: @escaping @Sendable () -> Bool = { false }, onMessage: @escaping @Sendable (String, String) async -> Void) async throws {
+    public func run(
+        shouldStop: @escaping @Sendable () -> Bool = { false },
+        onMessage: @escaping @Sendable (String, String) async -> Void
+    ) async throws {
         let connection = try redis.dedicatedConnection(role: "subscriber")
         let subscribe = RedisCommand(arguments: ["SUBSCRIBE"] + channels)
         try await connection.run { $0.setOnConnect([subscribe]) }

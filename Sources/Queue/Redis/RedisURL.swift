@@ -1,4 +1,5 @@
 import Foundation
+
 /// A parsed `redis://[user:password@]host[:port][/db]` address.
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// Host name or IP address.

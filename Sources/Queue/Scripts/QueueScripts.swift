@@ -14,6 +14,21 @@ enum QueueScripts {
         end
         local function qkey(q) return P .. ':q:' .. q end
         local function rkey(id) return P .. ':job:' .. id end
+        -- A ULID names its own time, so a reader finds its entry among the stream's entries of a few minutes. Every
+        -- other job (another kind of id, or a ULID more than 5 minutes off Redis's clock) is indexed while its entry
+        -- is live: `P:q:<queue>:ids` maps the job id to the entry id.
+        local CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+        local function ulid_ms(id)
+          if #id ~= 26 or string.find(id, '[^0-9A-HJKMNP-TV-Z]') then return nil end
+          local ms = 0
+          for k = 1, 10 do ms = ms * 32 + string.find(CROCKFORD, string.sub(id, k, k), 1, true) - 1 end
+          return ms
+        end
+        local function index_entry(q, id, eid, now)
+          local ms = ulid_ms(id)
+          if not ms or math.abs(ms - now) > 300000 then redis.call('HSET', qkey(q) .. ':ids', id, eid) end
+        end
+        local function unindex(q, id) redis.call('HDEL', qkey(q) .. ':ids', id) end
         local function field(fields, name)
           for k = 1, #fields, 2 do if fields[k] == name then return fields[k + 1] end end
           return nil
@@ -149,6 +164,7 @@ enum QueueScripts {
             return {id, 'delayed', ''}
           end
           local eid = redis.call('XADD', qkey(q), '*', unpack(j.fields))
+          index_entry(q, id, eid, now)
           return {id, 'queued', eid}
         end
         local function drop_cancelled(q, entries, now, ttl)
@@ -158,6 +174,7 @@ enum QueueScripts {
             local id = e[2] and field(e[2], 'id')
             if id and redis.call('SREM', P .. ':cancelled', id) == 1 then
               redis.call('XACK', qkey(q), G, e[1])
+              unindex(q, id)
               redis.call('HSET', rkey(id), 'state', 'cancelled', 'queue', q, 'finished', now)
               redis.call('PEXPIRE', rkey(id), ttl)
               release_unique(field(e[2], 'unique'), id)
@@ -176,31 +193,35 @@ enum QueueScripts {
     /// duplicate (id is the holder's) or debounced (id is the pending job's).
     /// Every unit is checked before the first is written: a bad unit fails the call with `ERR enqueue: job unit k of
     /// n (id): …` and nothing of it is kept.
-    static let enqueue = RedisScript(library + #"""
-        local now = now_ms()
-        local n = tonumber(ARGV[3])
-        if not n or n < 0 then return redis.error_reply('ERR enqueue: ARGV[3] must be the number of job units') end
-        local jobs, err = read_jobs(4, n, 'enqueue')
-        if not jobs then return err end
-        local out = {}
-        for k = 1, n do out[k] = enqueue_one(jobs[k], now) end
-        return out
-        """#)
+    static let enqueue = RedisScript(
+        library + #"""
+            local now = now_ms()
+            local n = tonumber(ARGV[3])
+            if not n or n < 0 then return redis.error_reply('ERR enqueue: ARGV[3] must be the number of job units') end
+            local jobs, err = read_jobs(4, n, 'enqueue')
+            if not jobs then return err end
+            local out = {}
+            for k = 1, n do out[k] = enqueue_one(jobs[k], now) end
+            return out
+            """#
+    )
 
     /// ARGV: prefix, group, recordTTLms, queue, entryId… → the entry ids that were cancelled (acked, recorded).
     /// For entries that came from a blocking read or a reclaim.
-    static let dropCancelled = RedisScript(library + #"""
-        local ttl = tonumber(ARGV[3])
-        local q = ARGV[4]
-        if redis.call('SCARD', P .. ':cancelled') == 0 then return {} end
-        local entries = {}
-        for i = 5, #ARGV do
-          local r = redis.call('XRANGE', qkey(q), ARGV[i], ARGV[i])
-          if r[1] then entries[#entries + 1] = r[1] end
-        end
-        local _, dropped = drop_cancelled(q, entries, now_ms(), ttl)
-        return dropped
-        """#)
+    static let dropCancelled = RedisScript(
+        library + #"""
+            local ttl = tonumber(ARGV[3])
+            local q = ARGV[4]
+            if redis.call('SCARD', P .. ':cancelled') == 0 then return {} end
+            local entries = {}
+            for i = 5, #ARGV do
+              local r = redis.call('XRANGE', qkey(q), ARGV[i], ARGV[i])
+              if r[1] then entries[#entries + 1] = r[1] end
+            end
+            local _, dropped = drop_cancelled(q, entries, now_ms(), ttl)
+            return dropped
+            """#
+    )
 
     /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, lowest entry id, highest entry id, groupCount, then
     /// the plain jobs (completed, no follow-ups, unique key, concurrency key or record hash) in groups that share their
@@ -215,275 +236,297 @@ enum QueueScripts {
     /// (`P:done:<queue>:<bucket>`), which expires whole. A plain job costs two ARGV (each ARGV is a Redis object and a
     /// Lua string): this script runs once per batch of finished jobs and is the largest Redis cost per job.
     /// → per job, in ARGV order, 1 (completed) or 0 (rejected: lost to a reclaim).
-    static let complete = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local ttl = tonumber(ARGV[4])
-        local bucketMs = tonumber(ARGV[5])
-        local q = ARGV[6]
-        local lo, hi = ARGV[7], ARGV[8]
-        local groups = tonumber(ARGV[9])
-        local stream = qkey(q)
-        local now = now_ms()
-        -- Entry id -> delivery count of what this consumer holds; an accepted entry is taken out, so the same
-        -- delivery never counts twice.
-        local mine = {}
-        for _, e in ipairs(redis.call('XPENDING', stream, G, lo, hi, 1000000, consumer)) do mine[e[1]] = e[4] end
-        local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
-        local ack, done, out = {}, {}, {}
-        local processed, cancelled = 0, 0
-        local i = 10
-        for _ = 1, groups do
-          local record, deliveries, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-          i = i + 3
-          for _ = 1, count do
-            local eid, id = ARGV[i], ARGV[i + 1]
-            if mine[eid] == deliveries then
-              mine[eid] = nil
-              ack[#ack + 1] = eid
-              done[#done + 1] = id
-              done[#done + 1] = record
-              processed = processed + 1
-              if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
-              out[#out + 1] = 1
-            else
-              out[#out + 1] = 0
+    static let complete = RedisScript(
+        library + #"""
+            local consumer = ARGV[3]
+            local ttl = tonumber(ARGV[4])
+            local bucketMs = tonumber(ARGV[5])
+            local q = ARGV[6]
+            local lo, hi = ARGV[7], ARGV[8]
+            local groups = tonumber(ARGV[9])
+            local stream = qkey(q)
+            local now = now_ms()
+            -- Entry id -> delivery count of what this consumer holds; an accepted entry is taken out, so the same
+            -- delivery never counts twice.
+            local mine = {}
+            for _, e in ipairs(redis.call('XPENDING', stream, G, lo, hi, 1000000, consumer)) do mine[e[1]] = e[4] end
+            local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
+            local ack, done, out, done_ids = {}, {}, {}, {}
+            local processed, cancelled = 0, 0
+            local i = 10
+            for _ = 1, groups do
+              local record, deliveries, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+              i = i + 3
+              for _ = 1, count do
+                local eid, id = ARGV[i], ARGV[i + 1]
+                if mine[eid] == deliveries then
+                  mine[eid] = nil
+                  ack[#ack + 1] = eid
+                  done[#done + 1] = id
+                  done[#done + 1] = record
+                  processed = processed + 1
+                  if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
+                  out[#out + 1] = 1
+                else
+                  out[#out + 1] = 0
+                end
+                i = i + 2
+              end
             end
-            i = i + 2
-          end
-        end
-        while i <= #ARGV do
-          local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
-          local follow = tonumber(ARGV[i + 4])
-          local x = {}
-          for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
-          local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
-          local owned = mine[eid] ~= nil and mine[eid] == tonumber(x[8])
-          if owned then
-            mine[eid] = nil
-            ack[#ack + 1] = eid
-            if hasRecord == '1' then
-              local rec = rkey(id)
-              redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
-              if result ~= '' then redis.call('HSET', rec, 'result', result) end
-              redis.call('PEXPIRE', rec, ttl)
-            else
-              done[#done + 1] = id
-              done[#done + 1] = ARGV[i + 2]
+            while i <= #ARGV do
+              local eid, id, extra = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+              local follow = tonumber(ARGV[i + 4])
+              local x = {}
+              for part in string.gmatch(extra .. '\31', '([^\31]*)\31') do x[#x + 1] = part end
+              local uniq, ckey, climit, hasRecord, state, result, attempt = x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+              local owned = mine[eid] ~= nil and mine[eid] == tonumber(x[8])
+              if owned then
+                mine[eid] = nil
+                ack[#ack + 1] = eid
+                done_ids[#done_ids + 1] = id
+                if hasRecord == '1' then
+                  local rec = rkey(id)
+                  redis.call('HSET', rec, 'state', state, 'queue', q, 'finished', now, 'attempt', attempt, 'worker', consumer)
+                  if result ~= '' then redis.call('HSET', rec, 'result', result) end
+                  redis.call('PEXPIRE', rec, ttl)
+                else
+                  done[#done + 1] = id
+                  done[#done + 1] = ARGV[i + 2]
+                end
+                if uniq ~= '' then release_unique(uniq, id) end
+                if ckey ~= '' then release_slot(ckey, climit, id, now) end
+                if state == 'completed' then processed = processed + 1 else cancelled = cancelled + 1 end
+                if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
+                out[#out + 1] = 1
+              else
+                out[#out + 1] = 0
+              end
+              i = i + 5
+              -- Follow-ups (sent only for completed jobs) go out with the acknowledgement, or not at all.
+              for _ = 1, follow do
+                local fj
+                fj, i = read_job(i)
+                if owned then enqueue_one(fj, now) end
+              end
             end
-            if uniq ~= '' then release_unique(uniq, id) end
-            if ckey ~= '' then release_slot(ckey, climit, id, now) end
-            if state == 'completed' then processed = processed + 1 else cancelled = cancelled + 1 end
-            if anyCancelled then redis.call('SREM', P .. ':cancelled', id) end
-            out[#out + 1] = 1
-          else
-            out[#out + 1] = 0
-          end
-          i = i + 5
-          -- Follow-ups (sent only for completed jobs) go out with the acknowledgement, or not at all.
-          for _ = 1, follow do
-            local fj
-            fj, i = read_job(i)
-            if owned then enqueue_one(fj, now) end
-          end
-        end
-        if #ack > 0 then redis.call('XACK', stream, G, unpack(ack)) end
-        if #done > 0 then
-          local bucket = math.floor(now / bucketMs)
-          local key = P .. ':done:' .. q .. ':' .. bucket
-          redis.call('HSET', key, unpack(done))
-          redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
-          -- The queue's index of live buckets (score: when the bucket expires), so readers need not know the width.
-          redis.call('ZADD', stream .. ':done', (bucket + 1) * bucketMs + ttl, key)
-        end
-        if processed > 0 then redis.call('HINCRBY', stream .. ':stats', 'processed', processed) end
-        if cancelled > 0 then redis.call('HINCRBY', stream .. ':stats', 'cancelled', cancelled) end
-        return out
-        """#)
+            if #ack > 0 then redis.call('XACK', stream, G, unpack(ack)) end
+            if #ack > 0 and redis.call('EXISTS', stream .. ':ids') == 1 then
+              -- The plain jobs' ids are every other item of `done`.
+              for k = 1, #done, 2 do done_ids[#done_ids + 1] = done[k] end
+              redis.call('HDEL', stream .. ':ids', unpack(done_ids))
+            end
+            if #done > 0 then
+              local bucket = math.floor(now / bucketMs)
+              local key = P .. ':done:' .. q .. ':' .. bucket
+              redis.call('HSET', key, unpack(done))
+              redis.call('PEXPIRE', key, (bucket + 1) * bucketMs - now + ttl)
+              -- The queue's index of live buckets (score: when the bucket expires), so readers need not know the width.
+              redis.call('ZADD', stream .. ':done', (bucket + 1) * bucketMs + ttl, key)
+            end
+            if processed > 0 then redis.call('HINCRBY', stream .. ':stats', 'processed', processed) end
+            if cancelled > 0 then redis.call('HINCRBY', stream .. ':stats', 'cancelled', cancelled) end
+            return out
+            """#
+    )
 
     /// ARGV: prefix, group, consumer, deadTTLms, deadMaxLen, count, then per job:
     /// queue, entryId, deliveries, jobId, uniqueKey, concurrencyKey, concurrencyLimit, errorJSON, retry (1/0), runAtMs,
     /// fieldCount, fields… (the envelope as it should be stored: attempt already advanced for a retry).
     /// Fenced like `complete` (consumer and delivery count). → per job: 'retrying', 'dead' or 'rejected'.
-    static let fail = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local deadTTL = tonumber(ARGV[4])
-        local deadMax = ARGV[5]
-        local n = tonumber(ARGV[6])
-        local now = now_ms()
-        local i = 7
-        local out = {}
-        for _ = 1, n do
-          local q, eid, deliveries, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
-            ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
-          local nf = tonumber(ARGV[i + 10])
-          local fields = {}
-          for k = 1, nf do fields[k] = ARGV[i + 10 + k] end
-          i = i + 11 + nf
-          if owned_by(qkey(q), eid, consumer, deliveries) then
-            redis.call('XACK', qkey(q), G, eid)
-            local rec = rkey(id)
-            -- The record key is the queue's own; something that is not a record there must not keep the job from
-            -- being recorded.
-            local kind = redis.call('TYPE', rec).ok
-            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', rec) end
-            local errors = cjson.decode(redis.call('HGET', rec, 'errors') or '[]')
-            errors[#errors + 1] = cjson.decode(err)
-            while #errors > 20 do table.remove(errors, 1) end
-            local encoded = cjson.encode(errors)
-            redis.call('HINCRBY', qkey(q) .. ':stats', 'failed', 1)
-            release_slot(ckey, climit, id, now)
-            if retry == '1' then
-              redis.call('HSET', rec, 'state', 'retrying', 'queue', q, 'runAt', runAt, 'errors', encoded, unpack(fields))
-              redis.call('PERSIST', rec)
-              redis.call('ZADD', qkey(q) .. ':delayed', runAt, id)
-              redis.call('HINCRBY', qkey(q) .. ':stats', 'retried', 1)
-              out[#out + 1] = 'retrying'
-            else
-              local dead = {'queue', q, 'failed', now, 'errors', encoded}
-              for k = 1, #fields do dead[#dead + 1] = fields[k] end
-              local did = redis.call('XADD', qkey(q) .. ':dead', 'MAXLEN', '~', deadMax, '*', unpack(dead))
-              redis.call('HSET', rec, 'state', 'dead', 'queue', q, 'finished', now, 'errors', encoded, 'dead', did, unpack(fields))
-              redis.call('PEXPIRE', rec, deadTTL)
-              release_unique(uniq, id)
-              redis.call('HINCRBY', qkey(q) .. ':stats', 'dead', 1)
-              out[#out + 1] = 'dead'
+    static let fail = RedisScript(
+        library + #"""
+            local consumer = ARGV[3]
+            local deadTTL = tonumber(ARGV[4])
+            local deadMax = ARGV[5]
+            local n = tonumber(ARGV[6])
+            local now = now_ms()
+            local i = 7
+            local out = {}
+            for _ = 1, n do
+              local q, eid, deliveries, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
+                ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
+              local nf = tonumber(ARGV[i + 10])
+              local fields = {}
+              for k = 1, nf do fields[k] = ARGV[i + 10 + k] end
+              i = i + 11 + nf
+              if owned_by(qkey(q), eid, consumer, deliveries) then
+                redis.call('XACK', qkey(q), G, eid)
+                unindex(q, id)
+                local rec = rkey(id)
+                -- The record key is the queue's own; something that is not a record there must not keep the job from
+                -- being recorded.
+                local kind = redis.call('TYPE', rec).ok
+                if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', rec) end
+                local errors = cjson.decode(redis.call('HGET', rec, 'errors') or '[]')
+                errors[#errors + 1] = cjson.decode(err)
+                while #errors > 20 do table.remove(errors, 1) end
+                local encoded = cjson.encode(errors)
+                redis.call('HINCRBY', qkey(q) .. ':stats', 'failed', 1)
+                release_slot(ckey, climit, id, now)
+                if retry == '1' then
+                  redis.call('HSET', rec, 'state', 'retrying', 'queue', q, 'runAt', runAt, 'errors', encoded, unpack(fields))
+                  redis.call('PERSIST', rec)
+                  redis.call('ZADD', qkey(q) .. ':delayed', runAt, id)
+                  redis.call('HINCRBY', qkey(q) .. ':stats', 'retried', 1)
+                  out[#out + 1] = 'retrying'
+                else
+                  local dead = {'queue', q, 'failed', now, 'errors', encoded}
+                  for k = 1, #fields do dead[#dead + 1] = fields[k] end
+                  local did = redis.call('XADD', qkey(q) .. ':dead', 'MAXLEN', '~', deadMax, '*', unpack(dead))
+                  redis.call('HSET', rec, 'state', 'dead', 'queue', q, 'finished', now, 'errors', encoded, 'dead', did, unpack(fields))
+                  redis.call('PEXPIRE', rec, deadTTL)
+                  release_unique(uniq, id)
+                  redis.call('HINCRBY', qkey(q) .. ':stats', 'dead', 1)
+                  out[#out + 1] = 'dead'
+                end
+              else
+                out[#out + 1] = 'rejected'
+              end
             end
-          else
-            out[#out + 1] = 'rejected'
-          end
-        end
-        return out
-        """#)
+            return out
+            """#
+    )
 
     /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey.
     /// Resets the idle time of deliveries this consumer still owns (and renews their concurrency slots); `XCLAIM …
     /// JUSTID` leaves the delivery count as it is. → the entry ids whose delivery this consumer no longer owns.
-    static let extend = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local lease = tonumber(ARGV[4])
-        local n = tonumber(ARGV[5])
-        local now = now_ms()
-        local lost = {}
-        local i = 6
-        for _ = 1, n do
-          local q, eid, deliveries, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-          i = i + 5
-          if owned_by(qkey(q), eid, consumer, deliveries) then
-            redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'JUSTID')
-            if ckey ~= '' then redis.call('ZADD', P .. ':slots:' .. ckey, 'XX', now + lease, id) end
-          else
-            lost[#lost + 1] = eid
-          end
-        end
-        return lost
-        """#)
+    static let extend = RedisScript(
+        library + #"""
+            local consumer = ARGV[3]
+            local lease = tonumber(ARGV[4])
+            local n = tonumber(ARGV[5])
+            local now = now_ms()
+            local lost = {}
+            local i = 6
+            for _ = 1, n do
+              local q, eid, deliveries, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+              i = i + 5
+              if owned_by(qkey(q), eid, consumer, deliveries) then
+                redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'JUSTID')
+                if ckey ~= '' then redis.call('ZADD', P .. ':slots:' .. ckey, 'XX', now + lease, id) end
+              else
+                lost[#lost + 1] = eid
+              end
+            end
+            return lost
+            """#
+    )
 
     /// ARGV: prefix, group, consumer, idleMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
     /// limit.
     /// Hands unfinished entries back on shutdown: they look idle for `idleMs`, so the next reclaim takes them.
     /// → number handed back.
-    static let handBack = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local idle = ARGV[4]
-        local n = tonumber(ARGV[5])
-        local now = now_ms()
-        local count = 0
-        local i = 6
-        for _ = 1, n do
-          local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-          i = i + 6
-          if owned_by(qkey(q), eid, consumer, deliveries) then
-            redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'IDLE', idle, 'JUSTID')
-            release_slot(ckey, climit, id, now)
-            count = count + 1
-          end
-        end
-        return count
-        """#)
+    static let handBack = RedisScript(
+        library + #"""
+            local consumer = ARGV[3]
+            local idle = ARGV[4]
+            local n = tonumber(ARGV[5])
+            local now = now_ms()
+            local count = 0
+            local i = 6
+            for _ = 1, n do
+              local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+              i = i + 6
+              if owned_by(qkey(q), eid, consumer, deliveries) then
+                redis.call('XCLAIM', qkey(q), G, consumer, 0, eid, 'IDLE', idle, 'JUSTID')
+                release_slot(ckey, climit, id, now)
+                count = count + 1
+              end
+            end
+            return count
+            """#
+    )
 
     /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
     /// concurrencyLimit, fieldCount, fields…. Takes a concurrency slot for each job, or parks the job (acked,
     /// envelope kept in its record) until a slot frees. → per job 1 (run it) or 0 (parked).
-    static let acquire = RedisScript(library + #"""
-        local consumer = ARGV[3]
-        local lease = tonumber(ARGV[4])
-        local n = tonumber(ARGV[5])
-        local now = now_ms()
-        local out = {}
-        local i = 6
-        for _ = 1, n do
-          local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
-          local nf = tonumber(ARGV[i + 6])
-          local fields = {}
-          for k = 1, nf do fields[k] = ARGV[i + 6 + k] end
-          i = i + 7 + nf
-          local slots = P .. ':slots:' .. ckey
-          redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
-          if redis.call('ZSCORE', slots, id) or redis.call('ZCARD', slots) < climit then
-            redis.call('ZADD', slots, now + lease, id)
-            out[#out + 1] = 1
-          elseif owned_by(qkey(q), eid, consumer, deliveries) then
-            redis.call('XACK', qkey(q), G, eid)
-            redis.call('HSET', rkey(id), 'state', 'parked', 'queue', q, unpack(fields))
-            redis.call('RPUSH', P .. ':parked:' .. ckey, id)
-            redis.call('SADD', P .. ':parked', ckey)
-            out[#out + 1] = 0
-          else
-            out[#out + 1] = 0
-          end
-        end
-        return out
-        """#)
+    static let acquire = RedisScript(
+        library + #"""
+            local consumer = ARGV[3]
+            local lease = tonumber(ARGV[4])
+            local n = tonumber(ARGV[5])
+            local now = now_ms()
+            local out = {}
+            local i = 6
+            for _ = 1, n do
+              local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+              local nf = tonumber(ARGV[i + 6])
+              local fields = {}
+              for k = 1, nf do fields[k] = ARGV[i + 6 + k] end
+              i = i + 7 + nf
+              local slots = P .. ':slots:' .. ckey
+              redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+              if redis.call('ZSCORE', slots, id) or redis.call('ZCARD', slots) < climit then
+                redis.call('ZADD', slots, now + lease, id)
+                out[#out + 1] = 1
+              elseif owned_by(qkey(q), eid, consumer, deliveries) then
+                redis.call('XACK', qkey(q), G, eid)
+                unindex(q, id)
+                redis.call('HSET', rkey(id), 'state', 'parked', 'queue', q, unpack(fields))
+                redis.call('RPUSH', P .. ':parked:' .. ckey, id)
+                redis.call('SADD', P .. ':parked', ckey)
+                out[#out + 1] = 0
+              else
+                out[#out + 1] = 0
+              end
+            end
+            return out
+            """#
+    )
 
     /// ARGV: prefix, group, queue, limit. Moves due delayed jobs into the stream.
     /// → `{moved, nextDueMs or -1}`.
-    static let promote = RedisScript(library + #"""
-        local q = ARGV[3]
-        local limit = tonumber(ARGV[4])
-        local now = now_ms()
-        local dkey = qkey(q) .. ':delayed'
-        local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
-        local moved = 0
-        for _, id in ipairs(due) do
-          redis.call('ZREM', dkey, id)
-          local debounce = redis.call('HGET', rkey(id), 'debounce')
-          if requeue_from_record(q, id) then moved = moved + 1 end
-          if debounce then
-            local k = P .. ':debounce:' .. debounce
-            if redis.call('GET', k) == id then redis.call('DEL', k) end
-            redis.call('HDEL', rkey(id), 'debounce')
-          end
-        end
-        local nxt = redis.call('ZRANGE', dkey, 0, 0, 'WITHSCORES')
-        return {moved, nxt[2] and tonumber(nxt[2]) or -1}
-        """#)
+    static let promote = RedisScript(
+        library + #"""
+            local q = ARGV[3]
+            local limit = tonumber(ARGV[4])
+            local now = now_ms()
+            local dkey = qkey(q) .. ':delayed'
+            local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
+            local moved = 0
+            for _, id in ipairs(due) do
+              redis.call('ZREM', dkey, id)
+              local debounce = redis.call('HGET', rkey(id), 'debounce')
+              if requeue_from_record(q, id) then moved = moved + 1 end
+              if debounce then
+                local k = P .. ':debounce:' .. debounce
+                if redis.call('GET', k) == id then redis.call('DEL', k) end
+                redis.call('HDEL', rkey(id), 'debounce')
+              end
+            end
+            local nxt = redis.call('ZRANGE', dkey, 0, 0, 'WITHSCORES')
+            return {moved, nxt[2] and tonumber(nxt[2]) or -1}
+            """#
+    )
 
     /// ARGV: prefix, group. Frees expired concurrency slots and moves parked jobs whose key has room back to their
     /// queue; trims acknowledged entries off the front of every queue stream. → number of jobs unparked.
-    static let maintain = RedisScript(library + #"""
-        local now = now_ms()
-        local moved = 0
-        for _, ckey in ipairs(redis.call('SRANDMEMBER', P .. ':parked', 100)) do
-          local first = redis.call('LINDEX', P .. ':parked:' .. ckey, 0)
-          local climit = first and tonumber(redis.call('HGET', rkey(first), 'climit')) or 1
-          local before = redis.call('LLEN', P .. ':parked:' .. ckey)
-          unpark(ckey, climit or 1, now)
-          moved = moved + before - redis.call('LLEN', P .. ':parked:' .. ckey)
-        end
-        for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
-          local stream = qkey(q)
-          redis.call('ZREMRANGEBYSCORE', stream .. ':done', '-inf', now)
-          if redis.call('EXISTS', stream) == 1 then
-            local keep = last_delivered(stream)
-            if keep and keep ~= '0-0' then
-              local pending = redis.call('XPENDING', stream, G)
-              if pending[1] > 0 and older(pending[2], keep) then keep = pending[2] end
-              redis.call('XTRIM', stream, 'MINID', keep)
+    static let maintain = RedisScript(
+        library + #"""
+            local now = now_ms()
+            local moved = 0
+            for _, ckey in ipairs(redis.call('SRANDMEMBER', P .. ':parked', 100)) do
+              local first = redis.call('LINDEX', P .. ':parked:' .. ckey, 0)
+              local climit = first and tonumber(redis.call('HGET', rkey(first), 'climit')) or 1
+              local before = redis.call('LLEN', P .. ':parked:' .. ckey)
+              unpark(ckey, climit or 1, now)
+              moved = moved + before - redis.call('LLEN', P .. ':parked:' .. ckey)
             end
-          end
-        end
-        return moved
-        """#)
+            for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
+              local stream = qkey(q)
+              redis.call('ZREMRANGEBYSCORE', stream .. ':done', '-inf', now)
+              if redis.call('EXISTS', stream) == 1 then
+                local keep = last_delivered(stream)
+                if keep and keep ~= '0-0' then
+                  local pending = redis.call('XPENDING', stream, G)
+                  if pending[1] > 0 and older(pending[2], keep) then keep = pending[2] end
+                  redis.call('XTRIM', stream, 'MINID', keep)
+                end
+              end
+            end
+            return moved
+            """#
+    )
 }
 
 extension QueueScripts {
@@ -491,15 +534,17 @@ extension QueueScripts {
     /// status is one of ``EnqueueResult/Status`` or `fenced` (the fence key does not hold fenceValue; nothing done) or
     /// `done-before` (the once key exists; id is the job enqueued then). The once key is set to the job's id (or the
     /// holder's, for a duplicate) in the same step as the enqueue, so a crash never separates them.
-    static let enqueueOnce = RedisScript(library + #"""
-        local fenceKey, fenceValue, onceKey, onceTTL = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-        if fenceKey ~= '' and redis.call('GET', fenceKey) ~= fenceValue then return {'', 'fenced', ''} end
-        local before = redis.call('GET', onceKey)
-        if before then return {before, 'done-before', ''} end
-        local jobs, err = read_jobs(7, 1, 'enqueueOnce')
-        if not jobs then return err end
-        local r = enqueue_one(jobs[1], now_ms())
-        redis.call('SET', onceKey, r[1], 'PX', onceTTL)
-        return r
-        """#)
+    static let enqueueOnce = RedisScript(
+        library + #"""
+            local fenceKey, fenceValue, onceKey, onceTTL = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+            if fenceKey ~= '' and redis.call('GET', fenceKey) ~= fenceValue then return {'', 'fenced', ''} end
+            local before = redis.call('GET', onceKey)
+            if before then return {before, 'done-before', ''} end
+            local jobs, err = read_jobs(7, 1, 'enqueueOnce')
+            if not jobs then return err end
+            local r = enqueue_one(jobs[1], now_ms())
+            redis.call('SET', onceKey, r[1], 'PX', onceTTL)
+            return r
+            """#
+    )
 }

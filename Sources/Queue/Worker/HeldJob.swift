@@ -42,8 +42,13 @@ final class HeldJob: Sendable {
     /// What heartbeats renew and a shutdown hands back.
     var entry: HeldEntry {
         HeldEntry(
-            queue: queue, entryId: entryId, deliveries: deliveries, jobId: envelope.id, concurrencyKey: envelope.concurrencyKey,
-            concurrencyLimit: envelope.concurrencyLimit)
+            queue: queue,
+            entryId: entryId,
+            deliveries: deliveries,
+            jobId: envelope.id,
+            concurrencyKey: envelope.concurrencyKey,
+            concurrencyLimit: envelope.concurrencyLimit
+        )
     }
 
     var isCancelled: Bool { state.withLock { $0.reason != nil } }

@@ -1,3 +1,4 @@
+import FleetCore
 import Logging
 
 /// Maps job type names to handlers. Build it once at start-up, then hand it to ``QueueWorker``.

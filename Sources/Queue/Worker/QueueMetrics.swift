@@ -30,7 +30,11 @@ final class QueueMetrics: Sendable {
         init(queue: String, type: String) {
             self.queue = queue
             self.type = type
-            duration = Metrics.Timer(label: "joycity_job_duration_seconds", dimensions: [("queue", queue), ("type", type)], preferredDisplayUnit: .seconds)
+            duration = Metrics.Timer(
+                label: "joycity_job_duration_seconds",
+                dimensions: [("queue", queue), ("type", type)],
+                preferredDisplayUnit: .seconds
+            )
             wait = Metrics.Timer(label: "joycity_job_wait_seconds", dimensions: [("queue", queue)], preferredDisplayUnit: .seconds)
             var outcomes: [String: Counter] = [:]
             for status in JobInstruments.statuses {

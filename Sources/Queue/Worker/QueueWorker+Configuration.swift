@@ -40,10 +40,19 @@ extension QueueWorker {
 
         /// Creates settings; the defaults are the documented ones.
         public init(
-            queues: [String] = ["default"], priority: Priority = .strict, concurrency: Int = 10, consumerName: String = Configuration.defaultConsumerName(),
-            batchSize: Int = 100, blockTimeout: Duration = .seconds(1), lease: Duration = .seconds(10), heartbeatInterval: Duration? = nil,
-            reclaimInterval: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(5), shutdownTimeout: Duration = .seconds(25),
-            maxDeliveries: Int = 10, startupTimeout: Duration = .seconds(30)
+            queues: [String] = ["default"],
+            priority: Priority = .strict,
+            concurrency: Int = 10,
+            consumerName: String = Configuration.defaultConsumerName(),
+            batchSize: Int = 100,
+            blockTimeout: Duration = .seconds(1),
+            lease: Duration = .seconds(10),
+            heartbeatInterval: Duration? = nil,
+            reclaimInterval: Duration = .seconds(2),
+            maintenanceInterval: Duration = .seconds(5),
+            shutdownTimeout: Duration = .seconds(25),
+            maxDeliveries: Int = 10,
+            startupTimeout: Duration = .seconds(30)
         ) {
             self.queues = queues
             self.priority = priority
@@ -83,7 +92,8 @@ extension QueueWorker {
                 throw ConfigurationError(variable: "QUEUE_LEASE", value: environment.string("QUEUE_LEASE", default: ""), expected: "at least 300ms")
             }
             self.init(
-                queues: queues, priority: priority,
+                queues: queues,
+                priority: priority,
                 concurrency: try environment.int("WORKER_CONCURRENCY", default: 10, range: 1...10_000),
                 consumerName: environment.string("WORKER_NAME", default: Configuration.defaultConsumerName()),
                 batchSize: try environment.int("WORKER_BATCH_SIZE", default: 100, range: 1...10_000),
@@ -93,7 +103,8 @@ extension QueueWorker {
                 maintenanceInterval: try environment.duration("QUEUE_MAINTENANCE_INTERVAL", default: .seconds(5)),
                 shutdownTimeout: try environment.duration("WORKER_SHUTDOWN_TIMEOUT", default: .seconds(25)),
                 maxDeliveries: try environment.int("QUEUE_MAX_DELIVERIES", default: 10, range: 1...1000),
-                startupTimeout: try environment.duration("WORKER_STARTUP_TIMEOUT", default: .seconds(30)))
+                startupTimeout: try environment.duration("WORKER_STARTUP_TIMEOUT", default: .seconds(30))
+            )
         }
 
         /// Parses `a,b,c` (strict) or `a:3,b:1` (weighted).
@@ -104,7 +115,11 @@ extension QueueWorker {
             for part in spec.split(separator: ",") {
                 let pieces = part.split(separator: ":", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
                 guard let name = pieces.first, StreamQueue.isValidName(name), !names.contains(name) else {
-                    throw ConfigurationError(variable: variable, value: spec, expected: "distinct queue names (A-Z a-z 0-9 . _ -), comma-separated, each optionally :weight")
+                    throw ConfigurationError(
+                        variable: variable,
+                        value: spec,
+                        expected: "distinct queue names (A-Z a-z 0-9 . _ -), comma-separated, each optionally :weight"
+                    )
                 }
                 var weight = 1
                 if pieces.count == 2 {
@@ -125,7 +140,8 @@ extension QueueWorker {
         public static func defaultConsumerName() -> String {
             let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
             let safeHost = String(host.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" }.prefix(40))
-            return "\(safeHost.isEmpty ? "host" : safeHost)-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+            return
+                "\(safeHost.isEmpty ? "host" : safeHost)-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         }
 
         /// Queue order for one fetch: as configured (strict), or the first drawn by weight and the rest after it.
@@ -135,7 +151,10 @@ extension QueueWorker {
             var pick = Int.random(in: 0..<total)
             var first = 0
             for (index, weight) in weights.enumerated() {
-                if pick < weight { first = index; break }
+                if pick < weight {
+                    first = index
+                    break
+                }
                 pick -= weight
             }
             return [queues[first]] + queues.enumerated().filter { $0.offset != first }.map(\.element)

@@ -1,7 +1,7 @@
-import Metrics
-import Synchronization
 import FleetCore
 import Logging
+import Metrics
+import Synchronization
 import Tracing
 
 extension QueueWorker {
@@ -43,7 +43,9 @@ extension QueueWorker {
                 outcome = classify(error, job: job)
             }
         } else {
-            outcome = .dead("unknown job type '\(envelope.type)': no handler is registered in this worker (it knows \(registry.names.joined(separator: ", "))); deploy a worker that has it, then retry the dead letter")
+            outcome = .dead(
+                "unknown job type '\(envelope.type)': no handler is registered in this worker (it knows \(registry.names.joined(separator: ", "))); deploy a worker that has it, then retry the dead letter"
+            )
         }
         let elapsed = ContinuousClock.now - started
         instruments.duration.recordNanoseconds(elapsed.nanoseconds)
@@ -59,9 +61,15 @@ extension QueueWorker {
                 followUps += added
             }
             completion = Completion(
-                queue: job.queue, entryId: job.entryId, deliveries: job.deliveries, envelope: envelope,
+                queue: job.queue,
+                entryId: job.entryId,
+                deliveries: job.deliveries,
+                envelope: envelope,
                 state: { if case .cancelled = outcome { return .cancelled } else { return .completed } }(),
-                result: result, followUps: followUps, hasRecord: hasRecord)
+                result: result,
+                followUps: followUps,
+                hasRecord: hasRecord
+            )
         case .retry, .deferred, .dead, .abandoned:
             break
         }
@@ -153,19 +161,42 @@ extension QueueWorker {
             fields = ["id", jobId] + fields
         }
         return report(
-            queue: delivery.queue, entryId: delivery.entryId, deliveries: delivery.deliveries, jobId: jobId, fields: fields,
-            envelope: envelope, error: error, retryAtMs: retryAtMs, attempt: envelope?.attempt ?? 1)
+            queue: delivery.queue,
+            entryId: delivery.entryId,
+            deliveries: delivery.deliveries,
+            jobId: jobId,
+            fields: fields,
+            envelope: envelope,
+            error: error,
+            retryAtMs: retryAtMs,
+            attempt: envelope?.attempt ?? 1
+        )
     }
 
     /// The failure report of a run; `envelope` is the job as it should be stored (for a retry: its next attempt).
     func report(for job: HeldJob, envelope: JobEnvelope, error: String, retryAtMs: Int64?, attempt: Int? = nil) -> FailureReport {
         report(
-            queue: job.queue, entryId: job.entryId, deliveries: job.deliveries, jobId: envelope.id, fields: envelope.fields, envelope: envelope,
-            error: error, retryAtMs: retryAtMs, attempt: attempt ?? envelope.attempt)
+            queue: job.queue,
+            entryId: job.entryId,
+            deliveries: job.deliveries,
+            jobId: envelope.id,
+            fields: envelope.fields,
+            envelope: envelope,
+            error: error,
+            retryAtMs: retryAtMs,
+            attempt: attempt ?? envelope.attempt
+        )
     }
 
     private func report(
-        queue: String, entryId: String, deliveries: Int, jobId: String, fields: [String], envelope: JobEnvelope?, error: String, retryAtMs: Int64?,
+        queue: String,
+        entryId: String,
+        deliveries: Int,
+        jobId: String,
+        fields: [String],
+        envelope: JobEnvelope?,
+        error: String,
+        retryAtMs: Int64?,
         attempt: Int
     ) -> FailureReport {
         struct ErrorRecord: Encodable {
@@ -178,8 +209,17 @@ extension QueueWorker {
         let record = ErrorRecord(attempt: attempt, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName, deliveries: deliveries)
         let json = (try? JSONCoding.encode(record)) ?? #"{"error":"unencodable error"}"#
         return FailureReport(
-            queue: queue, entryId: entryId, deliveries: deliveries, jobId: jobId, fields: fields, uniqueKey: envelope?.uniqueKey, concurrencyKey: envelope?.concurrencyKey,
-            concurrencyLimit: envelope?.concurrencyLimit, errorJSON: json, retryAtMs: retryAtMs)
+            queue: queue,
+            entryId: entryId,
+            deliveries: deliveries,
+            jobId: jobId,
+            fields: fields,
+            uniqueKey: envelope?.uniqueKey,
+            concurrencyKey: envelope?.concurrencyKey,
+            concurrencyLimit: envelope?.concurrencyLimit,
+            errorJSON: json,
+            retryAtMs: retryAtMs
+        )
     }
 
     func recordFailure(_ report: FailureReport, logger: Logger) async {
@@ -192,7 +232,8 @@ extension QueueWorker {
                 metrics.job(queue: report.queue, type: type).finished(outcome)
                 switch outcome {
                 case "dead": logger.error("job failed for good and was dead-lettered", metadata: ["error": "\(report.errorJSON)"])
-                case "retrying": logger.info("job failed; retrying later", metadata: ["error": "\(report.errorJSON)", "retry.at": "\(report.retryAtMs ?? 0)"])
+                case "retrying":
+                    logger.info("job failed; retrying later", metadata: ["error": "\(report.errorJSON)", "retry.at": "\(report.retryAtMs ?? 0)"])
                 default: logger.info("failure not recorded: another worker reclaimed the job", metadata: ["error": "\(report.errorJSON)"])
                 }
                 return
@@ -201,9 +242,12 @@ extension QueueWorker {
                 metrics.redisError(operation: "fail")
                 let transient = (error as? RedisError)?.isTransient == true
                 if !transient || failures >= 8 || (isStopRequested && failures >= 3) {
-                    logger.error("could not record a job failure; the entry stays pending and will be redelivered after the lease", metadata: [
-                        "error": "\(error)", "entry.id": "\(report.entryId)",
-                    ])
+                    logger.error(
+                        "could not record a job failure; the entry stays pending and will be redelivered after the lease",
+                        metadata: [
+                            "error": "\(error)", "entry.id": "\(report.entryId)",
+                        ]
+                    )
                     return
                 }
                 await pause(failures: failures)
@@ -246,9 +290,12 @@ extension QueueWorker {
                     instruments = current
                     current.finished(ok ? completion.state.rawValue : "rejected")
                     if !ok {
-                        logger.info("acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out", metadata: [
-                            "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
-                        ])
+                        logger.info(
+                            "acknowledgement rejected: another worker reclaimed the job after this worker's lease ran out",
+                            metadata: [
+                                "job.id": "\(completion.envelope.id)", "entry.id": "\(completion.entryId)",
+                            ]
+                        )
                     }
                 }
                 return
@@ -259,9 +306,12 @@ extension QueueWorker {
                     state.withLock { state in
                         for (job, _) in batch { state.held.removeValue(forKey: ObjectIdentifier(job)) }
                     }
-                    logger.error("could not acknowledge finished jobs; they stay pending and will run again after the lease", metadata: [
-                        "error": "\(error)", "job.ids": "\(completions.map(\.envelope.id).joined(separator: ","))",
-                    ])
+                    logger.error(
+                        "could not acknowledge finished jobs; they stay pending and will run again after the lease",
+                        metadata: [
+                            "error": "\(error)", "job.ids": "\(completions.map(\.envelope.id).joined(separator: ","))",
+                        ]
+                    )
                     return
                 }
                 await pause(failures: failures)
@@ -275,10 +325,14 @@ extension QueueWorker {
                 let job = batch[0].0
                 await recordFailure(
                     report(
-                        for: job, envelope: job.envelope,
-                        error: "the job ran, but its outcome could not be recorded (\(error)); its follow-ups were not enqueued. Fix what the error names, then retry the dead letter",
-                        retryAtMs: nil),
-                    logger: job.logger)
+                        for: job,
+                        envelope: job.envelope,
+                        error:
+                            "the job ran, but its outcome could not be recorded (\(error)); its follow-ups were not enqueued. Fix what the error names, then retry the dead letter",
+                        retryAtMs: nil
+                    ),
+                    logger: job.logger
+                )
                 _ = state.withLock { $0.held.removeValue(forKey: ObjectIdentifier(job)) }
                 return
             }

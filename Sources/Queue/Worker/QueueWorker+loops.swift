@@ -1,7 +1,7 @@
-import Synchronization
 import FleetCore
 import Foundation
 import Logging
+import Synchronization
 
 extension QueueWorker {
     /// Renews leases of held entries, notices lost leases and cancellation requests, and publishes this worker's
@@ -37,11 +37,34 @@ extension QueueWorker {
         let now = Clock.nowMs()
         let (processed, failed) = state.withLock { ($0.processed, $0.failed) }
         let record = queue.keys.worker(consumerName)
-        commands.append(RedisCommand(
-            "HSET", record, "name", consumerName, "host", ProcessInfo.processInfo.hostName, "pid", String(ProcessInfo.processInfo.processIdentifier),
-            "started", String(startedAtMs), "heartbeat", String(now), "queues", configuration.queues.joined(separator: ","),
-            "concurrency", String(configuration.concurrency), "running", String(runs.count), "jobs", ids.joined(separator: ","),
-            "processed", String(processed), "failed", String(failed)))
+        commands.append(
+            RedisCommand(
+                "HSET",
+                record,
+                "name",
+                consumerName,
+                "host",
+                ProcessInfo.processInfo.hostName,
+                "pid",
+                String(ProcessInfo.processInfo.processIdentifier),
+                "started",
+                String(startedAtMs),
+                "heartbeat",
+                String(now),
+                "queues",
+                configuration.queues.joined(separator: ","),
+                "concurrency",
+                String(configuration.concurrency),
+                "running",
+                String(runs.count),
+                "jobs",
+                ids.joined(separator: ","),
+                "processed",
+                String(processed),
+                "failed",
+                String(failed)
+            )
+        )
         commands.append(RedisCommand("PEXPIRE", record, String(max(3 * configuration.heartbeatInterval.milliseconds, 3000))))
         commands.append(RedisCommand("ZADD", queue.keys.workers, String(now), consumerName))
         let replies = try await queue.redis.pipeline(commands)
@@ -63,9 +86,12 @@ extension QueueWorker {
         }
         for job in lost {
             job.cancel(.leaseLost)
-            logger.info("lost the lease of a held job to another worker; its outcome will not be recorded here", metadata: [
-                "job.id": "\(job.envelope.id)", "entry.id": "\(job.entryId)",
-            ])
+            logger.info(
+                "lost the lease of a held job to another worker; its outcome will not be recorded here",
+                metadata: [
+                    "job.id": "\(job.envelope.id)", "entry.id": "\(job.entryId)",
+                ]
+            )
         }
     }
 
@@ -133,7 +159,10 @@ extension QueueWorker {
                 return !state.functionsWarned
             }
             if first {
-                logger.warning("could not load the queue's Redis functions; producers that use FCALL will fail (Redis 7 is needed)", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "could not load the queue's Redis functions; producers that use FCALL will fail (Redis 7 is needed)",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
     }

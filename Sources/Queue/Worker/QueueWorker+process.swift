@@ -1,7 +1,7 @@
-import Metrics
-import Synchronization
 import FleetCore
 import Logging
+import Metrics
+import Synchronization
 
 extension QueueWorker {
     /// Runs `concurrency` slot tasks that take jobs from a local buffer, and a fetch loop that refills the buffer
@@ -39,7 +39,12 @@ extension QueueWorker {
                             // What this worker still holds is never taken back (after a Redis outage its leases look expired).
                             let held = state.withLock { state in Set(state.held.values.lazy.filter { $0.job.queue == name }.map(\.job.entryId)) }
                             batch += try await queue.reclaim(
-                                consumer: consumerName, queue: name, minIdle: configuration.lease, count: want - batch.count, held: held)
+                                consumer: consumerName,
+                                queue: name,
+                                minIdle: configuration.lease,
+                                count: want - batch.count,
+                                held: held
+                            )
                         }
                         if !batch.isEmpty {
                             logger.info("reclaimed jobs of a dead or stopping worker", metadata: ["count": "\(batch.count)"])
@@ -55,7 +60,12 @@ extension QueueWorker {
                             await sleepUnlessStopped(configuration.blockTimeout)
                         } else {
                             batch = try await queue.blockingRead(
-                                on: connection, consumer: consumerName, queues: open, count: min(want, 10), block: configuration.blockTimeout)
+                                on: connection,
+                                consumer: consumerName,
+                                queues: open,
+                                count: min(want, 10),
+                                block: configuration.blockTimeout
+                            )
                         }
                     }
                     failures = 0
@@ -168,7 +178,11 @@ extension QueueWorker {
     /// Tells pausing clients that this worker applied the paused set of `version` (after applying it).
     func confirmPaused(_ version: Int) async throws {
         guard state.withLock({ version > $0.pausedVersionConfirmed }) else { return }
-        try await queue.redis.evaluate(AdminScripts.confirmPause, keys: [], arguments: [queue.configuration.prefix, queue.configuration.group, consumerName, String(version)])
+        try await queue.redis.evaluate(
+            AdminScripts.confirmPause,
+            keys: [],
+            arguments: [queue.configuration.prefix, queue.configuration.group, consumerName, String(version)]
+        )
         state.withLock { $0.pausedVersionConfirmed = max($0.pausedVersionConfirmed, version) }
     }
 
@@ -187,10 +201,15 @@ extension QueueWorker {
                 if let next = envelope.next, let problem = followUpProblem(next) {
                     rejects.append(report(for: delivery, envelope: envelope, error: "malformed entry: \(problem)", retryAtMs: nil))
                 } else if delivery.deliveries > configuration.maxDeliveries {
-                    rejects.append(report(
-                        for: delivery, envelope: envelope,
-                        error: "delivered \(delivery.deliveries) times without finishing (more than QUEUE_MAX_DELIVERIES=\(configuration.maxDeliveries)); does it crash or hang its worker?",
-                        retryAtMs: nil))
+                    rejects.append(
+                        report(
+                            for: delivery,
+                            envelope: envelope,
+                            error:
+                                "delivered \(delivery.deliveries) times without finishing (more than QUEUE_MAX_DELIVERIES=\(configuration.maxDeliveries)); does it crash or hang its worker?",
+                            retryAtMs: nil
+                        )
+                    )
                 } else if envelope.concurrencyKey != nil {
                     limited.append((delivery, envelope))
                 } else {
@@ -201,10 +220,13 @@ extension QueueWorker {
         if !rejects.isEmpty {
             let outcomes = try await queue.fail(rejects, consumer: consumerName)
             for (report, outcome) in zip(rejects, outcomes) {
-                logger.error("dead-lettered an entry that cannot run", metadata: [
-                    "queue": "\(report.queue)", "entry.id": "\(report.entryId)", "job.id": "\(report.jobId)", "outcome": "\(outcome)",
-                    "error": "\(report.errorJSON)",
-                ])
+                logger.error(
+                    "dead-lettered an entry that cannot run",
+                    metadata: [
+                        "queue": "\(report.queue)", "entry.id": "\(report.entryId)", "job.id": "\(report.jobId)", "outcome": "\(outcome)",
+                        "error": "\(report.errorJSON)",
+                    ]
+                )
             }
         }
         if !limited.isEmpty {
@@ -234,9 +256,12 @@ extension QueueWorker {
             let count = try await queue.handBack(entries, consumer: consumerName, idle: configuration.lease + .seconds(1))
             logger.info("handed unfinished jobs back for immediate reclaim", metadata: ["count": "\(count)"])
         } catch {
-            logger.error("could not hand unfinished jobs back; they will be reclaimed after the lease", metadata: [
-                "error": "\(error)", "job.ids": "\(entries.map(\.jobId).joined(separator: ","))",
-            ])
+            logger.error(
+                "could not hand unfinished jobs back; they will be reclaimed after the lease",
+                metadata: [
+                    "error": "\(error)", "job.ids": "\(entries.map(\.jobId).joined(separator: ","))",
+                ]
+            )
         }
     }
 }

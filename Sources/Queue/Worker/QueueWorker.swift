@@ -1,8 +1,8 @@
 import FleetCore
 import Logging
-import Tracing
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// The worker runtime: a `Service` that consumes queues with a fixed concurrency and runs registered handlers.
 ///
@@ -175,10 +175,13 @@ public final class QueueWorker: Service, Sendable {
         if isStopRequested { return }
         let connection = try queue.redis.dedicatedConnection(role: "fetch")
         state.withLock { $0.fetchConnection = connection }
-        logger.info("worker started", metadata: [
-            "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
-            "job.types": "\(registry.names.joined(separator: ","))",
-        ])
+        logger.info(
+            "worker started",
+            metadata: [
+                "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
+                "job.types": "\(registry.names.joined(separator: ","))",
+            ]
+        )
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.heartbeatLoop() }
             background.addTask { await self.promoteLoop() }

@@ -27,8 +27,14 @@ public struct BackupConfiguration: Sendable {
 
     /// Creates a configuration.
     public init(
-        s3: S3Configuration, prefix: String = "backups/", partSize: Int = 16 << 20, keepLast: Int = 14, keepDays: Int = 30,
-        database: DatabaseConfiguration, pgDump: String = "pg_dump", pgRestore: String = "pg_restore"
+        s3: S3Configuration,
+        prefix: String = "backups/",
+        partSize: Int = 16 << 20,
+        keepLast: Int = 14,
+        keepDays: Int = 30,
+        database: DatabaseConfiguration,
+        pgDump: String = "pg_dump",
+        pgRestore: String = "pg_restore"
     ) {
         self.s3 = s3
         self.prefix = prefix
@@ -48,7 +54,11 @@ public struct BackupConfiguration: Sendable {
         if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
         let partText = environment.string("BACKUP_PART_SIZE", default: "16MiB")
         guard let partSize = Self.parseSize(partText), partSize >= 5 << 20, partSize <= 512 << 20 else {
-            throw ConfigurationError(variable: "BACKUP_PART_SIZE", value: partText, expected: "a size from 5MiB to 512MiB (S3's minimum part is 5 MiB)")
+            throw ConfigurationError(
+                variable: "BACKUP_PART_SIZE",
+                value: partText,
+                expected: "a size from 5MiB to 512MiB (S3's minimum part is 5 MiB)"
+            )
         }
         let database: DatabaseConfiguration
         if let url = environment.string("BACKUP_DATABASE_URL") {
@@ -57,12 +67,15 @@ public struct BackupConfiguration: Sendable {
             database = try DatabaseConfiguration(environment: environment)
         }
         self.init(
-            s3: s3, prefix: prefix, partSize: partSize,
+            s3: s3,
+            prefix: prefix,
+            partSize: partSize,
             keepLast: try environment.int("BACKUP_KEEP_LAST", default: 14, range: 0...100_000),
             keepDays: try environment.int("BACKUP_KEEP_DAYS", default: 30, range: 0...100_000),
             database: database,
             pgDump: environment.string("PG_DUMP_PATH", default: "pg_dump"),
-            pgRestore: environment.string("PG_RESTORE_PATH", default: "pg_restore"))
+            pgRestore: environment.string("PG_RESTORE_PATH", default: "pg_restore")
+        )
     }
 
     /// `16MiB`, `5MB` (read as MiB), `8388608`.

@@ -62,8 +62,14 @@ public struct BackupRunner: Sendable {
         var parts = tm()
         gmtime_r(&time, &parts)
         return String(
-            format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour),
-            Int(parts.tm_min), Int(parts.tm_sec))
+            format: "%04d%02d%02dT%02d%02d%02dZ",
+            Int(parts.tm_year) + 1900,
+            Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday),
+            Int(parts.tm_hour),
+            Int(parts.tm_min),
+            Int(parts.tm_sec)
+        )
     }
 
     static func parseStamp(_ key: String) -> Date? {
@@ -96,7 +102,8 @@ public struct BackupRunner: Sendable {
             throw BackupError(
                 .toolMissing,
                 "\(configured) was not found\(configured.contains("/") ? "" : " on PATH"); install the PostgreSQL client (apt-get install postgresql-client) or set \(variable)",
-                retryable: false)
+                retryable: false
+            )
         }
         return path
     }
@@ -125,7 +132,11 @@ public struct BackupRunner: Sendable {
             try await store.setUpload(id: id, uploadID: upload)
             let child: ChildProcess
             do {
-                child = try ChildProcess(executable: pgDump, arguments: ["--format=custom", "--no-password"], environment: Self.toolEnvironment(configuration.database))
+                child = try ChildProcess(
+                    executable: pgDump,
+                    arguments: ["--format=custom", "--no-password"],
+                    environment: Self.toolEnvironment(configuration.database)
+                )
             } catch {
                 throw BackupError(.toolFailed, "could not start \(pgDump): \(error)", retryable: false)
             }
@@ -161,9 +172,13 @@ public struct BackupRunner: Sendable {
                 try await s3.completeMultipartUpload(key: key, uploadID: upload, parts: parts)
             }
             uploadID = nil
-            let sha256 = SigV4.hex(hasher.finalize())
+            let sha256 = Hex.lowercase(hasher.finalize())
             try await s3Step("writing the checksum of \(key)") {
-                try await s3.putObject(key: key + ".sha256", bytes: Array("\(sha256)  \(key.split(separator: "/").last ?? "")\n".utf8), contentType: "text/plain")
+                try await s3.putObject(
+                    key: key + ".sha256",
+                    bytes: Array("\(sha256)  \(key.split(separator: "/").last ?? "")\n".utf8),
+                    contentType: "text/plain"
+                )
             }
             try await store.succeed(id: id, bytes: bytes, parts: parts.count, sha256: sha256)
             logger.info("backup uploaded", metadata: ["key": "\(key)", "bytes": "\(bytes)", "parts": "\(parts.count)"])
@@ -174,8 +189,15 @@ public struct BackupRunner: Sendable {
                 logger.warning("backup retention failed; old backups stay until the next run", metadata: ["error": "\(error)"])
             }
             return Outcome(
-                id: id, bucket: configuration.s3.bucket, key: key, bytes: bytes, parts: parts.count, sha256: sha256,
-                durationSeconds: Date().timeIntervalSince(started), deleted: deleted)
+                id: id,
+                bucket: configuration.s3.bucket,
+                key: key,
+                bytes: bytes,
+                parts: parts.count,
+                sha256: sha256,
+                durationSeconds: Date().timeIntervalSince(started),
+                deleted: deleted
+            )
         } catch {
             if let process {
                 process.kill()
@@ -187,7 +209,10 @@ public struct BackupRunner: Sendable {
                     try await s3.abortMultipartUpload(key: key, uploadID: uploadID)
                     aborted = true
                 } catch {
-                    logger.warning("could not abort the multipart upload; the next backup aborts it", metadata: ["key": "\(key)", "error": "\(error)"])
+                    logger.warning(
+                        "could not abort the multipart upload; the next backup aborts it",
+                        metadata: ["key": "\(key)", "error": "\(error)"]
+                    )
                 }
             }
             let message = (error as? BackupError)?.message ?? (error is CancellationError ? "cancelled" : "\(error)")
@@ -296,7 +321,11 @@ public struct BackupRunner: Sendable {
                 do {
                     return try await s3.get(key: key)
                 } catch let error as S3Error where error.kind == .notFound {
-                    throw BackupError(.notFound, "there is no backup \(key) in bucket \(configuration.s3.bucket) (joycity backup list)", retryable: false)
+                    throw BackupError(
+                        .notFound,
+                        "there is no backup \(key) in bucket \(configuration.s3.bucket) (joycity backup list)",
+                        retryable: false
+                    )
                 }
             }
             for try await buffer in body {
@@ -308,21 +337,31 @@ public struct BackupRunner: Sendable {
                 }
             }
         }
-        let actual = SigV4.hex(hasher.finalize())
+        let actual = Hex.lowercase(hasher.finalize())
         if let expected, expected != actual {
-            throw BackupError(.checksumMismatch, "the download of \(key) has SHA-256 \(actual) but the backup recorded \(expected); not restoring", retryable: false)
+            throw BackupError(
+                .checksumMismatch,
+                "the download of \(key) has SHA-256 \(actual) but the backup recorded \(expected); not restoring",
+                retryable: false
+            )
         }
         let child: ChildProcess
         do {
             child = try ChildProcess(
-                executable: pgRestore, arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", "--no-password", "--dbname=\(target.database)", path],
-                environment: Self.toolEnvironment(target))
+                executable: pgRestore,
+                arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", "--no-password", "--dbname=\(target.database)", path],
+                environment: Self.toolEnvironment(target)
+            )
         } catch {
             throw BackupError(.toolFailed, "could not start \(pgRestore): \(error)", retryable: false)
         }
         let status = try await child.wait()
         guard status == 0 else {
-            throw BackupError(.toolFailed, "pg_restore into \(target.displayName) failed (exit \(status)): \(child.stderr.suffix(2000))", retryable: false)
+            throw BackupError(
+                .toolFailed,
+                "pg_restore into \(target.displayName) failed (exit \(status)): \(child.stderr.suffix(2000))",
+                retryable: false
+            )
         }
         return RestoreOutcome(key: key, bytes: bytes, sha256: actual, database: target.displayName)
     }

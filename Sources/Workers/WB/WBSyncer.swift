@@ -1,6 +1,7 @@
 import FleetCore
 import FleetStore
 import Foundation
+import JobCatalog
 import Logging
 import NIOCore
 import Queue
@@ -34,7 +35,11 @@ public struct WBSyncer: Sendable {
         public var reportRewindow: Duration
         public var deepRewindow: Duration
 
-        public init(lookback: Duration = .seconds(90 * 86_400), reportRewindow: Duration = .seconds(14 * 86_400), deepRewindow: Duration = .seconds(90 * 86_400)) {
+        public init(
+            lookback: Duration = .seconds(90 * 86_400),
+            reportRewindow: Duration = .seconds(14 * 86_400),
+            deepRewindow: Duration = .seconds(90 * 86_400)
+        ) {
             self.lookback = lookback
             self.reportRewindow = reportRewindow
             self.deepRewindow = deepRewindow
@@ -45,7 +50,8 @@ public struct WBSyncer: Sendable {
             self.init(
                 lookback: try env.duration("WB_SYNC_LOOKBACK", default: .seconds(90 * 86_400), defaultUnit: .seconds),
                 reportRewindow: try env.duration("WB_REPORT_REWINDOW", default: .seconds(14 * 86_400), defaultUnit: .seconds),
-                deepRewindow: try env.duration("WB_REPORT_DEEP_REWINDOW", default: .seconds(90 * 86_400), defaultUnit: .seconds))
+                deepRewindow: try env.duration("WB_REPORT_DEEP_REWINDOW", default: .seconds(90 * 86_400), defaultUnit: .seconds)
+            )
         }
     }
 
@@ -79,7 +85,10 @@ public struct WBSyncer: Sendable {
     public var waitForStore: @Sendable () async throws -> Void
 
     public init(
-        accounts: AccountStore, raw: WBRawStore, client: WBClient, configuration: Configuration,
+        accounts: AccountStore,
+        raw: WBRawStore,
+        client: WBClient,
+        configuration: Configuration,
         waitForStore: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.accounts = accounts
@@ -126,12 +135,14 @@ public struct WBSyncer: Sendable {
         }
         guard account.tokenStatus != .invalid else {
             outcome.state = "skipped"
-            outcome.note = "the WB token was refused (\(account.tokenError ?? "no detail")); not retried until the token changes (joycity accounts set-token \(id) …)"
+            outcome.note =
+                "the WB token was refused (\(account.tokenError ?? "no detail")); not retried until the token changes (joycity accounts set-token \(id) …)"
             return outcome
         }
         // Check the token locally before spending a request.
         let claims: WBToken
-        let needed: (WBToken.Scope, String) = dataset == .report && account.reportSource == .finance ? (.finance, "Finance") : (.statistics, "Statistics")
+        let needed: (WBToken.Scope, String) =
+            dataset == .report && account.reportSource == .finance ? (.finance, "Finance") : (.statistics, "Statistics")
         do {
             claims = try WBToken(credentials.token)
             if let problem = claims.problem(for: needed.0, categoryName: needed.1, now: now()) { throw WBError.tokenUnusable(problem) }
@@ -182,7 +193,10 @@ public struct WBSyncer: Sendable {
         do {
             try await client.retryBackoff.retrying(3, write)
         } catch {
-            client.logger.error("could not record \(what) in wb_sync_runs; the next run of this dataset closes it as abandoned", metadata: ["error": "\(error)"])
+            client.logger.error(
+                "could not record \(what) in wb_sync_runs; the next run of this dataset closes it as abandoned",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 
@@ -200,7 +214,10 @@ public struct WBSyncer: Sendable {
         try await accounts.markTokenInvalid(id: id, detail: detail)
         try await accounts.recordSync(id: id, state: "token_invalid", error: detail)
         if dataset == .report { try await raw.releaseReportWindow(account: id) }
-        client.logger.warning("WB token unusable; the account is skipped until its token changes", metadata: ["wb.account": "\(id)", "error": "\(detail)"])
+        client.logger.warning(
+            "WB token unusable; the account is skipped until its token changes",
+            metadata: ["wb.account": "\(id)", "error": "\(detail)"]
+        )
         outcome.state = "token_invalid"
         outcome.note = detail
         return outcome
@@ -208,8 +225,15 @@ public struct WBSyncer: Sendable {
 
     // MARK: orders and sales
 
-    private func syncChanges(_ id: Int64, _ dataset: WBDataset, _ wb: WBClient.Credentials, _ outcome: inout Outcome, _ context: JobContext?) async throws {
-        var cursor = try await raw.cursor(account: id, dataset: dataset)?.changeCursor
+    private func syncChanges(
+        _ id: Int64,
+        _ dataset: WBDataset,
+        _ wb: WBClient.Credentials,
+        _ outcome: inout Outcome,
+        _ context: JobContext?
+    ) async throws {
+        var cursor =
+            try await raw.cursor(account: id, dataset: dataset)?.changeCursor
             ?? MoscowTime.dateTime(now().addingTimeInterval(-configuration.lookback.seconds))
         while true {
             try context?.checkCancellation()
@@ -217,12 +241,15 @@ public struct WBSyncer: Sendable {
             guard
                 let stored = try await nextPage(
                     fetch: { dataset == .orders ? try await client.orders(wb, dateFrom: current) : try await client.sales(wb, dateFrom: current) },
-                    store: { try await raw.storeChangePage(account: id, dataset: dataset, page: $0) })
+                    store: { try await raw.storeChangePage(account: id, dataset: dataset, page: $0) }
+                )
             else { break }
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.written
-            try await context?.reportProgress(Progress(dataset: dataset.rawValue, pages: outcome.pages, rows: outcome.rows, cursor: stored.cursor ?? cursor))
+            try await context?.reportProgress(
+                Progress(dataset: dataset.rawValue, pages: outcome.pages, rows: outcome.rows, cursor: stored.cursor ?? cursor)
+            )
             guard stored.advanced, let next = stored.cursor else { break }
             cursor = next
         }
@@ -248,7 +275,12 @@ public struct WBSyncer: Sendable {
     // MARK: report
 
     private func syncReport(
-        _ id: Int64, _ source: SellerAccount.ReportSource, _ wb: WBClient.Credentials, _ newRun: Int64, deep: Bool, _ outcome: inout Outcome,
+        _ id: Int64,
+        _ source: SellerAccount.ReportSource,
+        _ wb: WBClient.Credentials,
+        _ newRun: Int64,
+        deep: Bool,
+        _ outcome: inout Outcome,
         _ context: JobContext?
     ) async throws {
         let today = MoscowTime.day(now())
@@ -275,12 +307,15 @@ public struct WBSyncer: Sendable {
                             ? try await client.financeDetailed(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: after)
                             : try await client.reportDetail(wb, dateFrom: windowFrom, dateTo: windowTo, rrdid: after)
                     },
-                    store: { try await raw.storeReportPage(account: id, run: run, source: source.rawValue, page: $0) })
+                    store: { try await raw.storeReportPage(account: id, run: run, source: source.rawValue, page: $0) }
+                )
             else { break }
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.rows
-            try await context?.reportProgress(Progress(dataset: "report", pages: outcome.pages, rows: outcome.rows, cursor: String(stored.lastRrdID ?? rrdid)))
+            try await context?.reportProgress(
+                Progress(dataset: "report", pages: outcome.pages, rows: outcome.rows, cursor: String(stored.lastRrdID ?? rrdid))
+            )
             guard let last = stored.lastRrdID else { break }
             guard last > rrdid else {
                 throw WBError.malformedResponse("the report page after rrdid \(rrdid) did not move past it (last rrd_id \(last))")

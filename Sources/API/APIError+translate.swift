@@ -1,0 +1,68 @@
+import AvatarStorage
+import FleetAuth
+import FleetHTTP
+import FleetStore
+import HTTPTypes
+import Hummingbird
+import PostgresNIO
+import Queue
+
+/// The one place errors of the lower modules become HTTP answers: ``RequestIDMiddleware`` asks ``translate(_:_:)``
+/// for every error a handler throws that is not an ``APIError`` already.
+extension APIError {
+    /// The answer for `error` (a store's, sign-in's, an avatar's, the queue's or PostgreSQL's), or nil for an
+    /// unexpected error (a 500). Failures of a dependency are logged with their details, which the answer omits.
+    static func translate(_ error: any Error, _ context: APIRequestContext) -> APIError? {
+        switch error {
+        case let error as AuthError: return APIError(error)
+        case let error as AvatarError: return APIError(error)
+        case is QueueError, is RedisError:
+            context.logger.warning("request failed on Redis", metadata: ["error": "\(String(reflecting: error))"])
+            return .unavailable("the queue is not reachable (Redis); try again shortly")
+        case is StoreError, is PSQLError, is PostgresTransactionError:
+            let answer = database(error)
+            if answer.status.code >= 500 {
+                context.logger.warning("request failed on the database", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return answer
+        default: return nil
+        }
+    }
+
+    /// What to tell the caller about a failed store call: ``StoreError`` codes become 404/409/400/403, anything else
+    /// 503 (the SQL text and server details stay in the log).
+    static func database(_ error: any Error, conflict: String = "that conflicts with an existing record") -> APIError {
+        if let error = error as? APIError { return error }
+        let error = StoreError.statement(error, conflict: conflict)
+        switch error.code {
+        case .notFound: return .notFound(error.message)
+        case .alreadyExists: return .conflict(error.message)
+        case .invalidInput: return .invalid(error.message)
+        case .protected: return .forbidden(error.message)
+        case .secretKeyMissing, .secretUndecryptable: return .unavailable("secrets cannot be sealed or opened: \(error.message)")
+        default: return .unavailable("the database is not reachable; try again shortly")
+        }
+    }
+
+    /// 401, 400, 429 or 503 for a sign-in or session error.
+    init(_ error: AuthError) {
+        switch error.kind {
+        case .unauthenticated: self = .unauthenticated(error.message)
+        case .invalidInput: self = .invalid(error.message)
+        case .rateLimited(let wait): self = .tooManyRequests(error.message, retryAfter: wait)
+        case .unavailable: self = .unavailable(error.message)
+        }
+    }
+
+    /// 413, 415, 422, 404 or 503 for an avatar error.
+    init(_ error: AvatarError) {
+        switch error.kind {
+        case .tooLarge: self = .tooLarge(error.message)
+        case .notJPEG: self = .unsupportedMediaType(error.message)
+        case .invalidImage: self = .unprocessable(code: "invalid_image", error.message)
+        case .imageTooLarge: self = .unprocessable(code: "image_too_large", error.message)
+        case .notFound: self = .notFound(error.message)
+        case .unavailable: self = .unavailable(error.message)
+        }
+    }
+}

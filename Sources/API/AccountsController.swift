@@ -1,0 +1,221 @@
+import FleetCore
+import FleetHTTP
+import FleetStore
+import Foundation
+import Hummingbird
+import WBKit
+
+/// WB seller accounts (admin): the token is write-only, validated before it is stored.
+struct AccountsController: Sendable {
+    let api: APIServices
+
+    /// Registers the routes on `routes`.
+    func addRoutes(to routes: APIRoutes) {
+        routes.add(
+            Endpoint(
+                .get,
+                "/api/accounts",
+                "listAccounts",
+                "Every seller account (tokens masked)",
+                tag: "accounts",
+                access: .accountReaders,
+                response: .json(.arrayOf(.ref("Account")))
+            ),
+            listAccounts
+        )
+        routes.add(
+            Endpoint(
+                .get,
+                "/api/accounts/{id}",
+                "getAccount",
+                "One seller account (token masked)",
+                tag: "accounts",
+                access: .accountReaders,
+                response: .json(.ref("Account"))
+            ),
+            getAccount
+        )
+        routes.add(
+            Endpoint(
+                .post,
+                "/api/accounts",
+                "createAccount",
+                "Register a seller account; its WB token is checked (expiry, Statistics scope, then WB's /ping) before it is stored",
+                tag: "accounts",
+                access: .adminOnly,
+                request: .json(.ref("AccountCreate")),
+                status: 201,
+                response: .json(.ref("Account"))
+            ),
+            createAccount
+        )
+        routes.add(
+            Endpoint(
+                .patch,
+                "/api/accounts/{id}",
+                "updateAccount",
+                "Change an account's name, token, sync interval, report source or syncing",
+                tag: "accounts",
+                access: .adminOnly,
+                request: .json(.ref("AccountUpdate")),
+                response: .json(.ref("Account"))
+            ),
+            updateAccount
+        )
+        routes.add(
+            Endpoint(
+                .delete,
+                "/api/accounts/{id}",
+                "deleteAccount",
+                "Delete a seller account and everything synced for it",
+                tag: "accounts",
+                access: .adminOnly,
+                status: 204
+            ),
+            deleteAccount
+        )
+        routes.add(
+            Endpoint(
+                .put,
+                "/api/accounts/{id}/portal-credentials",
+                "setPortalCredentials",
+                "Store the account's WB Seller portal credentials, sealed (write-only: only the proxy edge reads them back)",
+                tag: "accounts",
+                access: .adminOnly,
+                request: .json(.ref("PortalCredentials")),
+                status: 204
+            ),
+            setPortalCredentials
+        )
+    }
+
+    /// `GET /api/accounts`: Every seller account (tokens masked).
+    @Sendable func listAccounts(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try JSONBodies.response(try await api.accounts.list())
+    }
+
+    /// `GET /api/accounts/{id}`: One seller account (token masked).
+    @Sendable func getAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try JSONBodies.response(try await account(try context.parameters.require("id", as: Int64.self)))
+    }
+
+    /// `POST /api/accounts`: Register a seller account; its WB token is checked (expiry, Statistics scope, then WB's /ping) before it is stored.
+    @Sendable func createAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let body = try await JSONBodies.decode(AccountCreate.self, from: request, context: context)
+        let name = try Validation.name(body.name, what: "an account name")
+        let inn = try Validation.inn(body.inn)
+        if let interval = body.syncIntervalSeconds, !(60...604_800).contains(interval) {
+            throw APIError.invalid("syncIntervalSeconds must be between 60 (1 minute) and 604800 (7 days)")
+        }
+        let token = body.token.trimmingSpaces()
+        let claims = try await checkToken(token)
+        var account: SellerAccount
+        do {
+            account = try await api.accounts.add(
+                name: name,
+                inn: inn,
+                token: token,
+                sellerID: claims.sellerID,
+                expiresAt: claims.expiresAt,
+                reportSource: body.reportSource ?? .statistics
+            )
+            if let interval = body.syncIntervalSeconds { try await api.accounts.setSyncInterval(id: account.id, seconds: interval) }
+            if body.syncEnabled == false { try await api.accounts.setSyncEnabled(id: account.id, false) }
+            try await api.accounts.markTokenOK(id: account.id)
+            account = try await api.accounts.account(id: account.id)
+        } catch {
+            throw APIError.database(error, conflict: "an account with INN \(inn) is already registered")
+        }
+        return try JSONBodies.response(account, status: .created)
+    }
+
+    /// `PATCH /api/accounts/{id}`: Change an account's name, token, sync interval, report source or syncing.
+    @Sendable func updateAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        let body = try await JSONBodies.decode(AccountUpdate.self, from: request, context: context)
+        _ = try await account(id)
+        let name = try body.name.map { try Validation.name($0, what: "an account name") }
+        if let interval = body.syncIntervalSeconds ?? nil, !(60...604_800).contains(interval) {
+            throw APIError.invalid("syncIntervalSeconds must be between 60 (1 minute) and 604800 (7 days), or null for the fleet default")
+        }
+        let token = body.token?.trimmingSpaces()
+        let claims = try await token.asyncMap { try await checkToken($0) }
+        if let name { try await api.accounts.setName(id: id, name) }
+        if let token, let claims {
+            try await api.accounts.setToken(id: id, token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
+            try await api.accounts.markTokenOK(id: id)
+        }
+        if let interval = body.syncIntervalSeconds { try await api.accounts.setSyncInterval(id: id, seconds: interval) }
+        if let source = body.reportSource { try await api.accounts.setReportSource(id: id, source) }
+        if let enabled = body.syncEnabled { try await api.accounts.setSyncEnabled(id: id, enabled) }
+        return try JSONBodies.response(try await api.accounts.account(id: id))
+    }
+
+    /// `DELETE /api/accounts/{id}`: Delete a seller account and everything synced for it.
+    @Sendable func deleteAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        try await api.accounts.delete(id: id)
+        return JSONBodies.noContent()
+    }
+
+    /// `PUT /api/accounts/{id}/portal-credentials`: Store the account's WB Seller portal credentials, sealed (write-only: only the proxy edge reads them back).
+    @Sendable func setPortalCredentials(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        let body = try await JSONBodies.decode(PortalCredentials.self, from: request, context: context)
+        guard body.login != nil || body.password != nil || body.cookies != nil else {
+            throw APIError.invalid("give at least one of login, password, cookies")
+        }
+        let json = try JSONCoding.encode(body)
+        guard json.utf8.count <= 64 << 10 else { throw APIError.tooLarge("portal credentials may be at most 64 KiB") }
+        try await api.accounts.setPortalCredentials(id: id, json: json)
+        return JSONBodies.noContent()
+    }
+
+    /// The account `id`.
+    /// - Throws: a store error (404 when there is none).
+    func account(_ id: Int64) async throws -> SellerAccount {
+        try await api.accounts.account(id: id)
+    }
+
+    /// Decodes the WB token (already trimmed: it is stored as checked) locally (shape, expiry, Statistics scope), then
+    /// asks WB's `/ping`.
+    /// - Throws: ``APIError`` 422 `wb_token_invalid` with the reason, 429 while WB's check budget is spent, 503 when
+    ///   WB cannot be reached.
+    func checkToken(_ token: String) async throws -> WBToken {
+        guard !token.isEmpty, token.utf8.count <= 4096 else {
+            throw APIError.unprocessable(code: "wb_token_invalid", "the WB token is empty or too long")
+        }
+        let claims: WBToken
+        do {
+            claims = try WBToken(token)
+        } catch WBError.tokenUnusable(let reason) {
+            throw APIError.unprocessable(code: "wb_token_invalid", reason)
+        } catch {
+            throw APIError.unprocessable(
+                code: "wb_token_invalid",
+                "the WB token cannot be read; copy it again from the seller portal (Settings → Access to API)"
+            )
+        }
+        if let problem = claims.problem(for: .statistics, categoryName: "Statistics") {
+            throw APIError.unprocessable(code: "wb_token_invalid", problem)
+        }
+        do {
+            try await api.wb.ping(.init(raw: token, claims: claims))
+        } catch let error as WBError {
+            switch error {
+            case .tokenRejected(let detail): throw APIError.unprocessable(code: "wb_token_invalid", "WB refused the token: \(detail)")
+            case .rateLimited(let retryAfter, _):
+                throw APIError.tooManyRequests("WB allows only a few token checks per 30 seconds; try again shortly", retryAfter: retryAfter)
+            default: throw APIError.unavailable("WB could not check the token (\(error)); try again later")
+            }
+        }
+        return claims
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,200 @@
+import FleetAuth
+import FleetHTTP
+import FleetStore
+import Foundation
+import Hummingbird
+import JobCatalog
+import Queue
+
+/// Queue administration: the same calls `joycity queue` makes.
+struct QueuesController: Sendable {
+    let api: APIServices
+
+    /// Registers the routes on `routes`.
+    func addRoutes(to routes: APIRoutes) {
+        routes.add(
+            Endpoint(
+                .get,
+                "/api/queues",
+                "listQueues",
+                "Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart)",
+                tag: "queues",
+                access: .queueReaders,
+                query: [("sample", ["type": "number", "minimum": 0, "maximum": 10], false)],
+                response: .json(.arrayOf(.ref("QueueOverview")))
+            ),
+            listQueues
+        )
+        routes.add(
+            Endpoint(
+                .get,
+                "/api/workers",
+                "listWorkers",
+                "Live workers with their jobs",
+                tag: "queues",
+                access: .queueReaders,
+                response: .json(.arrayOf(.ref("Worker")))
+            ),
+            listWorkers
+        )
+        routes.add(
+            Endpoint(.get, "/api/jobs/{jobId}", "getJob", "One job by id", tag: "queues", access: .queueReaders, response: .json(.ref("Job"))),
+            getJob
+        )
+        routes.add(
+            Endpoint(
+                .get,
+                "/api/queues/{queue}/dead",
+                "listDeadLetters",
+                "Dead letters of a queue, oldest first",
+                tag: "queues",
+                access: .queueReaders,
+                query: [("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false)],
+                response: .json(.arrayOf(.ref("DeadLetter")))
+            ),
+            listDeadLetters
+        )
+        routes.add(
+            Endpoint(
+                .post,
+                "/api/dead/{jobId}/retry",
+                "retryDeadLetter",
+                "Put a dead job back in its queue as attempt 1",
+                tag: "queues",
+                access: .adminOnly,
+                response: .json(.ref("RetryQueued"))
+            ),
+            retryDeadLetter
+        )
+        routes.add(
+            Endpoint(
+                .post,
+                "/api/queues/{queue}/pause",
+                "pauseQueue",
+                "Stop workers taking jobs from a queue",
+                tag: "queues",
+                access: .adminOnly,
+                response: .json(.ref("QueueStats"))
+            ),
+            pauseQueue
+        )
+        routes.add(
+            Endpoint(
+                .post,
+                "/api/queues/{queue}/resume",
+                "resumeQueue",
+                "Let workers take jobs from a queue again",
+                tag: "queues",
+                access: .adminOnly,
+                response: .json(.ref("QueueStats"))
+            ),
+            resumeQueue
+        )
+        routes.add(
+            Endpoint(
+                .delete,
+                "/api/dead/{jobId}",
+                "deleteDeadLetter",
+                "Delete a dead letter and its record",
+                tag: "queues",
+                access: .adminOnly,
+                status: 204
+            ),
+            deleteDeadLetter
+        )
+    }
+
+    /// `GET /api/queues`: Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart).
+    @Sendable func listQueues(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let sample = try Self.query(request, "sample", default: 1.0, range: 0...10, what: "a number of seconds")
+        return try JSONBodies.response(try await Self.queueCall { try await api.queue.overview(sample: .milliseconds(Int64(sample * 1000))) })
+    }
+
+    /// `GET /api/workers`: Live workers with their jobs.
+    @Sendable func listWorkers(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try JSONBodies.response(try await Self.queueCall { try await api.queue.workers() })
+    }
+
+    /// `GET /api/jobs/{jobId}`: One job by id.
+    @Sendable func getJob(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("jobId")
+        guard let job = try await Self.queueCall({ try await api.queue.job(id) }) else {
+            throw APIError.notFound("there is no job \(id) (finished records expire)")
+        }
+        return try JSONBodies.response(job)
+    }
+
+    /// `GET /api/queues/{queue}/dead`: Dead letters of a queue, oldest first.
+    @Sendable func listDeadLetters(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let queue = try context.parameters.require("queue")
+        let limit = try Self.query(request, "limit", default: 50, range: 1...1000, what: "a whole number")
+        return try JSONBodies.response(try await Self.queueCall { try await api.queue.deadLetters(queue, count: limit) })
+    }
+
+    /// `POST /api/dead/{jobId}/retry`: Put a dead job back in its queue as attempt 1.
+    @Sendable func retryDeadLetter(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("jobId")
+        _ = try await Self.queueCall { try await api.queue.retryDead(id) }
+        return try JSONBodies.response(RetryQueued(jobId: id))
+    }
+
+    /// `DELETE /api/dead/{jobId}`: Delete a dead letter and its record.
+    @Sendable func deleteDeadLetter(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("jobId")
+        try await Self.queueCall { try await api.queue.deleteDead(id) }
+        return JSONBodies.noContent()
+    }
+
+    /// `POST /api/queues/{queue}/pause`: Stop workers taking jobs from a queue.
+    @Sendable func pauseQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let queue = try context.parameters.require("queue")
+        return try JSONBodies.response(
+            try await Self.queueCall {
+                try await api.queue.pause(queue)
+                return try await api.queue.stats(queue)
+            }
+        )
+    }
+
+    /// `POST /api/queues/{queue}/resume`: Let workers take jobs from a queue again.
+    @Sendable func resumeQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let queue = try context.parameters.require("queue")
+        return try JSONBodies.response(
+            try await Self.queueCall {
+                try await api.queue.resume(queue)
+                return try await api.queue.stats(queue)
+            }
+        )
+    }
+
+    /// Runs a queue call, turning its errors into API errors.
+    static func queueCall<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as QueueError {
+            if error.code == .notFound { throw APIError.notFound(error.message) }
+            if error.code == .invalidArgument { throw APIError.invalid(error.message) }
+            throw APIError.unavailable("the queue is not reachable (Redis); try again shortly")
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.unavailable("the queue is not reachable (Redis); try again shortly")
+        }
+    }
+
+    /// A query parameter within `range` (`default` when absent).
+    /// - Throws: ``APIError`` 400 saying what is accepted.
+    static func query<T: LosslessStringConvertible & Comparable>(
+        _ request: Request,
+        _ name: String,
+        default value: T,
+        range: ClosedRange<T>,
+        what: String
+    ) throws -> T {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = T(String(text)), range.contains(number) else {
+            throw APIError.invalid("'\(name)' must be \(what) from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}
