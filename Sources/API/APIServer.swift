@@ -66,24 +66,7 @@ public struct APIServer: Sendable {
             try environment.bool("API_MIGRATE", default: true)
             ? PostgresStore(client: small.makeClient(logger: logger), server: owner.displayName, logger: logger) : nil
         if let migrator { services.append(migrator) }
-        var database = owner
-        if let url = environment.string("API_DATABASE_URL") {
-            database = try DatabaseConfiguration(url: url, variable: "API_DATABASE_URL")
-            database.maxConnections = owner.maxConnections
-        }
-        let role = environment.string("API_DATABASE_ROLE", default: "joycity_api")
-        if !role.isEmpty {
-            guard DatabaseConfiguration.isValidRole(role) else {
-                throw ConfigurationError(
-                    variable: "API_DATABASE_ROLE",
-                    value: role,
-                    expected: "a lower-case PostgreSQL role name, or empty for the login role"
-                )
-            }
-            database.role = role
-        }
-        // No statement outlives the request that sent it (the request deadline cancels the work too).
-        database.statementTimeout = configuration.requestTimeout
+        let database = try apiDatabase(environment: environment, owner: owner, requestTimeout: configuration.requestTimeout)
         let postgres = database.makeClient(logger: logger)
         services.append(postgres)
 
@@ -111,8 +94,6 @@ public struct APIServer: Sendable {
             let s3Environment = EnvironmentReader(values: environment.values.merging(["S3_BUCKET": bucket]) { $1 })
             avatars = try AvatarStore(environment: s3Environment, maxBytes: configuration.avatarMaxBytes)
         }
-        let displayName = database.displayName
-        let redisName = redis.configuration.url.endpoint
         let api = APIServices(
             configuration: configuration,
             tokens: tokens,
@@ -133,70 +114,18 @@ public struct APIServer: Sendable {
             ),
             avatars: avatars,
             wb: WBClient(configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: prefix), logger: logger),
-            readiness: {
-                var checks: [String: String] = [:]
-                do {
-                    let reply = try await redis.send(RedisCommand("PING"))
-                    checks["redis"] = reply.string == "PONG" ? "ok" : "Redis answered \(reply)"
-                } catch {
-                    checks["redis"] = "Redis at \(redisName) is not reachable"
-                }
-                do {
-                    // Well inside API_REQUEST_TIMEOUT, so the answer names the failing check.
-                    try await postgres.ping(timeout: min(.seconds(2), configuration.requestTimeout / 3), server: displayName)
-                    checks["postgres"] = "ok"
-                } catch {
-                    checks["postgres"] = "PostgreSQL at \(displayName) is not reachable"
-                }
-                if let migrator { checks["migrations"] = migrator.isReady ? "ok" : "not applied yet (see the log)" }
-                return checks
-            },
+            readiness: readiness(
+                redis: redis,
+                postgres: postgres,
+                server: database.displayName,
+                migrator: migrator,
+                requestTimeout: configuration.requestTimeout
+            ),
             logger: logger
         )
 
-        let router = Router(context: APIRequestContext.self)
-        let routes = APIRoutes(
-            router: router,
-            authenticator: authenticator,
-            internalSecret: configuration.internalSecret,
-            requestTimeout: configuration.requestTimeout
-        )
-        // Outermost first: security headers and CORS wrap the error responses RequestIDMiddleware makes.
-        router.add(middleware: SecurityHeadersMiddleware(hstsMaxAge: configuration.hstsMaxAge))
-        router.add(middleware: CORSAllowListMiddleware { configuration.allowsOrigin($0) })
-        router.add(
-            middleware: RequestIDMiddleware(
-                maxBody: configuration.maxBody,
-                allowedMethods: { request in routes.methods(matching: request.uri.path, revealInternal: routes.carriesInternalSecret(request)) },
-                translate: APIError.translate
-            )
-        )
-        router.add(middleware: MetricsMiddleware())
-        AuthController(api: api).addRoutes(to: routes)
-        UsersController(api: api).addRoutes(to: routes)
-        AccountsController(api: api).addRoutes(to: routes)
-        BackupsController(api: api).addRoutes(to: routes)
-        QueuesController(api: api).addRoutes(to: routes)
-        OperationsController(api: api, routes: routes).addRoutes(to: routes)
-        InternalController(api: api).addRoutes(to: routes)
-        if let metrics {
-            router.get("/metrics") { _, _ in PrometheusExposition.response(metrics) }
-        }
-        let app = Application(
-            router: router,
-            server: SlowClientGuard.http1(
-                idleTimeout: configuration.idleTimeout,
-                headerTimeout: configuration.headerTimeout,
-                bodyTimeout: configuration.bodyTimeout
-            ),
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: "joycity-api",
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
-            ),
-            onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) },
-            logger: logger
-        )
+        let (router, routes) = router(api: api, authenticator: authenticator, metrics: metrics)
+        let app = application(router: router, configuration: configuration, logger: logger, onRunning: onRunning)
         services.append(app)
         services.append(SessionJanitor(sessions: sessions, logger: logger))
         return APIServer(services: services, routes: routes, api: api)

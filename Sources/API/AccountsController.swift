@@ -11,94 +11,53 @@ struct AccountsController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/accounts",
-                "listAccounts",
-                "Every seller account (tokens masked)",
-                tag: "accounts",
-                access: .accountReaders,
-                response: .json(.arrayOf(.ref("Account")))
-            ),
-            listAccounts
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/accounts/{id}",
-                "getAccount",
-                "One seller account (token masked)",
-                tag: "accounts",
-                access: .accountReaders,
-                response: .json(.ref("Account"))
-            ),
-            getAccount
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/accounts",
-                "createAccount",
-                "Register a seller account; its WB token is checked (expiry, Statistics scope, then WB's /ping) before it is stored",
-                tag: "accounts",
-                access: .adminOnly,
-                request: .json(.ref("AccountCreate")),
-                status: 201,
-                response: .json(.ref("Account"))
-            ),
-            createAccount
-        )
-        routes.add(
-            Endpoint(
-                .patch,
-                "/api/accounts/{id}",
-                "updateAccount",
-                "Change an account's name, token, sync interval, report source or syncing",
-                tag: "accounts",
-                access: .adminOnly,
-                request: .json(.ref("AccountUpdate")),
-                response: .json(.ref("Account"))
-            ),
-            updateAccount
-        )
-        routes.add(
-            Endpoint(
-                .delete,
-                "/api/accounts/{id}",
-                "deleteAccount",
-                "Delete a seller account and everything synced for it",
-                tag: "accounts",
-                access: .adminOnly,
-                status: 204
-            ),
-            deleteAccount
-        )
-        routes.add(
-            Endpoint(
-                .put,
-                "/api/accounts/{id}/portal-credentials",
-                "setPortalCredentials",
-                "Store the account's WB Seller portal credentials, sealed (write-only: only the proxy edge reads them back)",
-                tag: "accounts",
-                access: .adminOnly,
-                request: .json(.ref("PortalCredentials")),
-                status: 204
-            ),
-            setPortalCredentials
-        )
+        routes.add(Self.listAccountsEndpoint, listAccounts)
+        routes.add(Self.getAccountEndpoint, getAccount)
+        routes.add(Self.createAccountEndpoint, createAccount)
+        routes.add(Self.updateAccountEndpoint, updateAccount)
+        routes.add(Self.deleteAccountEndpoint, deleteAccount)
+        routes.add(Self.setPortalCredentialsEndpoint, setPortalCredentials)
     }
 
+    static let listAccountsEndpoint = Endpoint(
+        .get,
+        "/api/accounts",
+        "listAccounts",
+        "Every seller account (tokens masked)",
+        tag: "accounts",
+        access: .accountReaders,
+        response: .json(.arrayOf(.ref("Account")))
+    )
     /// `GET /api/accounts`: Every seller account (tokens masked).
     @Sendable func listAccounts(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await api.accounts.list())
     }
 
+    static let getAccountEndpoint = Endpoint(
+        .get,
+        "/api/accounts/{id}",
+        "getAccount",
+        "One seller account (token masked)",
+        tag: "accounts",
+        access: .accountReaders,
+        response: .json(.ref("Account"))
+    )
     /// `GET /api/accounts/{id}`: One seller account (token masked).
     @Sendable func getAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await account(try context.parameters.require("id", as: Int64.self)))
     }
 
+    static let createAccountEndpoint = Endpoint(
+        .post,
+        "/api/accounts",
+        "createAccount",
+        "Register a seller account; its WB token is checked (expiry, Statistics scope, then WB's /ping) before it is stored",
+        tag: "accounts",
+        access: .adminOnly,
+        request: .json(.ref("AccountCreate")),
+        status: 201,
+        response: .json(.ref("Account"))
+    )
     /// `POST /api/accounts`: Register a seller account; its WB token is checked (expiry, Statistics scope, then WB's /ping) before it is stored.
     @Sendable func createAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let body = try await JSONBodies.decode(AccountCreate.self, from: request, context: context)
@@ -129,6 +88,16 @@ struct AccountsController: Sendable {
         return try JSONBodies.response(account, status: .created)
     }
 
+    static let updateAccountEndpoint = Endpoint(
+        .patch,
+        "/api/accounts/{id}",
+        "updateAccount",
+        "Change an account's name, token, sync interval, report source or syncing",
+        tag: "accounts",
+        access: .adminOnly,
+        request: .json(.ref("AccountUpdate")),
+        response: .json(.ref("Account"))
+    )
     /// `PATCH /api/accounts/{id}`: Change an account's name, token, sync interval, report source or syncing.
     @Sendable func updateAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -151,6 +120,15 @@ struct AccountsController: Sendable {
         return try JSONBodies.response(try await api.accounts.account(id: id))
     }
 
+    static let deleteAccountEndpoint = Endpoint(
+        .delete,
+        "/api/accounts/{id}",
+        "deleteAccount",
+        "Delete a seller account and everything synced for it",
+        tag: "accounts",
+        access: .adminOnly,
+        status: 204
+    )
     /// `DELETE /api/accounts/{id}`: Delete a seller account and everything synced for it.
     @Sendable func deleteAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -158,6 +136,16 @@ struct AccountsController: Sendable {
         return JSONBodies.noContent()
     }
 
+    static let setPortalCredentialsEndpoint = Endpoint(
+        .put,
+        "/api/accounts/{id}/portal-credentials",
+        "setPortalCredentials",
+        "Store the account's WB Seller portal credentials, sealed (write-only: only the proxy edge reads them back)",
+        tag: "accounts",
+        access: .adminOnly,
+        request: .json(.ref("PortalCredentials")),
+        status: 204
+    )
     /// `PUT /api/accounts/{id}/portal-credentials`: Store the account's WB Seller portal credentials, sealed (write-only: only the proxy edge reads them back).
     @Sendable func setPortalCredentials(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)

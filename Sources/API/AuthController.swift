@@ -11,101 +11,27 @@ struct AuthController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/auth/login",
-                "login",
-                "Sign in with login (or email) and password; sets the session cookies",
-                tag: "auth",
-                access: .anyone,
-                request: .json(.ref("LoginRequest")),
-                response: .json(.ref("TokenResponse"))
-            ),
-            login
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/auth/refresh",
-                "refresh",
-                "Rotate the refresh token (cookie or body) and get a new access token",
-                tag: "auth",
-                access: .anyone,
-                request: .json(.ref("RefreshRequest")),
-                response: .json(.ref("TokenResponse"))
-            ),
-            refresh
-        )
-        routes.add(
-            Endpoint(.post, "/api/auth/logout", "logout", "End this session and clear the cookies", tag: "auth", access: .signedIn, status: 204),
-            logout
-        )
-        routes.add(Endpoint(.get, "/api/auth/me", "me", "The signed-in user", tag: "auth", access: .signedIn, response: .json(.ref("User"))), me)
-        routes.add(
-            Endpoint(
-                .patch,
-                "/api/auth/me",
-                "updateMe",
-                "Change your display name",
-                tag: "auth",
-                access: .signedIn,
-                request: .json(.ref("ProfileUpdate")),
-                response: .json(.ref("User"))
-            ),
-            updateMe
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/auth/password",
-                "changePassword",
-                "Change your password (the current one is required); ends your other sessions",
-                tag: "auth",
-                access: .signedIn,
-                request: .json(.ref("PasswordChange")),
-                response: .json(.ref("RevokedCount"))
-            ),
-            changePassword
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/auth/sessions",
-                "listSessions",
-                "Your signed-in devices",
-                tag: "auth",
-                access: .signedIn,
-                response: .json(.arrayOf(.ref("Session")))
-            ),
-            listSessions
-        )
-        routes.add(
-            Endpoint(
-                .delete,
-                "/api/auth/sessions/{sessionId}",
-                "revokeSession",
-                "Sign out one of your devices",
-                tag: "auth",
-                access: .signedIn,
-                status: 204
-            ),
-            revokeSession
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/auth/sessions/revoke-others",
-                "revokeOtherSessions",
-                "Sign out all your other devices",
-                tag: "auth",
-                access: .signedIn,
-                response: .json(.ref("RevokedCount"))
-            ),
-            revokeOtherSessions
-        )
+        routes.add(Self.loginEndpoint, login)
+        routes.add(Self.refreshEndpoint, refresh)
+        routes.add(Self.logoutEndpoint, logout)
+        routes.add(Self.meEndpoint, me)
+        routes.add(Self.updateMeEndpoint, updateMe)
+        routes.add(Self.changePasswordEndpoint, changePassword)
+        routes.add(Self.listSessionsEndpoint, listSessions)
+        routes.add(Self.revokeSessionEndpoint, revokeSession)
+        routes.add(Self.revokeOtherSessionsEndpoint, revokeOtherSessions)
     }
 
+    static let loginEndpoint = Endpoint(
+        .post,
+        "/api/auth/login",
+        "login",
+        "Sign in with login (or email) and password; sets the session cookies",
+        tag: "auth",
+        access: .anyone,
+        request: .json(.ref("LoginRequest")),
+        response: .json(.ref("TokenResponse"))
+    )
     /// `POST /api/auth/login`: Sign in with login (or email) and password; sets the session cookies.
     @Sendable func login(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         if request.headers[.origin] != nil { try api.authenticator.checkOrigin(request) }
@@ -127,6 +53,16 @@ struct AuthController: Sendable {
         return try await startSession(userID: found.id, device: device, ip: ip, includeRefresh: body.includeRefreshToken ?? false, status: .ok)
     }
 
+    static let refreshEndpoint = Endpoint(
+        .post,
+        "/api/auth/refresh",
+        "refresh",
+        "Rotate the refresh token (cookie or body) and get a new access token",
+        tag: "auth",
+        access: .anyone,
+        request: .json(.ref("RefreshRequest")),
+        response: .json(.ref("TokenResponse"))
+    )
     /// `POST /api/auth/refresh`: Rotate the refresh token (cookie or body) and get a new access token.
     @Sendable func refresh(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let body = try await JSONBodies.decodeIfPresent(RefreshRequest.self, from: request, context: context)
@@ -179,6 +115,15 @@ struct AuthController: Sendable {
         }
     }
 
+    static let logoutEndpoint = Endpoint(
+        .post,
+        "/api/auth/logout",
+        "logout",
+        "End this session and clear the cookies",
+        tag: "auth",
+        access: .signedIn,
+        status: 204
+    )
     /// `POST /api/auth/logout`: End this session and clear the cookies.
     @Sendable func logout(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -188,11 +133,22 @@ struct AuthController: Sendable {
         return response
     }
 
+    static let meEndpoint = Endpoint(.get, "/api/auth/me", "me", "The signed-in user", tag: "auth", access: .signedIn, response: .json(.ref("User")))
     /// `GET /api/auth/me`: The signed-in user.
     @Sendable func me(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await api.users.user(id: try context.requirePrincipal().userId))
     }
 
+    static let updateMeEndpoint = Endpoint(
+        .patch,
+        "/api/auth/me",
+        "updateMe",
+        "Change your display name",
+        tag: "auth",
+        access: .signedIn,
+        request: .json(.ref("ProfileUpdate")),
+        response: .json(.ref("User"))
+    )
     /// `PATCH /api/auth/me`: Change your display name.
     @Sendable func updateMe(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -202,6 +158,16 @@ struct AuthController: Sendable {
         return try JSONBodies.response(user)
     }
 
+    static let changePasswordEndpoint = Endpoint(
+        .post,
+        "/api/auth/password",
+        "changePassword",
+        "Change your password (the current one is required); ends your other sessions",
+        tag: "auth",
+        access: .signedIn,
+        request: .json(.ref("PasswordChange")),
+        response: .json(.ref("RevokedCount"))
+    )
     /// `POST /api/auth/password`: Change your password (the current one is required); ends your other sessions.
     @Sendable func changePassword(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -221,12 +187,30 @@ struct AuthController: Sendable {
         return try JSONBodies.response(RevokedCount(revoked: revoked.count))
     }
 
+    static let listSessionsEndpoint = Endpoint(
+        .get,
+        "/api/auth/sessions",
+        "listSessions",
+        "Your signed-in devices",
+        tag: "auth",
+        access: .signedIn,
+        response: .json(.arrayOf(.ref("Session")))
+    )
     /// `GET /api/auth/sessions`: Your signed-in devices.
     @Sendable func listSessions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         return try JSONBodies.response(try await api.sessions.list(userID: principal.userId, current: principal.sessionId))
     }
 
+    static let revokeSessionEndpoint = Endpoint(
+        .delete,
+        "/api/auth/sessions/{sessionId}",
+        "revokeSession",
+        "Sign out one of your devices",
+        tag: "auth",
+        access: .signedIn,
+        status: 204
+    )
     /// `DELETE /api/auth/sessions/{sessionId}`: Sign out one of your devices.
     @Sendable func revokeSession(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -236,6 +220,15 @@ struct AuthController: Sendable {
         return JSONBodies.noContent()
     }
 
+    static let revokeOtherSessionsEndpoint = Endpoint(
+        .post,
+        "/api/auth/sessions/revoke-others",
+        "revokeOtherSessions",
+        "Sign out all your other devices",
+        tag: "auth",
+        access: .signedIn,
+        response: .json(.ref("RevokedCount"))
+    )
     /// `POST /api/auth/sessions/revoke-others`: Sign out all your other devices.
     @Sendable func revokeOtherSessions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()

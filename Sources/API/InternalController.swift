@@ -10,33 +10,20 @@ struct InternalController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(
-                .post,
-                "/internal/session",
-                "internalSession",
-                "Verify a browser's session (its Cookie header or the access token) and return the user, roles, account and assigned articles",
-                tag: "internal",
-                access: .internalSecret,
-                request: .json(["type": "object"]),
-                response: .json(["type": "object"])
-            ),
-            internalSession
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/internal/accounts/{id}/portal-credentials",
-                "internalPortalCredentials",
-                "An account's WB portal credentials, decrypted",
-                tag: "internal",
-                access: .internalSecret,
-                response: .json(["type": "object"])
-            ),
-            internalPortalCredentials
-        )
+        routes.add(Self.internalSessionEndpoint, internalSession)
+        routes.add(Self.internalPortalCredentialsEndpoint, internalPortalCredentials)
     }
 
+    static let internalSessionEndpoint = Endpoint(
+        .post,
+        "/internal/session",
+        "internalSession",
+        "Verify a browser's session (its Cookie header or the access token) and return the user, roles, account and assigned articles",
+        tag: "internal",
+        access: .internalSecret,
+        request: .json(["type": "object"]),
+        response: .json(["type": "object"])
+    )
     /// `POST /internal/session`: Verify a browser's session (its Cookie header or the access token) and return the user, roles, account and assigned articles.
     @Sendable func internalSession(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let body = try await JSONBodies.decode(InternalSessionRequest.self, from: request, context: context)
@@ -51,6 +38,15 @@ struct InternalController: Sendable {
         )
     }
 
+    static let internalPortalCredentialsEndpoint = Endpoint(
+        .get,
+        "/internal/accounts/{id}/portal-credentials",
+        "internalPortalCredentials",
+        "An account's WB portal credentials, decrypted",
+        tag: "internal",
+        access: .internalSecret,
+        response: .json(["type": "object"])
+    )
     /// `GET /internal/accounts/{id}/portal-credentials`: An account's WB portal credentials, decrypted.
     @Sendable func internalPortalCredentials(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)

@@ -12,73 +12,36 @@ struct OperationsController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/health",
-                "health",
-                "Liveness: the process answers",
-                tag: "operations",
-                access: .anyone,
-                response: .json(.ref("Health"))
-            ),
-            health
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/ready",
-                "ready",
-                "Readiness: Redis and PostgreSQL answer (503 with the failing checks otherwise)",
-                tag: "operations",
-                access: .anyone,
-                response: .json(.ref("Health"))
-            ),
-            ready
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/openapi.json",
-                "openapi",
-                "This document (OpenAPI 3.1)",
-                tag: "operations",
-                access: .anyone,
-                response: .json(["type": "object"])
-            ),
-            openapi
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/swagger-ui",
-                "swaggerUI",
-                "Swagger UI (needs the SWAGGER role)",
-                tag: "operations",
-                access: .roles([.swagger]),
-                response: .media("text/html")
-            ),
-            swaggerUI
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/swagger-ui/{file}",
-                "swaggerUIAsset",
-                "Swagger UI assets (needs the SWAGGER role)",
-                tag: "operations",
-                access: .roles([.swagger]),
-                response: .media("application/octet-stream")
-            ),
-            swaggerUIAsset
-        )
+        routes.add(Self.healthEndpoint, health)
+        routes.add(Self.readyEndpoint, ready)
+        routes.add(Self.openapiEndpoint, openapi)
+        routes.add(Self.swaggerUIEndpoint, swaggerUI)
+        routes.add(Self.swaggerUIAssetEndpoint, swaggerUIAsset)
     }
 
+    static let healthEndpoint = Endpoint(
+        .get,
+        "/api/health",
+        "health",
+        "Liveness: the process answers",
+        tag: "operations",
+        access: .anyone,
+        response: .json(.ref("Health"))
+    )
     /// `GET /api/health`: Liveness: the process answers.
     @Sendable func health(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(HealthStatus(status: "ok", checks: nil))
     }
 
+    static let readyEndpoint = Endpoint(
+        .get,
+        "/api/ready",
+        "ready",
+        "Readiness: Redis and PostgreSQL answer (503 with the failing checks otherwise)",
+        tag: "operations",
+        access: .anyone,
+        response: .json(.ref("Health"))
+    )
     /// `GET /api/ready`: Readiness: Redis and PostgreSQL answer (503 with the failing checks otherwise).
     @Sendable func ready(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let checks = await api.readiness()
@@ -86,17 +49,44 @@ struct OperationsController: Sendable {
         return try JSONBodies.response(HealthStatus(status: ok ? "ok" : "unavailable", checks: checks), status: ok ? .ok : .serviceUnavailable)
     }
 
+    static let openapiEndpoint = Endpoint(
+        .get,
+        "/api/openapi.json",
+        "openapi",
+        "This document (OpenAPI 3.1)",
+        tag: "operations",
+        access: .anyone,
+        response: .json(["type": "object"])
+    )
     /// `GET /api/openapi.json`: This document (OpenAPI 3.1).
     @Sendable func openapi(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let data = try routes.documentData()
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    static let swaggerUIEndpoint = Endpoint(
+        .get,
+        "/api/swagger-ui",
+        "swaggerUI",
+        "Swagger UI (needs the SWAGGER role)",
+        tag: "operations",
+        access: .roles([.swagger]),
+        response: .media("text/html")
+    )
     /// `GET /api/swagger-ui`: Swagger UI (needs the SWAGGER role).
     @Sendable func swaggerUI(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try swaggerAsset("index.html")
     }
 
+    static let swaggerUIAssetEndpoint = Endpoint(
+        .get,
+        "/api/swagger-ui/{file}",
+        "swaggerUIAsset",
+        "Swagger UI assets (needs the SWAGGER role)",
+        tag: "operations",
+        access: .roles([.swagger]),
+        response: .media("application/octet-stream")
+    )
     /// `GET /api/swagger-ui/{file}`: Swagger UI assets (needs the SWAGGER role).
     @Sendable func swaggerUIAsset(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try swaggerAsset(try context.parameters.require("file"))

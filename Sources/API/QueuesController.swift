@@ -12,109 +12,55 @@ struct QueuesController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/queues",
-                "listQueues",
-                "Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart)",
-                tag: "queues",
-                access: .queueReaders,
-                query: [("sample", ["type": "number", "minimum": 0, "maximum": 10], false)],
-                response: .json(.arrayOf(.ref("QueueOverview")))
-            ),
-            listQueues
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/workers",
-                "listWorkers",
-                "Live workers with their jobs",
-                tag: "queues",
-                access: .queueReaders,
-                response: .json(.arrayOf(.ref("Worker")))
-            ),
-            listWorkers
-        )
-        routes.add(
-            Endpoint(.get, "/api/jobs/{jobId}", "getJob", "One job by id", tag: "queues", access: .queueReaders, response: .json(.ref("Job"))),
-            getJob
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/queues/{queue}/dead",
-                "listDeadLetters",
-                "Dead letters of a queue, oldest first",
-                tag: "queues",
-                access: .queueReaders,
-                query: [("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false)],
-                response: .json(.arrayOf(.ref("DeadLetter")))
-            ),
-            listDeadLetters
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/dead/{jobId}/retry",
-                "retryDeadLetter",
-                "Put a dead job back in its queue as attempt 1",
-                tag: "queues",
-                access: .adminOnly,
-                response: .json(.ref("RetryQueued"))
-            ),
-            retryDeadLetter
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/queues/{queue}/pause",
-                "pauseQueue",
-                "Stop workers taking jobs from a queue",
-                tag: "queues",
-                access: .adminOnly,
-                response: .json(.ref("QueueStats"))
-            ),
-            pauseQueue
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/queues/{queue}/resume",
-                "resumeQueue",
-                "Let workers take jobs from a queue again",
-                tag: "queues",
-                access: .adminOnly,
-                response: .json(.ref("QueueStats"))
-            ),
-            resumeQueue
-        )
-        routes.add(
-            Endpoint(
-                .delete,
-                "/api/dead/{jobId}",
-                "deleteDeadLetter",
-                "Delete a dead letter and its record",
-                tag: "queues",
-                access: .adminOnly,
-                status: 204
-            ),
-            deleteDeadLetter
-        )
+        routes.add(Self.listQueuesEndpoint, listQueues)
+        routes.add(Self.listWorkersEndpoint, listWorkers)
+        routes.add(Self.getJobEndpoint, getJob)
+        routes.add(Self.listDeadLettersEndpoint, listDeadLetters)
+        routes.add(Self.retryDeadLetterEndpoint, retryDeadLetter)
+        routes.add(Self.pauseQueueEndpoint, pauseQueue)
+        routes.add(Self.resumeQueueEndpoint, resumeQueue)
+        routes.add(Self.deleteDeadLetterEndpoint, deleteDeadLetter)
     }
 
+    static let listQueuesEndpoint = Endpoint(
+        .get,
+        "/api/queues",
+        "listQueues",
+        "Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart)",
+        tag: "queues",
+        access: .queueReaders,
+        query: [("sample", ["type": "number", "minimum": 0, "maximum": 10], false)],
+        response: .json(.arrayOf(.ref("QueueOverview")))
+    )
     /// `GET /api/queues`: Every queue with depth, pending, delayed, dead, lag, paused, counters and rates (counters sampled `sample` seconds apart).
     @Sendable func listQueues(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let sample = try Self.query(request, "sample", default: 1.0, range: 0...10, what: "a number of seconds")
         return try JSONBodies.response(try await Self.queueCall { try await api.queue.overview(sample: .milliseconds(Int64(sample * 1000))) })
     }
 
+    static let listWorkersEndpoint = Endpoint(
+        .get,
+        "/api/workers",
+        "listWorkers",
+        "Live workers with their jobs",
+        tag: "queues",
+        access: .queueReaders,
+        response: .json(.arrayOf(.ref("Worker")))
+    )
     /// `GET /api/workers`: Live workers with their jobs.
     @Sendable func listWorkers(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await Self.queueCall { try await api.queue.workers() })
     }
 
+    static let getJobEndpoint = Endpoint(
+        .get,
+        "/api/jobs/{jobId}",
+        "getJob",
+        "One job by id",
+        tag: "queues",
+        access: .queueReaders,
+        response: .json(.ref("Job"))
+    )
     /// `GET /api/jobs/{jobId}`: One job by id.
     @Sendable func getJob(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("jobId")
@@ -124,6 +70,16 @@ struct QueuesController: Sendable {
         return try JSONBodies.response(job)
     }
 
+    static let listDeadLettersEndpoint = Endpoint(
+        .get,
+        "/api/queues/{queue}/dead",
+        "listDeadLetters",
+        "Dead letters of a queue, oldest first",
+        tag: "queues",
+        access: .queueReaders,
+        query: [("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false)],
+        response: .json(.arrayOf(.ref("DeadLetter")))
+    )
     /// `GET /api/queues/{queue}/dead`: Dead letters of a queue, oldest first.
     @Sendable func listDeadLetters(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("queue")
@@ -131,6 +87,15 @@ struct QueuesController: Sendable {
         return try JSONBodies.response(try await Self.queueCall { try await api.queue.deadLetters(queue, count: limit) })
     }
 
+    static let retryDeadLetterEndpoint = Endpoint(
+        .post,
+        "/api/dead/{jobId}/retry",
+        "retryDeadLetter",
+        "Put a dead job back in its queue as attempt 1",
+        tag: "queues",
+        access: .adminOnly,
+        response: .json(.ref("RetryQueued"))
+    )
     /// `POST /api/dead/{jobId}/retry`: Put a dead job back in its queue as attempt 1.
     @Sendable func retryDeadLetter(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("jobId")
@@ -138,6 +103,15 @@ struct QueuesController: Sendable {
         return try JSONBodies.response(RetryQueued(jobId: id))
     }
 
+    static let deleteDeadLetterEndpoint = Endpoint(
+        .delete,
+        "/api/dead/{jobId}",
+        "deleteDeadLetter",
+        "Delete a dead letter and its record",
+        tag: "queues",
+        access: .adminOnly,
+        status: 204
+    )
     /// `DELETE /api/dead/{jobId}`: Delete a dead letter and its record.
     @Sendable func deleteDeadLetter(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("jobId")
@@ -145,6 +119,15 @@ struct QueuesController: Sendable {
         return JSONBodies.noContent()
     }
 
+    static let pauseQueueEndpoint = Endpoint(
+        .post,
+        "/api/queues/{queue}/pause",
+        "pauseQueue",
+        "Stop workers taking jobs from a queue",
+        tag: "queues",
+        access: .adminOnly,
+        response: .json(.ref("QueueStats"))
+    )
     /// `POST /api/queues/{queue}/pause`: Stop workers taking jobs from a queue.
     @Sendable func pauseQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("queue")
@@ -156,6 +139,15 @@ struct QueuesController: Sendable {
         )
     }
 
+    static let resumeQueueEndpoint = Endpoint(
+        .post,
+        "/api/queues/{queue}/resume",
+        "resumeQueue",
+        "Let workers take jobs from a queue again",
+        tag: "queues",
+        access: .adminOnly,
+        response: .json(.ref("QueueStats"))
+    )
     /// `POST /api/queues/{queue}/resume`: Let workers take jobs from a queue again.
     @Sendable func resumeQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("queue")

@@ -12,164 +12,47 @@ struct UsersController: Sendable {
 
     /// Registers the routes on `routes`.
     func addRoutes(to routes: APIRoutes) {
-        routes.add(
-            Endpoint(.get, "/api/users", "listUsers", "Every user", tag: "users", access: .userReaders, response: .json(.arrayOf(.ref("User")))),
-            listUsers
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/users",
-                "createUser",
-                "Create a user (ADMIN cannot be granted here: use `joycity users create-admin`)",
-                tag: "users",
-                access: .adminOnly,
-                request: .json(.ref("UserCreate")),
-                status: 201,
-                response: .json(.ref("User"))
-            ),
-            createUser
-        )
-        routes.add(
-            Endpoint(.get, "/api/users/{id}", "getUser", "One user", tag: "users", access: .userReaders, response: .json(.ref("User"))),
-            getUser
-        )
-        routes.add(
-            Endpoint(
-                .patch,
-                "/api/users/{id}",
-                "updateUser",
-                "Change a user's name, email, roles or disabled state",
-                tag: "users",
-                access: .adminOnly,
-                request: .json(.ref("UserUpdate")),
-                response: .json(.ref("User"))
-            ),
-            updateUser
-        )
-        routes.add(
-            Endpoint(
-                .delete,
-                "/api/users/{id}",
-                "deleteUser",
-                "Delete a user (an admin cannot be deleted here)",
-                tag: "users",
-                access: .adminOnly,
-                status: 204
-            ),
-            deleteUser
-        )
-        routes.add(
-            Endpoint(
-                .put,
-                "/api/users/{id}/account",
-                "assignAccount",
-                "Put a user in one seller account (or none)",
-                tag: "users",
-                access: .teamLeads,
-                request: .json(.ref("AccountAssignment")),
-                response: .json(.ref("User"))
-            ),
-            assignAccount
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/users/{id}/articles",
-                "getArticles",
-                "The articles (nmId) assigned to a user in their seller account",
-                tag: "users",
-                access: .teamLeads,
-                response: .json(.ref("ArticleList"))
-            ),
-            getArticles
-        )
-        routes.add(
-            Endpoint(
-                .put,
-                "/api/users/{id}/articles",
-                "setArticles",
-                "Replace the articles (nmId) assigned to a user in their seller account",
-                tag: "users",
-                access: .teamLeads,
-                request: .json(.ref("ArticleList")),
-                response: .json(.ref("ArticleList"))
-            ),
-            setArticles
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/users/{id}/sessions",
-                "listUserSessions",
-                "A user's signed-in devices",
-                tag: "users",
-                access: .roles([.admin, .support]),
-                response: .json(.arrayOf(.ref("Session")))
-            ),
-            listUserSessions
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/users/{id}/sessions/revoke",
-                "revokeUserSessions",
-                "Sign a user out everywhere",
-                tag: "users",
-                access: .adminOnly,
-                response: .json(.ref("RevokedCount"))
-            ),
-            revokeUserSessions
-        )
-        routes.add(
-            Endpoint(
-                .post,
-                "/api/users/{id}/password",
-                "resetPassword",
-                "Set a user's password and sign them out everywhere",
-                tag: "users",
-                access: .adminOnly,
-                request: .json(.ref("PasswordReset")),
-                response: .json(.ref("RevokedCount"))
-            ),
-            resetPassword
-        )
-        routes.add(
-            Endpoint(
-                .get,
-                "/api/users/{id}/avatar",
-                "getAvatar",
-                "A user's avatar (JPEG)",
-                tag: "users",
-                access: .signedIn,
-                response: .media("image/jpeg")
-            ),
-            getAvatar
-        )
-        routes.add(
-            Endpoint(
-                .put,
-                "/api/auth/me/avatar",
-                "uploadAvatar",
-                "Upload your avatar: a JPEG of at most 512×512 and API_AVATAR_MAX_BYTES",
-                tag: "auth",
-                access: .signedIn,
-                request: .media("image/jpeg"),
-                response: .json(.ref("User"))
-            ),
-            uploadAvatar
-        )
-        routes.add(
-            Endpoint(.delete, "/api/auth/me/avatar", "deleteAvatar", "Remove your avatar", tag: "auth", access: .signedIn, status: 204),
-            deleteAvatar
-        )
+        routes.add(Self.listUsersEndpoint, listUsers)
+        routes.add(Self.createUserEndpoint, createUser)
+        routes.add(Self.getUserEndpoint, getUser)
+        routes.add(Self.updateUserEndpoint, updateUser)
+        routes.add(Self.deleteUserEndpoint, deleteUser)
+        routes.add(Self.assignAccountEndpoint, assignAccount)
+        routes.add(Self.getArticlesEndpoint, getArticles)
+        routes.add(Self.setArticlesEndpoint, setArticles)
+        routes.add(Self.listUserSessionsEndpoint, listUserSessions)
+        routes.add(Self.revokeUserSessionsEndpoint, revokeUserSessions)
+        routes.add(Self.resetPasswordEndpoint, resetPassword)
+        routes.add(Self.getAvatarEndpoint, getAvatar)
+        routes.add(Self.uploadAvatarEndpoint, uploadAvatar)
+        routes.add(Self.deleteAvatarEndpoint, deleteAvatar)
     }
 
+    static let listUsersEndpoint = Endpoint(
+        .get,
+        "/api/users",
+        "listUsers",
+        "Every user",
+        tag: "users",
+        access: .userReaders,
+        response: .json(.arrayOf(.ref("User")))
+    )
     /// `GET /api/users`: Every user.
     @Sendable func listUsers(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await api.users.list())
     }
 
+    static let createUserEndpoint = Endpoint(
+        .post,
+        "/api/users",
+        "createUser",
+        "Create a user (ADMIN cannot be granted here: use `joycity users create-admin`)",
+        tag: "users",
+        access: .adminOnly,
+        request: .json(.ref("UserCreate")),
+        status: 201,
+        response: .json(.ref("User"))
+    )
     /// `POST /api/users`: Create a user (ADMIN cannot be granted here: use `joycity users create-admin`).
     @Sendable func createUser(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let body = try await JSONBodies.decode(UserCreate.self, from: request, context: context)
@@ -190,11 +73,30 @@ struct UsersController: Sendable {
         return try JSONBodies.response(user, status: .created)
     }
 
+    static let getUserEndpoint = Endpoint(
+        .get,
+        "/api/users/{id}",
+        "getUser",
+        "One user",
+        tag: "users",
+        access: .userReaders,
+        response: .json(.ref("User"))
+    )
     /// `GET /api/users/{id}`: One user.
     @Sendable func getUser(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         try JSONBodies.response(try await api.users.user(id: try context.parameters.require("id", as: Int64.self)))
     }
 
+    static let updateUserEndpoint = Endpoint(
+        .patch,
+        "/api/users/{id}",
+        "updateUser",
+        "Change a user's name, email, roles or disabled state",
+        tag: "users",
+        access: .adminOnly,
+        request: .json(.ref("UserUpdate")),
+        response: .json(.ref("User"))
+    )
     /// `PATCH /api/users/{id}`: Change a user's name, email, roles or disabled state.
     @Sendable func updateUser(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -214,6 +116,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(user)
     }
 
+    static let deleteUserEndpoint = Endpoint(
+        .delete,
+        "/api/users/{id}",
+        "deleteUser",
+        "Delete a user (an admin cannot be deleted here)",
+        tag: "users",
+        access: .adminOnly,
+        status: 204
+    )
     /// `DELETE /api/users/{id}`: Delete a user (an admin cannot be deleted here).
     @Sendable func deleteUser(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -225,6 +136,16 @@ struct UsersController: Sendable {
         return JSONBodies.noContent()
     }
 
+    static let assignAccountEndpoint = Endpoint(
+        .put,
+        "/api/users/{id}/account",
+        "assignAccount",
+        "Put a user in one seller account (or none)",
+        tag: "users",
+        access: .teamLeads,
+        request: .json(.ref("AccountAssignment")),
+        response: .json(.ref("User"))
+    )
     /// `PUT /api/users/{id}/account`: Put a user in one seller account (or none).
     @Sendable func assignAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -235,6 +156,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(user)
     }
 
+    static let getArticlesEndpoint = Endpoint(
+        .get,
+        "/api/users/{id}/articles",
+        "getArticles",
+        "The articles (nmId) assigned to a user in their seller account",
+        tag: "users",
+        access: .teamLeads,
+        response: .json(.ref("ArticleList"))
+    )
     /// `GET /api/users/{id}/articles`: The articles (nmId) assigned to a user in their seller account.
     @Sendable func getArticles(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -243,6 +173,16 @@ struct UsersController: Sendable {
         return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.users.assignedArticles(userID: id, accountID: account)))
     }
 
+    static let setArticlesEndpoint = Endpoint(
+        .put,
+        "/api/users/{id}/articles",
+        "setArticles",
+        "Replace the articles (nmId) assigned to a user in their seller account",
+        tag: "users",
+        access: .teamLeads,
+        request: .json(.ref("ArticleList")),
+        response: .json(.ref("ArticleList"))
+    )
     /// `PUT /api/users/{id}/articles`: Replace the articles (nmId) assigned to a user in their seller account.
     @Sendable func setArticles(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -261,6 +201,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.users.assignedArticles(userID: id, accountID: account)))
     }
 
+    static let listUserSessionsEndpoint = Endpoint(
+        .get,
+        "/api/users/{id}/sessions",
+        "listUserSessions",
+        "A user's signed-in devices",
+        tag: "users",
+        access: .roles([.admin, .support]),
+        response: .json(.arrayOf(.ref("Session")))
+    )
     /// `GET /api/users/{id}/sessions`: A user's signed-in devices.
     @Sendable func listUserSessions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -268,6 +217,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(try await api.sessions.list(userID: id, current: context.principal?.sessionId))
     }
 
+    static let revokeUserSessionsEndpoint = Endpoint(
+        .post,
+        "/api/users/{id}/sessions/revoke",
+        "revokeUserSessions",
+        "Sign a user out everywhere",
+        tag: "users",
+        access: .adminOnly,
+        response: .json(.ref("RevokedCount"))
+    )
     /// `POST /api/users/{id}/sessions/revoke`: Sign a user out everywhere.
     @Sendable func revokeUserSessions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -276,6 +234,16 @@ struct UsersController: Sendable {
         return try JSONBodies.response(RevokedCount(revoked: revoked.count))
     }
 
+    static let resetPasswordEndpoint = Endpoint(
+        .post,
+        "/api/users/{id}/password",
+        "resetPassword",
+        "Set a user's password and sign them out everywhere",
+        tag: "users",
+        access: .adminOnly,
+        request: .json(.ref("PasswordReset")),
+        response: .json(.ref("RevokedCount"))
+    )
     /// `POST /api/users/{id}/password`: Set a user's password and sign them out everywhere.
     @Sendable func resetPassword(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -287,6 +255,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(RevokedCount(revoked: revoked.count))
     }
 
+    static let getAvatarEndpoint = Endpoint(
+        .get,
+        "/api/users/{id}/avatar",
+        "getAvatar",
+        "A user's avatar (JPEG)",
+        tag: "users",
+        access: .signedIn,
+        response: .media("image/jpeg")
+    )
     /// `GET /api/users/{id}/avatar`: A user's avatar (JPEG).
     @Sendable func getAvatar(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
@@ -302,6 +279,16 @@ struct UsersController: Sendable {
         )
     }
 
+    static let uploadAvatarEndpoint = Endpoint(
+        .put,
+        "/api/auth/me/avatar",
+        "uploadAvatar",
+        "Upload your avatar: a JPEG of at most 512×512 and API_AVATAR_MAX_BYTES",
+        tag: "auth",
+        access: .signedIn,
+        request: .media("image/jpeg"),
+        response: .json(.ref("User"))
+    )
     /// `PUT /api/auth/me/avatar`: Upload your avatar: a JPEG of at most 512×512 and API_AVATAR_MAX_BYTES.
     @Sendable func uploadAvatar(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -322,6 +309,15 @@ struct UsersController: Sendable {
         return try JSONBodies.response(try await api.users.user(id: principal.userId))
     }
 
+    static let deleteAvatarEndpoint = Endpoint(
+        .delete,
+        "/api/auth/me/avatar",
+        "deleteAvatar",
+        "Remove your avatar",
+        tag: "auth",
+        access: .signedIn,
+        status: 204
+    )
     /// `DELETE /api/auth/me/avatar`: Remove your avatar.
     @Sendable func deleteAvatar(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
