@@ -15,22 +15,36 @@ extension APIError {
     static func translate(_ error: any Error, _ context: APIRequestContext) -> APIError? {
         switch error {
         case let error as AuthError: return APIError(error)
+        case let error as AvatarError where error.kind == .unavailable:
+            context.logger.warning("request failed on S3", metadata: ["error": "\(error)"])
+            return APIError(error)
         case let error as AvatarError: return APIError(error)
         case is QueueError, is RedisError:
             context.logger.warning("request failed on Redis", metadata: ["error": "\(String(reflecting: error))"])
             return .unavailable("the queue is not reachable (Redis); try again shortly")
         case is StoreError, is PSQLError, is PostgresTransactionError:
+            let cause = StoreError.statement(error)
+            if cause.code == .statementFailed {
+                // A bug or a schema out of step: the cause goes to the log once, with the request id the answer names.
+                context.logger.error("request failed: PostgreSQL refused a statement", metadata: ["error": "\(cause)"])
+                return APIError(
+                    .internalServerError,
+                    code: "internal",
+                    "something went wrong on our side; quote request id \(context.requestID) when you report it"
+                )
+            }
             let answer = database(error)
             if answer.status.code >= 500 {
-                context.logger.warning("request failed on the database", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.warning("request failed on the database", metadata: ["error": "\(cause)"])
             }
             return answer
         default: return nil
         }
     }
 
-    /// What to tell the caller about a failed store call: ``StoreError`` codes become 404/409/400/403, anything else
-    /// 503 (the SQL text and server details stay in the log).
+    /// What to tell the caller about a failed store call: ``StoreError`` codes become 404/409/400/403, availability
+    /// problems 503 (the SQL text and server details stay in the log; ``translate(_:_:)`` answers a refused
+    /// statement with a 500).
     static func database(_ error: any Error, conflict: String = "that conflicts with an existing record") -> APIError {
         if let error = error as? APIError { return error }
         let error = StoreError.statement(error, conflict: conflict)

@@ -67,8 +67,7 @@ extension APIServer {
     /// The router with its middleware (outermost first) and every controller's routes.
     static func router(
         api: APIServices,
-        authenticator: Authenticator,
-        metrics: PrometheusCollectorRegistry?
+        authenticator: Authenticator
     ) -> (Router<APIRequestContext>, APIRoutes) {
         let configuration = api.configuration
         let router = Router(context: APIRequestContext.self)
@@ -96,9 +95,6 @@ extension APIServer {
         QueuesController(api: api).addRoutes(to: routes)
         OperationsController(api: api, routes: routes).addRoutes(to: routes)
         InternalController(api: api).addRoutes(to: routes)
-        if let metrics {
-            router.get("/metrics") { _, _ in PrometheusExposition.response(metrics) }
-        }
         return (router, routes)
     }
 

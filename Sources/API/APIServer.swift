@@ -25,6 +25,8 @@ import WBKit
 ///   - `API_MIGRATE` (default `true`): apply migrations at start through `DATABASE_URL` (the owner). Set `false` when
 ///     the API's credentials may not migrate; it then waits for another process to.
 ///   - `API_AVATAR_BUCKET` (default `S3_BUCKET`): where avatars go; without S3 settings avatar uploads answer 503.
+///   - `API_METRICS_HOST` (default `127.0.0.1`), `API_METRICS_PORT` (default `9465`, 0: off): where `/metrics` and
+///     `/health` listen when `metrics` is given — a port of their own, not the public one.
 public struct APIServer: Sendable {
     /// The services to run, in start order.
     public let services: [any Service]
@@ -124,9 +126,21 @@ public struct APIServer: Sendable {
             logger: logger
         )
 
-        let (router, routes) = router(api: api, authenticator: authenticator, metrics: metrics)
+        let (router, routes) = router(api: api, authenticator: authenticator)
         let app = application(router: router, configuration: configuration, logger: logger, onRunning: onRunning)
         services.append(app)
+        // Prometheus on a listener of its own (API_METRICS_PORT), never on the public port.
+        if let metrics, case let port = try environment.int("API_METRICS_PORT", default: 9465, range: 0...65535), port != 0 {
+            services.append(
+                PrometheusExposition.application(
+                    registry: metrics,
+                    host: environment.string("API_METRICS_HOST", default: "127.0.0.1"),
+                    port: port,
+                    serverName: "joycity-api-metrics",
+                    logger: logger
+                )
+            )
+        }
         services.append(SessionJanitor(sessions: sessions, logger: logger))
         return APIServer(services: services, routes: routes, api: api)
     }

@@ -68,23 +68,18 @@ struct AccountsController: Sendable {
         }
         let token = body.token.trimmingSpaces()
         let claims = try await checkToken(token)
-        var account: SellerAccount
-        do {
-            account = try await api.accounts.add(
-                name: name,
-                inn: inn,
-                token: token,
-                sellerID: claims.sellerID,
-                expiresAt: claims.expiresAt,
-                reportSource: body.reportSource ?? .statistics
-            )
-            if let interval = body.syncIntervalSeconds { try await api.accounts.setSyncInterval(id: account.id, seconds: interval) }
-            if body.syncEnabled == false { try await api.accounts.setSyncEnabled(id: account.id, false) }
-            try await api.accounts.markTokenOK(id: account.id)
-            account = try await api.accounts.account(id: account.id)
-        } catch {
-            throw APIError.database(error, conflict: "an account with INN \(inn) is already registered")
-        }
+        // One statement: a failure leaves no account with defaults behind for a retry to collide with.
+        let account = try await api.accounts.add(
+            name: name,
+            inn: inn,
+            token: token,
+            sellerID: claims.sellerID,
+            expiresAt: claims.expiresAt,
+            reportSource: body.reportSource ?? .statistics,
+            syncIntervalSeconds: body.syncIntervalSeconds,
+            syncEnabled: body.syncEnabled ?? true,
+            tokenChecked: true
+        )
         return try JSONBodies.response(account, status: .created)
     }
 
@@ -109,15 +104,14 @@ struct AccountsController: Sendable {
         }
         let token = body.token?.trimmingSpaces()
         let claims = try await token.asyncMap { try await checkToken($0) }
-        if let name { try await api.accounts.setName(id: id, name) }
-        if let token, let claims {
-            try await api.accounts.setToken(id: id, token: token, sellerID: claims.sellerID, expiresAt: claims.expiresAt)
-            try await api.accounts.markTokenOK(id: id)
-        }
-        if let interval = body.syncIntervalSeconds { try await api.accounts.setSyncInterval(id: id, seconds: interval) }
-        if let source = body.reportSource { try await api.accounts.setReportSource(id: id, source) }
-        if let enabled = body.syncEnabled { try await api.accounts.setSyncEnabled(id: id, enabled) }
-        return try JSONBodies.response(try await api.accounts.account(id: id))
+        var changes = AccountStore.Changes()
+        changes.name = name
+        if let token, let claims { changes.token = (token, claims.sellerID, claims.expiresAt, checked: true) }
+        changes.syncIntervalSeconds = body.syncIntervalSeconds
+        changes.reportSource = body.reportSource
+        changes.syncEnabled = body.syncEnabled
+        // One transaction: all of the changes or none.
+        return try JSONBodies.response(try await api.accounts.update(id: id, changes))
     }
 
     static let deleteAccountEndpoint = Endpoint(

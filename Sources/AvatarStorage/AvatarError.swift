@@ -18,14 +18,17 @@ public struct AvatarError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// What kind of failure this is.
     public let kind: Kind
-    /// What happened and what to do.
+    /// What happened and what to do: for the caller, so never S3's address, bucket or object key.
     public let message: String
+    /// S3's own error, for the log.
+    public let underlying: String?
 
     /// Creates an error.
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, underlying: String? = nil) {
         self.kind = kind
         self.message = message
+        self.underlying = underlying
     }
 
-    public var description: String { message }
+    public var description: String { underlying.map { "\(message) (\($0))" } ?? message }
 }

@@ -52,7 +52,7 @@ public struct AvatarStore: Sendable {
         do {
             try await s3.putObject(key: key, bytes: bytes, contentType: "image/jpeg")
         } catch {
-            throw AvatarError(.unavailable, "the avatar could not be stored (S3: \(Self.describe(error))); try again shortly")
+            throw AvatarError(.unavailable, "the avatar could not be stored; try again shortly", underlying: String(reflecting: error))
         }
         return key
     }
@@ -66,16 +66,12 @@ public struct AvatarStore: Sendable {
         } catch let error as S3Error where error.kind == .notFound {
             throw AvatarError(.notFound, "the avatar is gone from storage; upload it again")
         } catch {
-            throw AvatarError(.unavailable, "the avatar could not be read (S3: \(Self.describe(error))); try again shortly")
+            throw AvatarError(.unavailable, "the avatar could not be read; try again shortly", underlying: String(reflecting: error))
         }
     }
 
     /// Removes an old avatar (best effort: a leftover object is harmless).
     public func remove(key: String) async {
         try? await s3.delete(key: key)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        (error as? S3Error).map { $0.message } ?? "unreachable"
     }
 }

@@ -32,11 +32,13 @@ public struct PasswordHasher: Sendable {
         return hash != nil && matches
     }
 
-    /// Checks a new password: 10 to 72 bytes (bcrypt reads no further), not only spaces.
+    /// Checks a new password: at least 10 characters, at most 72 bytes (bcrypt reads no further: longer ones are
+    /// refused, not cut), not only spaces.
     /// - Throws: ``AuthError`` (invalidInput; the API answers 400) saying what is wrong.
     public static func validate(_ password: String) throws {
         let bytes = password.utf8.count
-        guard bytes >= 10 else { throw AuthError(.invalidInput, "a password needs at least 10 characters") }
+        // Characters, not bytes: "😀😀😀" is three characters (and twelve bytes).
+        guard password.count >= 10 else { throw AuthError(.invalidInput, "a password needs at least 10 characters") }
         guard bytes <= 72 else { throw AuthError(.invalidInput, "a password may be at most 72 bytes (bcrypt ignores the rest)") }
         guard password.contains(where: { !$0.isWhitespace }) else { throw AuthError(.invalidInput, "a password cannot be only spaces") }
         guard !password.utf8.contains(0) else { throw AuthError(.invalidInput, "a password cannot contain NUL characters") }

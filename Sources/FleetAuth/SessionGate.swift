@@ -40,6 +40,7 @@ public struct SessionGate: Sendable {
     func key(_ id: UUID) -> String { "\(prefix):api:session:\(id.uuidString.lowercased())" }
 
     static let revokedMarker = "revoked"
+    static let staleMarker = "stale"
 
     /// The principal of a live session.
     /// - Throws: ``AuthError`` (unauthenticated) when the session was revoked, expired or its user disabled or
@@ -58,9 +59,14 @@ public struct SessionGate: Sendable {
         } catch {
             logger.warning("session cache unreachable; checking PostgreSQL", metadata: ["error": "\(error)"])
         }
-        guard let live = try await sessions.liveUser(sessionID: sessionID), live == userID else {
+        guard let live = try await sessions.liveUser(sessionID: sessionID) else {
             await markRevokedOrLog([sessionID])
             throw Self.ended
+        }
+        // A token naming another user's session is not that session's: refuse it, and leave the session alone.
+        guard live == userID else {
+            logger.warning("access token names a session of another user", metadata: ["user.id": "\(userID)", "session.id": "\(sessionID)"])
+            throw AuthError(.unauthenticated, "the access token does not belong to its session; sign in again")
         }
         let user = try await users.user(id: userID)
         let principal = Principal(
@@ -121,8 +127,14 @@ public struct SessionGate: Sendable {
     /// Drops the cached checks of `ids` (after a change to their user's roles or account).
     public func forget(_ ids: [UUID]) async {
         guard !ids.isEmpty else { return }
+        // Not DEL: a check that read the old roles before this and fills the cache after it would put them back
+        // (`SET NX` finds no key). A `stale` marker for one cache lifetime makes such a fill fail; checks meanwhile
+        // go to PostgreSQL (which still refuses a revoked session whose marker this overwrote).
+        let ttl = String(cacheTTL.milliseconds)
         do {
-            _ = try await redis.send(RedisCommand(arguments: ["DEL"] + ids.map(key)))
+            for reply in try await redis.pipeline(ids.map { RedisCommand("SET", key($0), Self.staleMarker, "PX", ttl) }) {
+                try reply.throwingError()
+            }
         } catch {
             logger.warning("could not drop cached session checks; they expire within API_SESSION_CACHE_TTL", metadata: ["error": "\(error)"])
         }

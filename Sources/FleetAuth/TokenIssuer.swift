@@ -17,9 +17,12 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var sid: String
     /// The user's roles when the token was issued (informational: every request checks the current ones).
     public var roles: [String]
+    /// Not before: this API never sets it, but a token that carries one is not valid before it.
+    public var nbf: NotBeforeClaim?
 
     public func verify(using algorithm: some JWTAlgorithm) throws {
         try exp.verifyNotExpired()
+        try nbf?.verifyNotBefore()
     }
 }
 
@@ -84,6 +87,13 @@ public struct TokenIssuer: Sendable {
             let sessionID = UUID(uuidString: claims.sid)
         else {
             throw AuthError(.unauthenticated, "the access token was not issued by this API; sign in again")
+        }
+        // This API issues tokens now, for its access lifetime: one issued in the future, or living longer, is forged
+        // (or from a clock far off). A minute of leeway for clocks between replicas.
+        let now = Date()
+        let lifetime = claims.exp.value.timeIntervalSince(claims.iat.value)
+        guard claims.iat.value <= now.addingTimeInterval(60), lifetime <= Double(accessTTL.components.seconds) + 1 else {
+            throw AuthError(.unauthenticated, "the access token's times are not ones this API issues; sign in again")
         }
         return (claims, userID, sessionID)
     }

@@ -25,9 +25,11 @@ public struct AccountStore: Sendable {
     /// What is kept in clear of a token, to show it masked: its last four characters.
     static func hint(_ token: String?) -> String? { token.map { String($0.suffix(4)) } }
 
-    /// Adds an account.
+    /// Adds an account, with all its settings in one statement (a failure leaves no half-made account behind).
     /// - Parameters:
     ///   - token: the WB API token; `sellerID` and `expiresAt` are what the caller decoded from it.
+    ///   - syncIntervalSeconds: its own sync interval (nil: the fleet default); `syncEnabled`: whether it syncs.
+    ///   - tokenChecked: WB accepted the token just now (its status starts `ok`, not `unchecked`).
     /// - Throws: ``StoreError`` `invalidInput` for an empty name or an INN that is not 10 or 12 digits,
     ///   `alreadyExists` for an INN that is already registered; `secretKeyMissing` when no encryption key is configured.
     public func add(
@@ -36,15 +38,25 @@ public struct AccountStore: Sendable {
         token: String?,
         sellerID: String?,
         expiresAt: Date?,
-        reportSource: SellerAccount.ReportSource = .statistics
+        reportSource: SellerAccount.ReportSource = .statistics,
+        syncIntervalSeconds: Int? = nil,
+        syncEnabled: Bool = true,
+        tokenChecked: Bool = false
     ) async throws -> SellerAccount {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
         try Self.checkINN(inn)
+        if let seconds = syncIntervalSeconds, !(60...604_800).contains(seconds) {
+            throw StoreError(.invalidInput, "a sync interval must be between 1 minute and 7 days, not \(seconds) s")
+        }
+        let interval = syncIntervalSeconds.map(Int32.init)
+        let status = tokenChecked && token != nil ? "ok" : "unchecked"
         let sealed = try token.map { try secrets.seal($0) }
         let query: PostgresQuery = """
-            INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_token_hint, wb_seller_id, wb_token_expires_at, report_source)
-            VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(Self.hint(token)), \(sellerID), \(expiresAt), \(reportSource.rawValue))
+            INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_token_hint, wb_seller_id, wb_token_expires_at, report_source,
+              sync_interval_seconds, sync_enabled, token_status)
+            VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(Self.hint(token)), \(sellerID), \(expiresAt), \(reportSource.rawValue),
+              \(interval), \(syncEnabled), \(status))
             ON CONFLICT (inn) DO NOTHING
             RETURNING id
             """

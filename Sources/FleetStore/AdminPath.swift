@@ -55,18 +55,21 @@ public enum AdminPath {
 
     /// Removes ADMIN from user `login`.
     /// - Throws: ``StoreError`` notFound when there is no such admin.
-    public static func revokeAdmin(client: PostgresClient, login: String, logger: Logger) async throws {
+    /// - Returns: the user's id.
+    @discardableResult
+    public static func revokeAdmin(client: PostgresClient, login: String, logger: Logger) async throws -> Int64 {
         let login = login.lowercased()
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            return try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT set_config('joycity.admin_path', 'cli', true)", logger: logger)
                 let rows = try await connection.query(
                     "DELETE FROM user_roles r USING users u WHERE r.user_id = u.id AND u.login = \(login) AND r.role = 'ADMIN' RETURNING u.id",
                     logger: logger
                 )
-                var found = false
-                for try await _ in rows { found = true }
-                if !found { throw StoreError(.notFound, "'\(login)' is not an admin") }
+                var found: Int64?
+                for try await id in rows.decode(Int64.self) { found = id }
+                guard let found else { throw StoreError(.notFound, "'\(login)' is not an admin") }
+                return found
             }
         } catch {
             throw StoreError.statement(error)

@@ -7,6 +7,15 @@ extension PSQLError {
     /// The server's message, if any.
     public var serverMessage: String? { serverInfo?[.message] }
 
+    /// Whether the server's refusal is about availability, so that a retry may well succeed: the connection (class
+    /// 08), resources (53), an operator or a timeout (57: shutdown, `statement_timeout`), the system (58), a rollback
+    /// (40: serialization, deadlock), a lock not available (55P03), a read-only transaction (25006, a replica after
+    /// failover). Other SQLSTATEs (a missing table, an internal error) will fail the same way again.
+    public var isAvailabilityProblem: Bool {
+        guard let state = sqlState else { return true }
+        return ["08", "53", "57", "58", "40"].contains(String(state.prefix(2))) || state == "55P03" || state == "25006"
+    }
+
     /// Whether the server refused the data itself (SQLSTATE classes 21 cardinality, 22 data exception, 23 integrity):
     /// retrying the same input fails the same way.
     public var isDataError: Bool {
@@ -54,6 +63,13 @@ extension StoreError {
                     return StoreError(
                         .invalidInput,
                         "a value is out of range or has the wrong form (for example an email without @, or a NUL character)",
+                        underlying: error
+                    )
+                }
+                if !error.isAvailabilityProblem {
+                    return StoreError(
+                        .statementFailed,
+                        "PostgreSQL refused a statement (SQLSTATE \(state)): \(error.serverMessage ?? "no message")",
                         underlying: error
                     )
                 }

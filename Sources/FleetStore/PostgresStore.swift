@@ -40,6 +40,7 @@ public final class PostgresStore: Service, Sendable {
                     do {
                         try await self.client.ping(server: self.server)
                         try await Migrator(client: self.client, migrations: self.migrations, logger: self.logger).migrate()
+                        self.logger.info("database schema is current", metadata: ["db.server": "\(self.server)"])
                         self.ready.signal()
                         return
                     } catch let error as StoreError where error.code == .migrationFailed {

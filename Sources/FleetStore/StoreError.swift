@@ -3,7 +3,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String {
-            case migrationFailed, notFound, invalidInput, alreadyExists, protected, secretKeyMissing, secretUndecryptable, malformedData,
+            case migrationFailed, notFound, invalidInput, alreadyExists, protected, statementFailed, secretKeyMissing, secretUndecryptable,
+                malformedData,
                 databaseUnavailable
         }
         fileprivate let base: Base
@@ -23,6 +24,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static var secretUndecryptable: Self { .init(base: .secretUndecryptable) }
         /// Data from outside (a WB page) does not have the shape the store needs; nothing was written.
         public static var malformedData: Self { .init(base: .malformedData) }
+        /// PostgreSQL refused a statement for a reason that is no fault of the input nor of the connection (a
+        /// missing table or column, an internal error): a bug or a schema out of step, not worth a retry.
+        public static var statementFailed: Self { .init(base: .statementFailed) }
         /// PostgreSQL could not be reached or the connection broke.
         public static var databaseUnavailable: Self { .init(base: .databaseUnavailable) }
         public var description: String { base.rawValue }

@@ -39,12 +39,13 @@ public struct WorkerServer: Sendable {
         let port = try environment.int("METRICS_PORT", default: 9464, range: 0...65535)
         if port != 0 {
             services.append(
-                MetricsServer.application(
+                PrometheusExposition.application(
                     registry: PrometheusExposition.registry,
-                    worker: worker,
                     host: environment.string("METRICS_HOST", default: "127.0.0.1"),
                     port: port,
-                    logger: logger
+                    serverName: "joycity-worker",
+                    logger: logger,
+                    health: { #""running":\#(worker.runningCount)"# }
                 )
             )
         }

@@ -59,7 +59,10 @@ struct AllCommand: AsyncParsableCommand {
                 )
                 logger.warning("API_JWT_KEYS is not set: signing sessions with a key that lives as long as this process")
             }
-            let api = try await APIServer.make(environment: environment, logger: logger, redis: worker.redis, metrics: Runtime.prometheus())
+            // One process, one migration pass: the worker's store migrates, the API waits for it.
+            environment = EnvironmentReader(values: environment.values.merging(["API_MIGRATE": "false"]) { $1 })
+            // The worker's metrics listener (METRICS_PORT) serves the process's one registry, the API's series too.
+            let api = try await APIServer.make(environment: environment, logger: logger, redis: worker.redis)
             services += api.services
             services.append(
                 try SchedulerServices.make(

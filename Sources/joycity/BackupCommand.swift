@@ -113,16 +113,18 @@ struct BackupRestore: AsyncParsableCommand {
     )
     @Argument(help: "The backup's key (joycity backup list).") var key: String
     @Option(help: "postgres:// URL of the database to restore into; it must exist and should be empty.") var into: String
+    @Flag(help: "Restore a backup that has no recorded SHA-256 without verifying it.") var noVerify = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let (key, into, json) = (self.key, self.into, self.json)
+        let (key, into, json, verify) = (self.key, self.into, self.json, !self.noVerify)
         await withBackups { store, environment, logger in
             let target = try DatabaseConfiguration(url: into, variable: "--into")
             let runner = BackupRunner(configuration: try BackupConfiguration(environment: environment), store: store, logger: logger)
-            let outcome = try await runner.restore(key: key, into: target)
+            let outcome = try await runner.restore(key: key, into: target, verify: verify)
             if json { return try printJSON(outcome) }
-            print("restored \(outcome.key) (\(Format.bytes(outcome.bytes)), sha256 verified) into \(outcome.database)")
+            let check = outcome.verified ? "sha256 verified" : "NOT verified: no SHA-256 was recorded (--no-verify)"
+            print("restored \(outcome.key) (\(Format.bytes(outcome.bytes)), \(check)) into \(outcome.database)")
         }
     }
 }

@@ -6,6 +6,7 @@ import FleetStore
 import Foundation
 import Logging
 import PostgresNIO
+import Queue
 
 /// `joycity users …`: the privileged path for ADMIN (the database refuses it from anywhere else).
 struct UsersCommand: AsyncParsableCommand {
@@ -57,6 +58,16 @@ struct UsersCreateAdmin: AsyncParsableCommand {
                 passwordHash: hash,
                 logger: handle.logger
             )
+            if !outcome.created {
+                // A new password ends every old session (a compromised admin's tokens must stop now); a new role
+                // drops the cached checks so the next request sees it.
+                if hash != nil {
+                    let ended = try await endSessions(of: outcome.user.id, reason: "password reset with users create-admin", handle: handle)
+                    print("ended \(ended) session(s) of \(outcome.user.login)")
+                } else {
+                    try await withSessionGate(handle) { try await $0.forgetSessions(ofUser: outcome.user.id) }
+                }
+            }
             print(
                 outcome.created
                     ? "created admin \(outcome.user.login) (id \(outcome.user.id))" : "\(outcome.user.login) (id \(outcome.user.id)) is an admin"
@@ -71,8 +82,9 @@ struct UsersRevokeAdmin: AsyncParsableCommand {
 
     func run() async throws {
         await withUsers { handle in
-            try await AdminPath.revokeAdmin(client: handle.client, login: login, logger: handle.logger)
-            print("\(login.lowercased()) is no longer an admin")
+            let id = try await AdminPath.revokeAdmin(client: handle.client, login: login, logger: handle.logger)
+            let ended = try await endSessions(of: id, reason: "ADMIN revoked with users revoke-admin", handle: handle)
+            print("\(login.lowercased()) is no longer an admin; ended \(ended) session(s)")
         }
     }
 }
@@ -100,4 +112,35 @@ struct PostgresClientHandle: Sendable {
     let client: PostgresClient
     let logger: Logger
     let environment: EnvironmentReader
+}
+
+/// Runs `body` with the session gate the API uses (Redis from `REDIS_URL`, keys under `QUEUE_PREFIX`).
+func withSessionGate<T: Sendable>(_ handle: PostgresClientHandle, _ body: (SessionGate) async throws -> T) async throws -> T {
+    let redis = try Runtime.redis(environment: handle.environment, logger: handle.logger, name: "joycity-cli")
+    let prefix = try StreamQueue.Configuration(environment: handle.environment).prefix
+    let accessTTL = try handle.environment.duration("API_ACCESS_TTL", default: .seconds(7200), defaultUnit: .seconds)
+    let gate = SessionGate(
+        redis: redis,
+        prefix: prefix,
+        sessions: SessionStore(client: handle.client, logger: handle.logger),
+        users: UserStore(client: handle.client, logger: handle.logger),
+        cacheTTL: .seconds(30),
+        revokedTTL: accessTTL,
+        logger: handle.logger
+    )
+    do {
+        let result = try await body(gate)
+        await redis.shutdown()
+        return result
+    } catch {
+        await redis.shutdown()
+        throw error
+    }
+}
+
+/// Ends every session of `userID` at once, as the API's own paths do: revoked in PostgreSQL (refresh tokens stop),
+/// marked revoked in Redis (access tokens stop on every API replica, not after `API_SESSION_CACHE_TTL`).
+/// - Returns: how many sessions ended.
+func endSessions(of userID: Int64, reason: String, handle: PostgresClientHandle) async throws -> Int {
+    try await withSessionGate(handle) { try await $0.revoke(userID: userID, reason: reason).count }
 }

@@ -36,7 +36,12 @@ struct APIHarness: Sendable {
     static let adminPassword = "admin-password-1"
 
     /// Runs `body` against a fresh API. `extra` overrides the environment.
-    static func run(_ extra: [String: String] = [:], waitReady: Bool = true, _ body: @Sendable (APIHarness) async throws -> Void) async throws {
+    static func run(
+        _ extra: [String: String] = [:],
+        waitReady: Bool = true,
+        logger: Logger = TestRedis.logger,
+        _ body: @Sendable (APIHarness) async throws -> Void
+    ) async throws {
         var fakeConfiguration = FakeWBConfiguration()
         fakeConfiguration.port = 0
         fakeConfiguration.accounts = 2
@@ -55,12 +60,13 @@ struct APIHarness: Sendable {
                     "API_ALLOWED_ORIGINS": origin, "API_LOGIN_LIMIT_ACCOUNT": "1000/1m:1000", "API_LOGIN_LIMIT_IP": "10000/1m:10000",
                     "WB_STATISTICS_URL": wbURL, "WB_FINANCE_URL": wbURL, "S3_ENDPOINT": endpoint, "S3_BUCKET": s3.bucket,
                     "S3_ACCESS_KEY_ID": keyID, "S3_SECRET_ACCESS_KEY": secret, "LOG_LEVEL": "warning",
+                    "API_METRICS_PORT": String(Int.random(in: 40_000...49_999)),
                 ]
                 environment.merge(extra) { $1 }
                 let port = Mutex<Int?>(nil)
                 let server = try await APIServer.make(
                     environment: EnvironmentReader(values: environment),
-                    logger: TestRedis.logger,
+                    logger: logger,
                     metrics: PrometheusExposition.registry,
                     onRunning: { bound in port.withLock { $0 = bound } }
                 )

@@ -151,4 +151,35 @@ struct AdminProtectionTests {
             await #expect(throws: StoreError.self) { try await AdminPath.revokeAdmin(client: api.owner, login: "anna", logger: TestRedis.logger) }
         }
     }
+
+    @Test("the server-side admin paths end the user's sessions at once: revoke-admin, and a password reset with create-admin")
+    func cliPathsEvict() async throws {
+        try await APIHarness.run { api in
+            let root = try await api.admin()
+            let boss = try await api.user("boss", [.director])
+            _ = try await AdminPath.createAdmin(
+                client: api.owner,
+                login: "boss",
+                email: nil,
+                name: "Boss",
+                passwordHash: nil,
+                logger: TestRedis.logger
+            )
+            // Both tokens are checked (and cached) before the CLI runs.
+            #expect(try await api.call(.GET, "/api/auth/me", token: boss.token).status == 200)
+            #expect(try await api.call(.GET, "/api/users", token: root.token).status == 200)
+            let environment = api.environment.merging(["JOYCITY_ADMIN_PASSWORD": "a-brand-new-password"]) { $1 }
+
+            let revoke = try FleetProcess(["users", "revoke-admin", "boss"], environment: environment)
+            #expect(await revoke.waitForExit(timeout: .seconds(60)) == 0, "\(revoke.output)")
+            #expect(try await api.call(.GET, "/api/auth/me", token: boss.token).status == 401, "the old token stopped at once")
+            #expect(try await api.call(.POST, "/api/auth/refresh", json: #"{"refreshToken":"\#(boss.refresh)"}"#).status == 401)
+
+            let reset = try FleetProcess(["users", "create-admin", "root"], environment: environment)
+            #expect(await reset.waitForExit(timeout: .seconds(60)) == 0, "\(reset.output)")
+            #expect(try await api.call(.GET, "/api/users", token: root.token).status == 401, "the compromised admin's token stopped")
+            #expect(try await api.call(.POST, "/api/auth/refresh", json: #"{"refreshToken":"\#(root.refresh)"}"#).status == 401)
+            #expect(try await api.login("root", "a-brand-new-password").userID == root.userID)
+        }
+    }
 }

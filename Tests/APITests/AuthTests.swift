@@ -1,10 +1,12 @@
 import API
+import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
 import NIOHTTP1
 import PostgresNIO
+import Queue
 import Testing
 
 @Suite("Sign-in, tokens and sessions", .serialized)
@@ -258,6 +260,30 @@ struct AuthTests {
                 headers: [("Origin", "https://evil.example")]
             )
             #expect(login.status == 403)
+        }
+    }
+
+    @Test("a role change is not undone by a session check that read the old roles and fills the cache after it")
+    func roleChangeBeatsALateCacheFill() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            // A manager may not read seller accounts; the check is cached now.
+            #expect(try await api.call(.GET, "/api/accounts", token: anna.token).status == 403)
+            let payload = anna.token.split(separator: ".")[1]
+            let data = try #require(Base64URL.decode(payload))
+            let claims = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let sid = try #require(claims?["sid"] as? String)
+            let prefix = try #require(api.environment["QUEUE_PREFIX"])
+            let key = "\(prefix):api:session:\(sid)"
+            let redis = api.server.api.queue.redis
+            // What a check that read PostgreSQL before the change would write after it.
+            let old = try #require(try await redis.send(RedisCommand("GET", key)).string)
+            #expect(try await api.call(.PATCH, "/api/users/\(anna.userID)", token: admin.token, json: #"{"roles":["ANALYST"]}"#).status == 200)
+            let late = try await redis.send(RedisCommand("SET", key, old, "PX", "30000", "NX"))
+            #expect(late.string == nil, "the late fill must not land")
+            // The request is checked with the roles she has now (an analyst reads accounts).
+            #expect(try await api.call(.GET, "/api/accounts", token: anna.token).status == 200)
         }
     }
 

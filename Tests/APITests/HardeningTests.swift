@@ -6,6 +6,7 @@ import FleetTesting
 import Foundation
 import HTTPTypes
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 /// What an attacker's probe of the API found, each closed.
@@ -38,6 +39,100 @@ struct HardeningTests {
                 let forged = try Self.resign(admin.token, header: header)
                 #expect(try await api.call(.GET, "/api/auth/me", token: forged).status == 401, "\(header)")
             }
+        }
+    }
+
+    /// Re-signs `token` (HS256, its own header) with `changes` (a JSON object) merged into its claims.
+    static func resign(_ token: String, claims changes: String, secret: String = APIHarness.jwtSecret) throws -> String {
+        let script = """
+            import base64, hmac, hashlib, json, sys
+            token, changes, secret = sys.argv[1], json.loads(sys.argv[2]), base64.b64decode(sys.argv[3])
+            b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+            header, payload, _ = token.split(".")
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            claims.update(changes)
+            signing = header + "." + b64(json.dumps(claims).encode())
+            print(signing + "." + b64(hmac.new(secret, signing.encode(), hashlib.sha256).digest()))
+            """
+        let (status, output) = try runPython(script, arguments: [token, changes, secret])
+        guard status == 0 else { throw TestSetupError("re-signing with Python failed: \(output)") }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("correctly signed tokens with times this API never issues, or naming another user's session, are refused; the session lives on")
+    func tokenClaims() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let anna = try await api.user("anna", [.manager])
+            let now = Int(Date().timeIntervalSince1970)
+            let same = try Self.resign(admin.token, claims: "{}")
+            #expect(try await api.call(.GET, "/api/auth/me", token: same).status == 200, "the re-signing itself works")
+            for changes in [
+                #"{"nbf":\#(now + 3600)}"#,  // not valid yet
+                #"{"iat":\#(now + 3600),"exp":\#(now + 7200)}"#,  // issued in the future
+                #"{"iat":\#(now),"exp":\#(now + 3 * 86400)}"#,  // lives far longer than API_ACCESS_TTL
+                #"{"sub":"\#(anna.userID)"}"#,  // anna's id on the admin's session
+            ] {
+                let forged = try Self.resign(admin.token, claims: changes)
+                #expect(try await api.call(.GET, "/api/auth/me", token: forged).status == 401, "\(changes)")
+            }
+            // None of them ended the real session, nor anna's.
+            #expect(try await api.call(.GET, "/api/auth/me", token: admin.token).status == 200)
+            #expect(try await api.call(.GET, "/api/auth/me", token: anna.token).status == 200)
+        }
+    }
+
+    @Test("a password needs 10 characters, not bytes, and more than bcrypt's 72 bytes is refused, not cut")
+    func passwordLength() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            for (index, password) in ["😀😀😀", "ééééé", "密码密码", String(repeating: "a", count: 73), String(repeating: "é", count: 37)].enumerated() {
+                let reply = try await api.call(
+                    .POST,
+                    "/api/users",
+                    token: admin.token,
+                    json: #"{"login":"short\#(index)","name":"S","password":"\#(password)","roles":[]}"#
+                )
+                #expect(reply.status == 400, "\(password): \(reply.status)")
+            }
+            for (index, password) in [String(repeating: "😀", count: 10), String(repeating: "密", count: 10), String(repeating: "a", count: 72)]
+                .enumerated()
+            {
+                let reply = try await api.call(
+                    .POST,
+                    "/api/users",
+                    token: admin.token,
+                    json: #"{"login":"long\#(index)","name":"L","password":"\#(password)","roles":[]}"#
+                )
+                #expect(reply.status == 201, "\(password): \(reply.status)")
+            }
+        }
+    }
+
+    @Test("a statement PostgreSQL refuses (a missing table) is a 500 naming the request id, and the log names PostgreSQL's error")
+    func statementFailure() async throws {
+        let capture = LogCapture()
+        try await APIHarness.run(logger: capture.logger) { api in
+            let admin = try await api.admin()
+            #expect(try await api.call(.GET, "/api/accounts", token: admin.token).status == 200)
+            try await api.owner.query("ALTER TABLE seller_accounts RENAME TO seller_accounts_gone", logger: TestRedis.logger)
+            let reply = try await api.call(.GET, "/api/accounts", token: admin.token)
+            #expect(reply.status == 500, "\(reply.status) \(reply.errorMessage)")
+            let id = reply.headers["X-Request-Id"].first ?? "?"
+            #expect(reply.errorMessage.contains(id) && !reply.errorMessage.contains("seller_accounts"), "\(reply.errorMessage)")
+            let logged = capture.messages.filter { $0.contains("refused a statement") }
+            #expect(logged.count == 1 && logged[0].contains("42P01") && logged[0].contains(id), "\(logged)")
+            try await api.owner.query("ALTER TABLE seller_accounts_gone RENAME TO seller_accounts", logger: TestRedis.logger)
+        }
+    }
+
+    @Test("with S3 down, an avatar upload answers 503 without S3's address or the object key")
+    func avatarDependencyDetails() async throws {
+        try await APIHarness.run(["S3_ENDPOINT": "http://127.0.0.1:9", "API_REQUEST_TIMEOUT": "5s"]) { api in
+            let anna = try await api.user("anna", [.manager])
+            let reply = try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: AvatarTests.jpeg(width: 32, height: 32))
+            #expect(reply.status == 503, "\(reply.status)")
+            #expect(!reply.text.contains("127.0.0.1") && !reply.text.contains("avatars/") && !reply.text.contains(":9"), "\(reply.text)")
         }
     }
 

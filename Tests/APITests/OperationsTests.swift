@@ -1,4 +1,5 @@
 import API
+import AsyncHTTPClient
 import FakeWB
 import FleetAuth
 import FleetStore
@@ -36,7 +37,17 @@ struct OperationsTests {
             #expect(broken.status == 400)
             #expect(!broken.text.contains("DecodingError"))
 
-            let metrics = try await api.call(.GET, "/metrics")
+            // Prometheus is not on the public port, but on a listener of its own (API_METRICS_PORT).
+            #expect(try await api.call(.GET, "/metrics").status == 404)
+            let port = try #require(api.environment["API_METRICS_PORT"])
+            let metricsResponse = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"),
+                timeout: .seconds(10)
+            )
+            let metrics = (
+                status: Int(metricsResponse.status.code),
+                text: String(buffer: try await metricsResponse.body.collect(upTo: 16 << 20))
+            )
             #expect(metrics.status == 200)
             #expect(metrics.text.contains(#"http_route="/api/auth/me""#) || metrics.text.contains("/api/auth/me"))
             #expect(metrics.text.contains("413"))

@@ -65,10 +65,33 @@ struct BackupTests {
                     #expect(records.first?.jobID == first.id)
                     try await TestPostgres.server().withTemporaryDatabase(prefix: "restore", logger: TestRedis.logger) { target in
                         let restored = try await runner.restore(key: outcome.key, into: target)
-                        #expect(restored.sha256 == outcome.sha256)
+                        #expect(restored.sha256 == outcome.sha256 && restored.verified)
                         let copy = try await TestPostgres.run(target) { try await backupChecksums($0) }
                         #expect(copy == source)
                         #expect(copy.first?.hasPrefix("200000:") == true)
+                    }
+                    // The same dump under a key with no recorded SHA-256: refused unless verify is off.
+                    let (_, dump) = try await client.get(key: outcome.key)
+                    let unverified = "backups/\(database.database)/copied-by-hand.dump"
+                    try await client.putObject(key: unverified, bytes: Array(try await dump.collect(upTo: 64 << 20).readableBytesView))
+                    try await TestPostgres.server().withTemporaryDatabase(prefix: "restore", logger: TestRedis.logger) { target in
+                        await #expect {
+                            _ = try await runner.restore(key: unverified, into: target)
+                        } throws: { error in
+                            (error as? BackupError)?.kind == .checksumMissing && "\(error)".contains("--no-verify")
+                        }
+                        let tables = try await TestPostgres.run(target) { client in
+                            var n = 0
+                            let rows = try await client.query(
+                                "SELECT count(*)::int FROM pg_tables WHERE tablename = 'items'",
+                                logger: TestRedis.logger
+                            )
+                            for try await count in rows.decode(Int.self) { n = count }
+                            return n
+                        }
+                        #expect(tables == 0, "nothing was restored")
+                        let forced = try await runner.restore(key: unverified, into: target, verify: false)
+                        #expect(!forced.verified && forced.sha256 == outcome.sha256)
                     }
                 }
             }

@@ -172,32 +172,50 @@ extension QueueWorker {
     /// confirmation no slot starts a job of the queue.
     func eventsLoop() async {
         let subscriber = RedisSubscriber(redis: queue.redis, channels: [queue.keys.events], logger: logger)
-        try? await subscriber.run { _, message in
-            let parts = message.split(separator: " ").map(String.init)
-            guard parts.count >= 2 else { return }
-            switch parts[0] {
-            case "cancel":
-                let job = self.state.withLock { state in state.jobs(in: .running).first { $0.envelope.id == parts[1] } }
-                job?.cancel(.requested)
-            case "pause", "resume":
-                let wake = self.state.withLock { state in
-                    var paused = state.paused
-                    if parts[0] == "pause" { paused.insert(parts[1]) } else { paused.remove(parts[1]) }
-                    return state.setPaused(paused)
+        // The subscriber resubscribes by itself once connected; it throws only when it cannot start (Redis down at
+        // that moment): retry, so a worker never spends its life deaf to cancels and pauses.
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await subscriber.run { _, message in await self.handleEvent(message) }
+                return
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("could not subscribe to fleet events; retrying", metadata: ["error": "\(error)"])
                 }
-                for slot in wake { slot.resume() }
-                if parts.count == 3, let version = Int(parts[2]) {
-                    do {
-                        try await self.confirmPaused(version)
-                    } catch {
-                        self.logger.info("could not confirm a pause; the pausing client will report this worker", metadata: ["error": "\(error)"])
-                    }
-                }
-            case "reclaim":
-                if self.configuration.queues.contains(parts[1]) { self.state.withLock { $0.reclaimRequested = true } }
-            default:
-                break
+                try? await Task.sleep(for: Backoff(base: .milliseconds(100), cap: .seconds(5)).delay(afterFailures: failures))
             }
+        }
+    }
+
+    /// One fleet event (see ``eventsLoop()``).
+    func handleEvent(_ message: String) async {
+
+        let parts = message.split(separator: " ").map(String.init)
+        guard parts.count >= 2 else { return }
+        switch parts[0] {
+        case "cancel":
+            let job = self.state.withLock { state in state.jobs(in: .running).first { $0.envelope.id == parts[1] } }
+            job?.cancel(.requested)
+        case "pause", "resume":
+            let wake = self.state.withLock { state in
+                var paused = state.paused
+                if parts[0] == "pause" { paused.insert(parts[1]) } else { paused.remove(parts[1]) }
+                return state.setPaused(paused)
+            }
+            for slot in wake { slot.resume() }
+            if parts.count == 3, let version = Int(parts[2]) {
+                do {
+                    try await self.confirmPaused(version)
+                } catch {
+                    self.logger.info("could not confirm a pause; the pausing client will report this worker", metadata: ["error": "\(error)"])
+                }
+            }
+        case "reclaim":
+            if self.configuration.queues.contains(parts[1]) { self.state.withLock { $0.reclaimRequested = true } }
+        default:
+            break
         }
     }
 }

@@ -12,6 +12,8 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
         case storage
         /// The downloaded dump's SHA-256 differs from the one recorded at backup time.
         case checksumMismatch
+        /// No SHA-256 was recorded for the backup (no `.sha256` object, no row), so it cannot be verified.
+        case checksumMissing
         /// No such backup.
         case notFound
         /// Bad input (key, target database).

@@ -180,7 +180,8 @@ public struct BackupRunner: Sendable {
                     contentType: "text/plain"
                 )
             }
-            try await store.succeed(id: id, bytes: bytes, parts: parts.count, sha256: sha256)
+            // The row's final state is retried: a blip here must not leave it `running` beside a complete dump.
+            try await Self.rowWrites.retrying(5) { try await store.succeed(id: id, bytes: bytes, parts: parts.count, sha256: sha256) }
             logger.info("backup uploaded", metadata: ["key": "\(key)", "bytes": "\(bytes)", "parts": "\(parts.count)"])
             var deleted: [String] = []
             do {
@@ -216,10 +217,23 @@ public struct BackupRunner: Sendable {
                 }
             }
             let message = (error as? BackupError)?.message ?? (error is CancellationError ? "cancelled" : "\(error)")
-            try? await store.fail(id: id, error: message, uploadAborted: aborted)
+            do {
+                try await Self.rowWrites.retrying(5) { try await store.fail(id: id, error: message, uploadAborted: aborted) }
+            } catch let rowError {
+                logger.error(
+                    "could not record the failed backup; its row stays running until the next backup's sweep",
+                    metadata: ["backup.id": "\(id)", "error": "\(rowError)"]
+                )
+            }
             throw error
         }
     }
+
+    /// How a failed S3 request is retried: 500 ms doubling to 4 s.
+    static let s3Retries = Backoff(base: .milliseconds(500), cap: .seconds(4))
+
+    /// How the row's final write is retried: 200 ms doubling to 2 s.
+    static let rowWrites = Backoff(base: .milliseconds(200), cap: .seconds(2))
 
     func dumpFailure(status: Int32, stderr: String) -> BackupError {
         let detail = stderr.isEmpty ? "no message" : String(stderr.suffix(2000))
@@ -236,7 +250,7 @@ public struct BackupRunner: Sendable {
             } catch let error as S3Error {
                 guard error.isRetryable, attempt < attempts else { throw BackupError(error, while: doing) }
                 logger.info("S3 request failed; retrying", metadata: ["step": "\(doing)", "attempt": "\(attempt)", "error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(250 << attempt))
+                try await Task.sleep(for: Self.s3Retries.delay(afterFailures: attempt))
                 attempt += 1
             }
         }
@@ -298,16 +312,36 @@ public struct BackupRunner: Sendable {
         public var bytes: Int64
         public var sha256: String
         public var database: String
+        /// Whether the download matched a recorded SHA-256 (false only with `verify: false` and none recorded).
+        public var verified: Bool
     }
 
     /// Downloads `key` to a temporary file (streamed), verifies its SHA-256 against the `.sha256` object (or the
     /// table), then runs `pg_restore --no-owner --exit-on-error -j 2` into `target`, which should be an empty database.
-    public func restore(key: String, into target: DatabaseConfiguration) async throws -> RestoreOutcome {
+    /// - Parameter verify: refuse a backup with no recorded SHA-256 (`joycity backup restore --no-verify` says false:
+    ///   then such a backup is restored unverified, and the outcome says so).
+    /// - Throws: ``BackupError`` `checksumMissing` for a backup with no recorded SHA-256 (unless `verify` is false),
+    ///   `checksumMismatch` for a download that differs from it.
+    public func restore(key: String, into target: DatabaseConfiguration, verify: Bool = true) async throws -> RestoreOutcome {
         guard key.hasSuffix(".dump"), !key.contains("..") else {
             throw BackupError(.invalidInput, "\(key) is not a backup key (they end in .dump; joycity backup list)", retryable: false)
         }
         let pgRestore = try tool(configuration.pgRestore, variable: "PG_RESTORE_PATH")
+        try await s3Step("looking up \(key)") {
+            do {
+                _ = try await s3.head(key: key)
+            } catch let error as S3Error where error.kind == .notFound {
+                throw BackupError(.notFound, "there is no backup \(key) in bucket \(configuration.s3.bucket) (joycity backup list)", retryable: false)
+            }
+        }
         let expected = try await expectedChecksum(key: key)
+        if expected == nil, verify {
+            throw BackupError(
+                .checksumMissing,
+                "\(key) has no recorded SHA-256 (no \(key).sha256 object and no row in backups), so it cannot be verified; not restoring. Pass --no-verify to restore it unverified",
+                retryable: false
+            )
+        }
         let path = NSTemporaryDirectory() + "joycity-restore-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).dump"
         defer { unlink(path) }
         guard let file = fopen(path, "w") else {
@@ -363,7 +397,7 @@ public struct BackupRunner: Sendable {
                 retryable: false
             )
         }
-        return RestoreOutcome(key: key, bytes: bytes, sha256: actual, database: target.displayName)
+        return RestoreOutcome(key: key, bytes: bytes, sha256: actual, database: target.displayName, verified: expected != nil)
     }
 
     func expectedChecksum(key: String) async throws -> String? {

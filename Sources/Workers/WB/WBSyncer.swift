@@ -247,7 +247,8 @@ public struct WBSyncer: Sendable {
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.written
-            try await context?.reportProgress(
+            await reportProgress(
+                context,
                 Progress(dataset: dataset.rawValue, pages: outcome.pages, rows: outcome.rows, cursor: stored.cursor ?? cursor)
             )
             guard stored.advanced, let next = stored.cursor else { break }
@@ -313,7 +314,8 @@ public struct WBSyncer: Sendable {
             outcome.pages += 1
             outcome.rows += stored.rows
             outcome.written += stored.rows
-            try await context?.reportProgress(
+            await reportProgress(
+                context,
                 Progress(dataset: "report", pages: outcome.pages, rows: outcome.rows, cursor: String(stored.lastRrdID ?? rrdid))
             )
             guard let last = stored.lastRrdID else { break }
@@ -332,5 +334,18 @@ extension JobRegistry {
     public mutating func registerWBSync(_ syncer: WBSyncer) {
         register(WBSyncJob.type) { payload, context in try await syncer.run(payload, context: context) }
         register(KPIRecomputeJob.type) { payload, context in try await KPIRecomputeJob.run(payload, context) }
+    }
+}
+
+extension WBSyncer {
+    /// Records a run's progress, best effort: a progress write that fails (Redis busy for a moment) is logged and
+    /// the sync goes on; only its state (the rows, the cursor, the run) must be written.
+    func reportProgress(_ context: JobContext?, _ progress: some Encodable) async {
+        guard let context else { return }
+        do {
+            try await context.reportProgress(progress)
+        } catch {
+            client.logger.warning("could not record sync progress; the sync goes on", metadata: ["error": "\(error)"])
+        }
     }
 }
