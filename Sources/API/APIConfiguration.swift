@@ -23,8 +23,10 @@ import Foundation
 ///     state-changing requests are accepted (CSRF). `https://*.example.com` admits every subdomain.
 ///   - `API_TRUSTED_PROXIES` (default: none): comma-separated addresses of reverse proxies whose `X-Forwarded-For`
 ///     names the client (for login limits and the session list).
-///   - `API_LOGIN_LIMIT_ACCOUNT` (default `5/15m:5`), `API_LOGIN_LIMIT_IP` (default `30/15m:30`): login attempts per
-///     login name and per client address, `N/period[:burst]`, shared by every API replica through Redis.
+///   - `API_LOGIN_LIMIT_ACCOUNT` (default `5/15m:5`), `API_LOGIN_LIMIT_IP` (default `30/15m:30`),
+///     `API_LOGIN_LIMIT_ACCOUNT_GLOBAL` (default `100/15m:100`): password attempts per account and client address,
+///     per address, and per account over all addresses (addresses that signed in to it before are exempt from that
+///     ceiling), `N/period[:burst]`, shared by every API replica through Redis.
 ///   - `API_BCRYPT_COST` (int 4–16, default `12`): password hashing cost.
 ///   - `API_MAX_BODY` (default `1048576`): largest JSON request body in bytes.
 ///   - `API_AVATAR_MAX_BYTES` (default `262144`): largest avatar upload; avatars are JPEG of at most 512×512.
@@ -60,6 +62,8 @@ public struct APIConfiguration: Sendable {
     public var trustedProxies: Set<String>
     public var loginLimitPerAccount: RateSpec
     public var loginLimitPerIP: RateSpec
+    /// Password attempts per account over all addresses (addresses that signed in to it before are exempt).
+    public var loginLimitPerAccountGlobal: RateSpec
     public var bcryptCost: Int
     public var maxBody: Int
     public var avatarMaxBytes: Int
@@ -148,6 +152,7 @@ public struct APIConfiguration: Sendable {
         }
         loginLimitPerAccount = try rate("API_LOGIN_LIMIT_ACCOUNT", "5/15m:5")
         loginLimitPerIP = try rate("API_LOGIN_LIMIT_IP", "30/15m:30")
+        loginLimitPerAccountGlobal = try rate("API_LOGIN_LIMIT_ACCOUNT_GLOBAL", "100/15m:100")
         bcryptCost = try env.int("API_BCRYPT_COST", default: 12, range: 4...16)
         maxBody = try env.int("API_MAX_BODY", default: 1 << 20, range: 1024...(64 << 20))
         avatarMaxBytes = try env.int("API_AVATAR_MAX_BYTES", default: 256 << 10, range: 1024...(16 << 20))

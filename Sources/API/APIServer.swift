@@ -111,6 +111,7 @@ public struct APIServer: Sendable {
                 redis: redis,
                 prefix: prefix,
                 perAccount: configuration.loginLimitPerAccount,
+                perAccountGlobal: configuration.loginLimitPerAccountGlobal,
                 perIP: configuration.loginLimitPerIP,
                 logger: logger
             ),

@@ -49,6 +49,7 @@ struct AuthController: Sendable {
             context.logger.notice("sign-in refused", metadata: ["client.ip": "\(ip)"])
             throw APIError.unauthenticated("the login or password is wrong")
         }
+        await api.loginLimiter.remember(ip: ip, userID: found.id)
         let device = Self.device(body.device ?? request.headers[.userAgent])
         return try await startSession(userID: found.id, device: device, ip: ip, includeRefresh: body.includeRefreshToken ?? false, status: .ok)
     }

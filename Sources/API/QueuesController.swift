@@ -130,13 +130,7 @@ struct QueuesController: Sendable {
     )
     /// `POST /api/queues/{queue}/pause`: Stop workers taking jobs from a queue.
     @Sendable func pauseQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let queue = try context.parameters.require("queue")
-        return try JSONBodies.response(
-            try await Self.queueCall {
-                try await api.queue.pause(queue)
-                return try await api.queue.stats(queue)
-            }
-        )
+        try await setPaused(true, context)
     }
 
     static let resumeQueueEndpoint = Endpoint(
@@ -150,10 +144,15 @@ struct QueuesController: Sendable {
     )
     /// `POST /api/queues/{queue}/resume`: Let workers take jobs from a queue again.
     @Sendable func resumeQueue(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await setPaused(false, context)
+    }
+
+    /// Pauses or resumes the queue the path names and answers with its stats.
+    func setPaused(_ paused: Bool, _ context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("queue")
         return try JSONBodies.response(
             try await Self.queueCall {
-                try await api.queue.resume(queue)
+                if paused { try await api.queue.pause(queue) } else { try await api.queue.resume(queue) }
                 return try await api.queue.stats(queue)
             }
         )

@@ -150,6 +150,7 @@ struct UsersController: Sendable {
     @Sendable func assignAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
         let body = try await JSONBodies.decode(AccountAssignment.self, from: request, context: context)
+        try Self.requireManages(try context.requirePrincipal(), try await api.users.user(id: id))
         if let account = body.accountId { _ = try await api.accounts.account(id: account) }
         let user = try await api.users.update(id: id, .init(accountID: .some(body.accountId)))
         try await api.gate.forgetSessions(ofUser: id)
@@ -169,6 +170,7 @@ struct UsersController: Sendable {
     @Sendable func getArticles(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
         let user = try await api.users.user(id: id)
+        try Self.requireManages(try context.requirePrincipal(), user)
         guard let account = user.accountId else { return try JSONBodies.response(ArticleList(accountId: nil, nmIds: [])) }
         return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.users.assignedArticles(userID: id, accountID: account)))
     }
@@ -188,6 +190,7 @@ struct UsersController: Sendable {
         let id = try context.parameters.require("id", as: Int64.self)
         let body = try await JSONBodies.decode(ArticleList.self, from: request, context: context)
         let user = try await api.users.user(id: id)
+        try Self.requireManages(try context.requirePrincipal(), user)
         guard let account = user.accountId else {
             throw APIError.conflict("user \(id) is in no seller account; assign one first (PUT /api/users/\(id)/account)")
         }
@@ -328,6 +331,17 @@ struct UsersController: Sendable {
     static let adminRefusal = APIError.forbidden(
         "ADMIN is protected: it is granted or removed, and admins deleted or disabled, only with `joycity users create-admin` / `revoke-admin` on the server"
     )
+
+    /// Heads of sales place and assign articles to the managers they lead, nobody else: a target holding any other
+    /// role (an admin, a director, another head of sales) is for an admin.
+    /// - Throws: ``APIError`` 403 saying so.
+    static func requireManages(_ caller: Principal, _ target: User) throws {
+        guard !caller.roles.contains(.admin) else { return }
+        guard !target.roles.isEmpty, target.roles.allSatisfy({ $0 == .manager }) else {
+            let held = target.roles.isEmpty ? "no role" : target.roles.map(\.rawValue).joined(separator: ", ")
+            throw APIError.forbidden("a head of sales manages managers only; user \(target.id) holds \(held). Ask an admin.")
+        }
+    }
 
     /// The avatar store, or 503 saying what to configure.
     func avatarStore() throws -> AvatarStore {

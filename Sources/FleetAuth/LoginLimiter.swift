@@ -4,19 +4,37 @@ import Foundation
 import Logging
 import Queue
 
-/// Password attempts per account and per client address, counted in Redis (GCRA, ``RateLimiter``) so the limits
-/// hold across API replicas. An account's budget is keyed by the account (its user id), so signing in by login and
-/// by email, and `POST /api/auth/password` with a stolen access token, all draw on one budget; an unknown login
-/// name is limited by the name, like a known one, so the limiter reveals nothing.
+/// Password attempts, counted in Redis (GCRA, ``RateLimiter``) so the limits hold across API replicas:
+/// - per account *and* client address (`perAccount`): a guesser spends their own budget, not the owner's;
+/// - per address (`perIP`), whatever the account;
+/// - per account over all addresses (`perAccountGlobal`, much higher): the ceiling on a spread-out attack. An address
+///   that signed in to the account before (remembered for 30 days) is exempt from it, so the owner is never locked
+///   out by others.
+///
+/// An account's budgets are keyed by the account (its user id), so signing in by login and by email, and
+/// `POST /api/auth/password` with a stolen access token, all draw on them; an unknown login name is limited by the
+/// name, like a known one, so the limiter reveals nothing.
 public struct LoginLimiter: Sendable {
     let limiter: RateLimiter
+    let redis: RedisClient
+    let prefix: String
     let perAccount: RateSpec
+    let perAccountGlobal: RateSpec
     let perIP: RateSpec
     let logger: Logger
 
-    public init(redis: RedisClient, prefix: String, perAccount: RateSpec, perIP: RateSpec, logger: Logger) {
+    /// How long an address that signed in stays exempt from the account's global ceiling.
+    static let knownFor: Duration = .seconds(30 * 86_400)
+
+    /// - Parameters:
+    ///   - perAccount: attempts per account and address; `perAccountGlobal`: per account over all addresses;
+    ///     `perIP`: per address over all accounts.
+    public init(redis: RedisClient, prefix: String, perAccount: RateSpec, perAccountGlobal: RateSpec, perIP: RateSpec, logger: Logger) {
         limiter = RateLimiter(redis: redis, prefix: "\(prefix):api")
+        self.redis = redis
+        self.prefix = "\(prefix):api"
         self.perAccount = perAccount
+        self.perAccountGlobal = perAccountGlobal
         self.perIP = perIP
         self.logger = logger
     }
@@ -43,10 +61,29 @@ public struct LoginLimiter: Sendable {
         try await take("login-ip:\(Self.keyPart(ip))", perIP, ip: ip, "too many sign-in attempts from this address; try again later")
     }
 
-    /// Takes one attempt of `account`'s budget.
+    /// Takes one attempt of `account`'s budget from this address, and of its global ceiling unless the address
+    /// signed in to it before.
     /// - Throws: as ``admit(ip:)``.
     public func admit(account: Account, ip: String) async throws {
-        try await take(account.key, perAccount, ip: ip, "too many password attempts for this login; try again later")
+        let message = "too many password attempts for this login; try again later"
+        try await take("\(account.key):\(Self.keyPart(ip))", perAccount, ip: ip, message)
+        if case .user(let id) = account, await isKnown(ip: ip, userID: id) { return }
+        try await take(account.key, perAccountGlobal, ip: ip, message)
+    }
+
+    /// Remembers that `ip` signed in to `userID` (best effort: without it, only the global ceiling applies to it).
+    public func remember(ip: String, userID: Int64) async {
+        let key = "\(prefix):login-known:\(userID):\(Self.keyPart(ip))"
+        do {
+            try await redis.send(RedisCommand("SET", key, "1", "PX", String(Self.knownFor.milliseconds))).throwingError()
+        } catch {
+            logger.warning("could not remember a sign-in address", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func isKnown(ip: String, userID: Int64) async -> Bool {
+        let key = "\(prefix):login-known:\(userID):\(Self.keyPart(ip))"
+        return (try? await redis.send(RedisCommand("EXISTS", key)).int) == 1
     }
 
     private func take(_ key: String, _ spec: RateSpec, ip: String, _ message: String) async throws {

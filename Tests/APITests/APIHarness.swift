@@ -58,6 +58,7 @@ struct APIHarness: Sendable {
                     "API_HOST": "127.0.0.1", "API_PORT": "0", "API_JWT_KEYS": "k1:\(jwtSecret)", "API_BCRYPT_COST": "4",
                     "JOYCITY_SECRET_KEYS": secretKeys, "API_INTERNAL_SECRET": internalSecret, "API_COOKIE_DOMAIN": ".example.test",
                     "API_ALLOWED_ORIGINS": origin, "API_LOGIN_LIMIT_ACCOUNT": "1000/1m:1000", "API_LOGIN_LIMIT_IP": "10000/1m:10000",
+                    "API_LOGIN_LIMIT_ACCOUNT_GLOBAL": "10000/1m:10000",
                     "WB_STATISTICS_URL": wbURL, "WB_FINANCE_URL": wbURL, "S3_ENDPOINT": endpoint, "S3_BUCKET": s3.bucket,
                     "S3_ACCESS_KEY_ID": keyID, "S3_SECRET_ACCESS_KEY": secret, "LOG_LEVEL": "warning",
                     "API_METRICS_PORT": String(Int.random(in: 40_000...49_999)),

@@ -263,6 +263,34 @@ struct AuthTests {
         }
     }
 
+    @Test("guesses from other addresses cannot lock the owner out; a global ceiling still stops a spread-out attack")
+    func noLockoutByOthers() async throws {
+        try await APIHarness.run([
+            "API_TRUSTED_PROXIES": "127.0.0.1", "API_LOGIN_LIMIT_ACCOUNT": "3/15m:3", "API_LOGIN_LIMIT_ACCOUNT_GLOBAL": "6/15m:6",
+        ]) { api in
+            _ = try await api.admin()  // root signs in from 127.0.0.1 (no X-Forwarded-For): a known address now
+            func attempt(_ from: String?, _ password: String) async throws -> Int {
+                try await api.call(
+                    .POST,
+                    "/api/auth/login",
+                    json: #"{"login":"root","password":"\#(password)"}"#,
+                    headers: from.map { [("X-Forwarded-For", $0)] } ?? []
+                ).status
+            }
+            // One address: its own budget of 3, then 429.
+            var one: [Int] = []
+            for _ in 0..<4 { one.append(try await attempt("203.0.113.1", "wrong-password-1")) }
+            #expect(one == [401, 401, 401, 429], "\(one)")
+            // Spread over addresses, the account's ceiling of 6 stops them.
+            var spread: [Int] = []
+            for index in 2..<6 { spread.append(try await attempt("203.0.113.\(index)", "wrong-password-1")) }
+            #expect(spread == [401, 401, 429, 429], "\(spread)")  // 4 of the 6 were spent above
+            // The owner, from the address they signed in from before, still gets in; a new address does not.
+            #expect(try await attempt(nil, APIHarness.adminPassword) == 200)
+            #expect(try await attempt("198.51.100.7", APIHarness.adminPassword) == 429)
+        }
+    }
+
     @Test("a role change is not undone by a session check that read the old roles and fills the cache after it")
     func roleChangeBeatsALateCacheFill() async throws {
         try await APIHarness.run { api in

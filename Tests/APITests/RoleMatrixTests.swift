@@ -1,5 +1,6 @@
 import API
 import AsyncHTTPClient
+import FakeWB
 import FleetStore
 import FleetTesting
 import Foundation
@@ -77,6 +78,39 @@ struct RoleMatrixTests {
             #expect(checked == guarded.count * sessions.count)
             #expect(guarded.count >= 35)
             #expect(UserRole.allCases.count >= 11)
+        }
+    }
+
+    @Test("a head of sales places and assigns articles to managers only; an admin to anyone (the matrix by target user)")
+    func headOfSalesByTarget() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let head = try await api.user("head", [.headOfSales])
+            let account = try await api.call(
+                .POST,
+                "/api/accounts",
+                token: admin.token,
+                json: APIHarness.jsonString(["name": "Shop", "inn": "7701234567", "token": api.fake.token(seller: 1)])
+            )
+            let accountID = try #require((account.json["id"] as? NSNumber)?.intValue, "\(account.status) \(account.text)")
+            var targets: [(String, Int64, Bool)] = []  // name, id, may a head of sales manage it
+            for (name, roles, manageable) in [
+                ("mgr", [UserRole.manager], true), ("dir", [.director], false), ("head2", [.headOfSales], false),
+                ("ana", [.analyst], false), ("mixed", [.manager, .accountant], false), ("nobody", [], false),
+            ] as [(String, [UserRole], Bool)] {
+                targets.append((name, try await api.user(name, roles).userID, manageable))
+            }
+            targets.append(("root", admin.userID, false))
+            for (name, id, manageable) in targets {
+                let assign = try await api.call(.PUT, "/api/users/\(id)/account", token: head.token, json: #"{"accountId":\#(accountID)}"#)
+                let read = try await api.call(.GET, "/api/users/\(id)/articles", token: head.token)
+                let write = try await api.call(.PUT, "/api/users/\(id)/articles", token: head.token, json: #"{"nmIds":[1,2]}"#)
+                let statuses = [assign.status, read.status, write.status]
+                #expect(statuses == (manageable ? [200, 200, 200] : [403, 403, 403]), "head of sales → \(name): \(statuses)")
+                if !manageable { #expect(assign.errorMessage.contains("managers only")) }
+                let byAdmin = try await api.call(.PUT, "/api/users/\(id)/account", token: admin.token, json: #"{"accountId":\#(accountID)}"#)
+                #expect(byAdmin.status == 200, "admin → \(name): \(byAdmin.status)")
+            }
         }
     }
 }
