@@ -286,6 +286,41 @@ struct WorkerTests {
         }
     }
 
+    @Test("a handler that never looks at cancellation is stopped anyway: by a cancel, and by the shutdown deadline")
+    func stubbornHandlersStop() async throws {
+        struct Nothing: Codable, Sendable {}
+        let stubborn = JobType<Nothing>(name: "test.stubborn")
+        var registry = JobRegistry()
+        // A plain Task.sleep, not the context's: only the cancellation of its task can end it early.
+        registry.register(stubborn) { _, _ in try await Task.sleep(for: .seconds(60)) }
+        try await TestRedis.withQueue { queue in
+            let cancelled = try await queue.enqueue(stubborn, Nothing())
+            try await withWorker(queue: queue, registry: registry, configuration: .testing()) { worker in
+                #expect(await eventually { worker.runningCount == 1 })
+                let asked = ContinuousClock.now
+                let outcome = try await queue.cancel(cancelled.id)
+                #expect(outcome == .requested)
+                #expect(await eventually(timeout: .seconds(10)) { try await queue.job(cancelled.id)?.state == "cancelled" })
+                #expect(ContinuousClock.now - asked < .seconds(10))
+            }
+            var configuration = QueueWorker.Configuration.testing()
+            configuration.shutdownTimeout = .milliseconds(500)
+            let stopped = try await queue.enqueue(stubborn, Nothing())
+            let worker = QueueWorker(queue: queue, registry: registry, configuration: configuration, logger: TestRedis.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                #expect(await eventually { worker.runningCount == 1 })
+                let asked = ContinuousClock.now
+                worker.requestStop()
+                try await group.waitForAll()
+                // The deadline, the hand-back and the handler's end: seconds, not the handler's minute.
+                #expect(ContinuousClock.now - asked < .seconds(10), "\(ContinuousClock.now - asked)")
+                #expect(worker.runningCount == 0)
+            }
+            #expect(try await queue.job(stopped.id)?.state != "completed")
+        }
+    }
+
     @Test("cancels queued, delayed and running jobs")
     func cancellation() async throws {
         try await TestRedis.withQueue { queue in

@@ -29,6 +29,8 @@ final class HeldJob: Sendable {
         var logger: Logger?
         /// Made on the first ``JobContext/sleep(for:)``: cancellation wakes sleepers through it.
         var cancellation: AsyncLatch?
+        /// Cancels the task that runs the handler (set by `execute`).
+        var cancelRun: (@Sendable () -> Void)?
     }
 
     init(queue: String, entryId: String, deliveries: Int, envelope: JobEnvelope, logger: Logger) {
@@ -54,12 +56,24 @@ final class HeldJob: Sendable {
     var isCancelled: Bool { state.withLock { $0.reason != nil } }
     var cancelReason: CancelReason? { state.withLock { $0.reason } }
     /// Asks the run to stop; a lost lease overrides an earlier reason (nothing the run does will be recorded).
+    /// Also cancels the task running the handler, so a handler that never looks at the flag still stops at its
+    /// next suspension point that honours cancellation (a sleep, an HTTP request, a query, a child process wait).
     func cancel(_ reason: CancelReason) {
-        let latch = state.withLock { state -> AsyncLatch? in
+        let (latch, cancelRun) = state.withLock { state -> (AsyncLatch?, (@Sendable () -> Void)?) in
             if state.reason == nil || reason == .leaseLost { state.reason = reason }
-            return state.cancellation
+            return (state.cancellation, state.cancelRun)
         }
         latch?.signal()
+        cancelRun?()
+    }
+
+    /// Registers how to cancel the run's task; called at once when the run is cancelled already.
+    func onCancel(_ cancelRun: @escaping @Sendable () -> Void) {
+        let cancelled = state.withLock { state -> Bool in
+            state.cancelRun = cancelRun
+            return state.reason != nil
+        }
+        if cancelled { cancelRun() }
     }
 
     /// Waits until the run is cancelled or `deadline` passes. - Returns: whether it was cancelled.

@@ -25,7 +25,10 @@ extension QueueWorker {
         let started = ContinuousClock.now
         let outcome: Outcome
         if let handler = registry.handler(for: envelope.type) {
-            do {
+            let tracing = self.tracing
+            // The handler runs in a task of its own that a cancel, a lost lease or the shutdown deadline cancels
+            // (``HeldJob/cancel(_:)``), so a handler that never polls the flag still stops; the slot awaits it.
+            let run = Task {
                 if !tracing {
                     // No tracer bootstrapped: skip building a span that nobody records (≈ 10 % of a no-op job).
                     try await handler(envelope.payload, context)
@@ -37,6 +40,14 @@ extension QueueWorker {
                         span.attributes["job.attempt"] = envelope.attempt
                         try await handler(envelope.payload, context)
                     }
+                }
+            }
+            job.onCancel { run.cancel() }
+            do {
+                try await withTaskCancellationHandler {
+                    try await run.value
+                } onCancel: {
+                    run.cancel()
                 }
                 outcome = job.cancelReason == .leaseLost ? .abandoned : .completed
             } catch {

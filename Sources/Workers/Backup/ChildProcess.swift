@@ -115,8 +115,20 @@ final class ChildProcess: Sendable {
         String(decoding: stderrTail.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Reads up to `count` bytes of stdout, fewer only at end of output (empty: done).
+    /// Reads up to `count` bytes of stdout, fewer only at end of output (empty: done). A blocking read cannot be
+    /// cancelled, so cancelling the task kills the child (SIGTERM): its output ends and the read returns, then this
+    /// throws `CancellationError`.
     func read(upTo count: Int) async throws -> [UInt8] {
+        let bytes = try await withTaskCancellationHandler {
+            try await readBlocking(upTo: count)
+        } onCancel: {
+            self.kill()
+        }
+        try Task.checkCancellation()
+        return bytes
+    }
+
+    private func readBlocking(upTo count: Int) async throws -> [UInt8] {
         let fd = stdoutFD
         return try await threads.runIfActive {
             var bytes = [UInt8](repeating: 0, count: count)
