@@ -244,6 +244,33 @@ enum QueueScripts {
             local q = ARGV[6]
             local lo, hi = ARGV[7], ARGV[8]
             local groups = tonumber(ARGV[9])
+            -- Check every argument before the first write: Redis keeps the writes of a script that fails half-way.
+            if not ttl or not bucketMs or not groups then return redis.error_reply('ERR complete: recordTTLms, bucketMs and groupCount must be numbers') end
+            do
+              local k = 10
+              for g = 1, groups do
+                local count = tonumber(ARGV[k + 2])
+                if not tonumber(ARGV[k + 1]) or not count then return redis.error_reply('ERR complete: group ' .. g .. ' has no deliveries and jobCount') end
+                k = k + 3 + 2 * count
+              end
+              if k - 1 > #ARGV then return redis.error_reply('ERR complete: ARGV ends inside the plain jobs') end
+              while k <= #ARGV do
+                local follow = tonumber(ARGV[k + 4])
+                if k + 4 > #ARGV or not follow then return redis.error_reply('ERR complete: job ' .. tostring(ARGV[k + 1]) .. ' is cut short') end
+                local parts = 0
+                for _ in string.gmatch(ARGV[k + 3] .. '\31', '([^\31]*)\31') do parts = parts + 1 end
+                if parts ~= 8 then return redis.error_reply('ERR complete: job ' .. ARGV[k + 1] .. ' has ' .. parts .. ' extra fields, not 8') end
+                local id = ARGV[k + 1]
+                k = k + 5
+                for f = 1, follow do
+                  if k > #ARGV then return redis.error_reply('ERR complete: ARGV ends before follow-up ' .. f .. ' of ' .. id) end
+                  local fj
+                  fj, k = read_job(k)
+                  local problem = job_problem(fj)
+                  if problem then return redis.error_reply('ERR complete: follow-up ' .. f .. ' of ' .. id .. ' (' .. tostring(fj.id) .. '): ' .. problem) end
+                end
+              end
+            end
             local stream = qkey(q)
             local now = now_ms()
             -- Entry id -> delivery count of what this consumer holds; an accepted entry is taken out, so the same
@@ -339,6 +366,22 @@ enum QueueScripts {
             local deadTTL = tonumber(ARGV[4])
             local deadMax = ARGV[5]
             local n = tonumber(ARGV[6])
+            -- Check every job before the first write: Redis keeps the writes of a script that fails half-way.
+            if not deadTTL or not n then return redis.error_reply('ERR fail: deadTTLms and count must be numbers') end
+            do
+              local k = 7
+              for j = 1, n do
+                local nf = tonumber(ARGV[k + 10])
+                if k + 10 > #ARGV or not nf or nf % 2 ~= 0 or not tonumber(ARGV[k + 2]) or (ARGV[k + 8] == '1' and not tonumber(ARGV[k + 9])) then
+                  return redis.error_reply('ERR fail: job ' .. j .. ' of ' .. n .. ' (' .. tostring(ARGV[k + 3]) .. ') is malformed')
+                end
+                if not pcall(cjson.decode, ARGV[k + 7]) then
+                  return redis.error_reply('ERR fail: job ' .. j .. ' of ' .. n .. ' (' .. ARGV[k + 3] .. '): errorJSON is not JSON')
+                end
+                k = k + 11 + nf
+              end
+              if k - 1 > #ARGV then return redis.error_reply('ERR fail: ARGV ends inside the last job') end
+            end
             local now = now_ms()
             local i = 7
             local out = {}

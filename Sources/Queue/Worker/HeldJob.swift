@@ -29,7 +29,7 @@ final class HeldJob: Sendable {
         var logger: Logger?
         /// Made on the first ``JobContext/sleep(for:)``: cancellation wakes sleepers through it.
         var cancellation: AsyncLatch?
-        /// Cancels the task that runs the handler (set by `execute`).
+        /// Cancels the slot task while it runs the handler (set by ``runCancelling(_:)``).
         var cancelRun: (@Sendable () -> Void)?
     }
 
@@ -56,24 +56,40 @@ final class HeldJob: Sendable {
     var isCancelled: Bool { state.withLock { $0.reason != nil } }
     var cancelReason: CancelReason? { state.withLock { $0.reason } }
     /// Asks the run to stop; a lost lease overrides an earlier reason (nothing the run does will be recorded).
-    /// Also cancels the task running the handler, so a handler that never looks at the flag still stops at its
-    /// next suspension point that honours cancellation (a sleep, an HTTP request, a query, a child process wait).
+    /// Also cancels the slot task running the handler (``runCancelling(_:)``), so a handler that never looks at the
+    /// flag still stops at its next suspension point that honours cancellation (a sleep, an HTTP request, a query, a
+    /// child process read).
     func cancel(_ reason: CancelReason) {
-        let (latch, cancelRun) = state.withLock { state -> (AsyncLatch?, (@Sendable () -> Void)?) in
+        let latch = state.withLock { state -> AsyncLatch? in
             if state.reason == nil || reason == .leaseLost { state.reason = reason }
-            return (state.cancellation, state.cancelRun)
+            // Under the lock: `runCancelling` clears the hook under it when the run ends, so the slot's next job is
+            // never the one cancelled.
+            state.cancelRun?()
+            state.cancelRun = nil
+            return state.cancellation
         }
         latch?.signal()
-        cancelRun?()
     }
 
-    /// Registers how to cancel the run's task; called at once when the run is cancelled already.
-    func onCancel(_ cancelRun: @escaping @Sendable () -> Void) {
-        let cancelled = state.withLock { state -> Bool in
-            state.cancelRun = cancelRun
-            return state.reason != nil
+    /// Runs `body` (the handler) so that ``cancel(_:)`` cancels the current task while it runs. The caller is a
+    /// long-lived slot task: once cancelled it stays cancelled, so the slot ends after this job and the worker
+    /// starts a fresh one. - Returns: `body`'s result.
+    func runCancelling<T>(_ body: () async throws -> T) async rethrows -> T {
+        var task: CancellableTask?
+        withUnsafeCurrentTask { (current: UnsafeCurrentTask?) in
+            if let current { task = CancellableTask(current) }
         }
-        if cancelled { cancelRun() }
+        let running = task
+        var hook: (@Sendable () -> Void)?
+        if let running { hook = { running.cancel() } }
+        let cancelled = state.withLock { state -> Bool in
+            if state.reason != nil { return true }
+            state.cancelRun = hook
+            return false
+        }
+        if cancelled { running?.cancel() }
+        defer { state.withLock { $0.cancelRun = nil } }
+        return try await body()
     }
 
     /// Waits until the run is cancelled or `deadline` passes. - Returns: whether it was cancelled.
@@ -119,4 +135,12 @@ enum CancelReason: Sendable {
     case leaseLost
     /// The worker is shutting down past its deadline; the job was handed back.
     case shutdown
+}
+
+/// The slot task running a job, to cancel it from another thread while the job runs (``HeldJob/runCancelling(_:)``
+/// holds it only for the run, under the job's lock, so it is never used after the task moved on).
+struct CancellableTask: @unchecked Sendable {
+    let task: UnsafeCurrentTask
+    init(_ task: UnsafeCurrentTask) { self.task = task }
+    func cancel() { task.cancel() }
 }

@@ -25,30 +25,10 @@ extension QueueWorker {
         let started = ContinuousClock.now
         let outcome: Outcome
         if let handler = registry.handler(for: envelope.type) {
-            let tracing = self.tracing
-            // The handler runs in a task of its own that a cancel, a lost lease or the shutdown deadline cancels
-            // (``HeldJob/cancel(_:)``), so a handler that never polls the flag still stops; the slot awaits it.
-            let run = Task {
-                if !tracing {
-                    // No tracer bootstrapped: skip building a span that nobody records (≈ 10 % of a no-op job).
-                    try await handler(envelope.payload, context)
-                } else {
-                    // A consumer span per run, a child of the producer's trace when the job carries one.
-                    try await withSpan(envelope.type, context: TraceCarrier.context(from: envelope.traceContext), ofKind: .consumer) { span in
-                        span.attributes["job.id"] = envelope.id
-                        span.attributes["job.queue"] = job.queue
-                        span.attributes["job.attempt"] = envelope.attempt
-                        try await handler(envelope.payload, context)
-                    }
-                }
-            }
-            job.onCancel { run.cancel() }
             do {
-                try await withTaskCancellationHandler {
-                    try await run.value
-                } onCancel: {
-                    run.cancel()
-                }
+                // A cancel, a lost lease or the shutdown deadline cancels this (slot) task while the handler runs,
+                // so a handler that never polls the flag still stops; the slot is replaced afterwards.
+                try await job.runCancelling { try await runHandler(handler, envelope, job: job, context: context) }
                 outcome = job.cancelReason == .leaseLost ? .abandoned : .completed
             } catch {
                 outcome = classify(error, job: job)
@@ -60,6 +40,34 @@ extension QueueWorker {
         }
         let elapsed = ContinuousClock.now - started
         instruments.duration.recordNanoseconds(elapsed.nanoseconds)
+        if Task.isCancelled {
+            // This slot was cancelled to stop the handler: write the outcome from a task that is not, or the
+            // acknowledgement (and the batch it may flush) would be cancelled too.
+            await Task { await self.settle(job, outcome, instruments: instruments) }.value
+        } else {
+            await settle(job, outcome, instruments: instruments)
+        }
+    }
+
+    /// Runs `handler` for `job`, in a consumer span when a tracer is bootstrapped.
+    func runHandler(_ handler: JobRegistry.Handler, _ envelope: JobEnvelope, job: HeldJob, context: JobContext) async throws {
+        if !tracing {
+            // No tracer bootstrapped: skip building a span that nobody records (≈ 10 % of a no-op job).
+            try await handler(envelope.payload, context)
+        } else {
+            // A consumer span per run, a child of the producer's trace when the job carries one.
+            try await withSpan(envelope.type, context: TraceCarrier.context(from: envelope.traceContext), ofKind: .consumer) { span in
+                span.attributes["job.id"] = envelope.id
+                span.attributes["job.queue"] = job.queue
+                span.attributes["job.attempt"] = envelope.attempt
+                try await handler(envelope.payload, context)
+            }
+        }
+    }
+
+    /// Records `outcome` for `job`: into the acknowledgement batch, or as a failure, or nothing (abandoned).
+    func settle(_ job: HeldJob, _ outcome: Outcome, instruments: QueueMetrics.JobInstruments) async {
+        let envelope = job.envelope
 
         var completion: Completion?
         switch outcome {

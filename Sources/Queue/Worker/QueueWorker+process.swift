@@ -25,6 +25,11 @@ extension QueueWorker {
             while !isStopRequested {
                 await waitForRefill(lowWater: refillAt)
                 if isStopRequested { break }
+                let restart = state.withLock { state in
+                    defer { state.slotsToRestart = 0 }
+                    return state.slotsToRestart
+                }
+                for _ in 0..<restart { group.addTask { await self.slotLoop() } }
                 let want = prefetch - state.withLock { $0.pendingCount }
                 if want <= 0 { continue }
                 do {
@@ -122,6 +127,18 @@ extension QueueWorker {
                 let current = metrics.job(queue: job.queue, type: job.envelope.type, reusing: instruments)
                 instruments = current
                 await execute(job, instruments: current)
+                if Task.isCancelled {
+                    // Cancelled to stop its job's handler: a cancelled task stays cancelled, so this slot ends and
+                    // the fetch loop starts a fresh one (unless the worker is stopping).
+                    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        guard !state.stopRequested else { return nil }
+                        state.slotsToRestart += 1
+                        defer { state.refillWaiter = nil }
+                        return state.refillWaiter
+                    }
+                    waiter?.resume()
+                    return
+                }
                 continue
             }
             if isStopRequested { return }

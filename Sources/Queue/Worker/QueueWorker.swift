@@ -64,6 +64,8 @@ public final class QueueWorker: Service, Sendable {
         var refillWaiter: CheckedContinuation<Void, Never>?
         var refillThreshold = 0
         var reclaimRequested = true
+        /// Slots that ended because their task was cancelled to stop a job; the fetch loop starts fresh ones.
+        var slotsToRestart = 0
         var fetchConnection: RedisConnection?
         var processed = 0
         var failed = 0
