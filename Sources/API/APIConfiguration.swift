@@ -1,4 +1,5 @@
 import FleetCore
+import FleetHTTP
 import Foundation
 
 /// How the API serves: where it listens, its tokens, cookies, limits and where the optional parts live.
@@ -21,8 +22,8 @@ import Foundation
 ///   - `API_COOKIE_SAMESITE` (default `Lax`): `Strict`, `Lax` or `None`.
 ///   - `API_ALLOWED_ORIGINS` (default `http://localhost:8080,http://127.0.0.1:8080`): origins whose cookie-authenticated
 ///     state-changing requests are accepted (CSRF). `https://*.example.com` admits every subdomain.
-///   - `API_TRUSTED_PROXIES` (default: none): comma-separated addresses of reverse proxies whose `X-Forwarded-For`
-///     names the client (for login limits and the session list).
+///   - `API_TRUSTED_PROXIES` (default: none): comma-separated addresses or CIDR ranges (`10.0.0.0/8`) of reverse
+///     proxies whose `X-Forwarded-For` names the client (for login limits and the session list).
 ///   - `API_LOGIN_LIMIT_ACCOUNT` (default `5/15m:5`), `API_LOGIN_LIMIT_IP` (default `30/15m:30`),
 ///     `API_LOGIN_LIMIT_ACCOUNT_GLOBAL` (default `100/15m:100`): password attempts per account and client address,
 ///     per address, and per account over all addresses (addresses that signed in to it before are exempt from that
@@ -59,7 +60,7 @@ public struct APIConfiguration: Sendable {
     public var cookieSecure: Bool
     public var cookieSameSite: String
     public var allowedOrigins: [String]
-    public var trustedProxies: Set<String>
+    public var trustedProxies: AddressSet
     public var loginLimitPerAccount: RateSpec
     public var loginLimitPerIP: RateSpec
     /// Password attempts per account over all addresses (addresses that signed in to it before are exempt).
@@ -140,9 +141,16 @@ public struct APIConfiguration: Sendable {
                 expected: "origins such as https://app.example.com or https://*.example.com (no path)"
             )
         }
-        trustedProxies = Set(
-            env.string("API_TRUSTED_PROXIES", default: "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-        )
+        let proxies = env.string("API_TRUSTED_PROXIES", default: "")
+        do {
+            trustedProxies = try AddressSet(parsing: proxies)
+        } catch {
+            throw ConfigurationError(
+                variable: "API_TRUSTED_PROXIES",
+                value: proxies,
+                expected: "IP addresses or CIDR ranges, comma-separated (\(error))"
+            )
+        }
         func rate(_ name: String, _ fallback: String) throws -> RateSpec {
             let text = env.string(name, default: fallback)
             guard let spec = RateSpec(parsing: text) else {

@@ -1,3 +1,4 @@
+import FleetCore
 import FleetStore
 import Foundation
 import HTTPTypes
@@ -40,9 +41,7 @@ extension APIRoutes {
 
     /// The document as JSON bytes.
     public func documentData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        return try encoder.encode(document())
+        try JSONCoding.prettyEncoder.encode(document())
     }
 
     static func operation(_ endpoint: Endpoint) -> OpenAPIValue {

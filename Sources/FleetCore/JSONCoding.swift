@@ -11,6 +11,14 @@ public enum JSONCoding {
         return encoder
     }()
 
+    /// The same settings, indented: what people read (CLI `--json`, the OpenAPI document).
+    public static let prettyEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
     /// The shared decoder (ISO-8601 dates).
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

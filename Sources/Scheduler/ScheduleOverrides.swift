@@ -97,7 +97,7 @@ public struct ScheduleOverrides: Sendable {
         }
         let entries: [ExtraSchedule]
         do {
-            entries = try JSONDecoder().decode([ExtraSchedule].self, from: Data(text.utf8))
+            entries = try JSONCoding.decode([ExtraSchedule].self, from: text)
         } catch {
             throw bad("not such an array: \(error)")
         }

@@ -46,10 +46,7 @@ func withQueueEngine(_ body: (StreamQueue) async throws -> Void) async {
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    print(String(decoding: try JSONCoding.prettyEncoder.encode(value), as: UTF8.self))
 }
 
 struct QueueList: AsyncParsableCommand {

@@ -61,7 +61,7 @@ struct APIHarness: Sendable {
                     "API_LOGIN_LIMIT_ACCOUNT_GLOBAL": "10000/1m:10000",
                     "WB_STATISTICS_URL": wbURL, "WB_FINANCE_URL": wbURL, "S3_ENDPOINT": endpoint, "S3_BUCKET": s3.bucket,
                     "S3_ACCESS_KEY_ID": keyID, "S3_SECRET_ACCESS_KEY": secret, "LOG_LEVEL": "warning",
-                    "API_METRICS_PORT": String(Int.random(in: 40_000...49_999)),
+                    "API_METRICS_PORT": String(Int.random(in: 20_000...29_999)),  // below the ephemeral range (32768–60999)
                 ]
                 environment.merge(extra) { $1 }
                 let port = Mutex<Int?>(nil)

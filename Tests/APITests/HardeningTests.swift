@@ -1,6 +1,7 @@
 import API
 import FleetAuth
 import FleetCore
+import FleetHTTP
 import FleetStore
 import FleetTesting
 import Foundation
@@ -133,6 +134,39 @@ struct HardeningTests {
             let reply = try await api.call(.PUT, "/api/auth/me/avatar", token: anna.token, bytes: AvatarTests.jpeg(width: 32, height: 32))
             #expect(reply.status == 503, "\(reply.status)")
             #expect(!reply.text.contains("127.0.0.1") && !reply.text.contains("avatars/") && !reply.text.contains(":9"), "\(reply.text)")
+        }
+    }
+
+    @Test("trusted proxies are addresses or CIDR ranges, IPv4 and IPv6; anything else is refused at start")
+    func trustedProxyRanges() throws {
+        let set = try AddressSet(parsing: "10.0.0.0/8, 192.168.1.7, fd00::/8, 172.16.0.0/12")
+        for inside in ["10.0.0.1", "10.255.3.4", "192.168.1.7", "fd12::1", "172.31.255.255"] { #expect(set.contains(inside), "\(inside)") }
+        for outside in ["11.0.0.1", "192.168.1.8", "fe80::1", "172.32.0.1", "not an address", ""] { #expect(!set.contains(outside), "\(outside)") }
+        #expect(try AddressSet(parsing: "").isEmpty)
+        for bad in ["10.0.0.0/33", "example.com", "10.0.0/8", "::/129"] {
+            #expect(throws: AddressSet.ParseError.self, "\(bad)") { try AddressSet(parsing: bad) }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try APIConfiguration(environment: .init(values: ["API_JWT_KEYS": "k1:\(APIHarness.jwtSecret)", "API_TRUSTED_PROXIES": "proxy.local"]))
+        }
+    }
+
+    @Test("behind a trusted proxy range the per-address limit counts each client, not the proxy")
+    func limitThroughAProxy() async throws {
+        try await APIHarness.run(["API_TRUSTED_PROXIES": "127.0.0.0/8", "API_LOGIN_LIMIT_IP": "2/15m:2"]) { api in
+            func attempt(_ client: String) async throws -> Int {
+                try await api.call(
+                    .POST,
+                    "/api/auth/login",
+                    json: #"{"login":"nobody","password":"wrong-password-1"}"#,
+                    headers: [("X-Forwarded-For", "\(client), 127.0.0.5")]  // a client, then a second proxy hop
+                ).status
+            }
+            var first: [Int] = []
+            for _ in 0..<3 { first.append(try await attempt("203.0.113.10")) }
+            #expect(first == [401, 401, 429], "\(first)")
+            // Another client through the same proxy has a budget of its own.
+            #expect(try await attempt("203.0.113.11") == 401)
         }
     }
 
