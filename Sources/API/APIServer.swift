@@ -71,6 +71,7 @@ public struct APIServer: Sendable {
         let database = try apiDatabase(environment: environment, owner: owner, requestTimeout: configuration.requestTimeout)
         let postgres = database.makeClient(logger: logger)
         services.append(postgres)
+        services.append(DatabaseLoginCheck(client: postgres, logger: logger))
 
         let tokens = await TokenIssuer(
             keys: configuration.jwtKeys,

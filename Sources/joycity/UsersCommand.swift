@@ -13,7 +13,7 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "Create admins, revoke ADMIN, list users: the server-side path the database trusts.",
-        subcommands: [UsersCreateAdmin.self, UsersRevokeAdmin.self, UsersList.self]
+        subcommands: [UsersCreateAdmin.self, UsersRevokeAdmin.self, UsersList.self, UsersAPILogin.self]
     )
 }
 
@@ -85,6 +85,29 @@ struct UsersRevokeAdmin: AsyncParsableCommand {
             let id = try await AdminPath.revokeAdmin(client: handle.client, login: login, logger: handle.logger)
             let ended = try await endSessions(of: id, reason: "ADMIN revoked with users revoke-admin", handle: handle)
             print("\(login.lowercased()) is no longer an admin; ended \(ended) session(s)")
+        }
+    }
+}
+
+struct UsersAPILogin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api-login",
+        abstract: "Let the database role joycity_api log in with a password, so the API can connect as it (API_DATABASE_URL).",
+        discussion:
+            "The password is read from JOYCITY_API_DB_PASSWORD, or from standard input (one line) with --password-stdin. Then run the API with API_DATABASE_URL=postgres://joycity_api:PASSWORD@HOST/DB and API_DATABASE_ROLE= (empty): no statement of it can regain the owner's rights."
+    )
+    @Flag(help: "Read the password from standard input.") var passwordStdin = false
+
+    func run() async throws {
+        let stdin = passwordStdin
+        await withUsers { handle in
+            var password = handle.environment.string("JOYCITY_API_DB_PASSWORD")
+            if stdin { password = readLine(strippingNewline: true) }
+            guard let password else {
+                throw ConfigurationError(variable: "JOYCITY_API_DB_PASSWORD", value: "", expected: "the password (or --password-stdin)")
+            }
+            try await APILogin.enable(client: handle.client, password: password, logger: handle.logger)
+            print("joycity_api may log in now; give the API API_DATABASE_URL=postgres://joycity_api:…@host/db and an empty API_DATABASE_ROLE")
         }
     }
 }

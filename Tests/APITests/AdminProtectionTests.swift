@@ -1,11 +1,16 @@
 import API
+import AsyncHTTPClient
+import FleetCore
 import FleetHTTP
 import FleetStore
 import FleetTesting
 import Foundation
 import HTTPTypes
+import NIOCore
 import NIOHTTP1
 import PostgresNIO
+import ServiceLifecycle
+import Synchronization
 import Testing
 
 @Suite("ADMIN is protected by the database", .serialized)
@@ -180,6 +185,66 @@ struct AdminProtectionTests {
             #expect(try await api.call(.GET, "/api/users", token: root.token).status == 401, "the compromised admin's token stopped")
             #expect(try await api.call(.POST, "/api/auth/refresh", json: #"{"refreshToken":"\#(root.refresh)"}"#).status == 401)
             #expect(try await api.login("root", "a-brand-new-password").userID == root.userID)
+        }
+    }
+
+    @Test("the API can log in as joycity_api itself (users api-login): RESET ROLE leads nowhere, and the guard holds")
+    func ownDatabaseLogin() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let password = "api-login-password-\(Int.random(in: 1000...9999))"
+            let cli = try FleetProcess(["users", "api-login"], environment: api.environment.merging(["JOYCITY_API_DB_PASSWORD": password]) { $1 })
+            #expect(await cli.waitForExit(timeout: .seconds(60)) == 0, "\(cli.output)")
+            var login = api.database
+            login.username = "joycity_api"
+            login.password = password
+            login.role = nil
+            // A second API over the same database, logged in as joycity_api with no role switch.
+            let capture = LogCapture()
+            let port = Mutex<Int?>(nil)
+            let environment = api.environment.merging([
+                "API_DATABASE_URL": TestPostgres.url(login), "API_DATABASE_ROLE": "", "API_MIGRATE": "false", "API_PORT": "0",
+            ]) { $1 }
+            let second = try await APIServer.make(
+                environment: EnvironmentReader(values: environment),
+                logger: capture.logger,
+                onRunning: { bound in port.withLock { $0 = bound } }
+            )
+            let group = ServiceGroup(configuration: .init(services: second.services, gracefulShutdownSignals: [], logger: TestRedis.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(await eventually(timeout: .seconds(30)) { port.withLock { $0 } != nil })
+                let base = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+                var request = HTTPClientRequest(url: base + "/api/users")
+                request.headers.add(name: "Authorization", value: "Bearer \(admin.token)")
+                #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code == 200)
+                var patch = HTTPClientRequest(url: base + "/api/users/\(admin.userID)")
+                patch.method = .PATCH
+                patch.headers.add(name: "Authorization", value: "Bearer \(admin.token)")
+                patch.headers.add(name: "Content-Type", value: "application/json")
+                patch.body = .bytes(ByteBuffer(string: #"{"email":"new@example.test"}"#))
+                #expect(try await HTTPClient.shared.execute(patch, timeout: .seconds(10)).status.code == 403)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(!capture.messages.contains { $0.contains("RESET ROLE") }, "no warning for its own login")
+            // The same login: RESET ROLE leaves it joycity_api, without superuser rights, and the guard refuses it.
+            try await login.withClient(logger: TestRedis.logger) { client in
+                try await client.query("RESET ROLE", logger: TestRedis.logger)
+                let rows = try await client.query(
+                    "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user",
+                    logger: TestRedis.logger
+                )
+                for try await (user, superuser) in rows.decode((String, Bool).self) {
+                    #expect(user == "joycity_api" && !superuser)
+                }
+                do {
+                    try await client.query("DELETE FROM user_roles WHERE role = 'ADMIN'", logger: TestRedis.logger)
+                    Issue.record("joycity_api removed ADMIN")
+                } catch let error as PSQLError {
+                    #expect(error.sqlState == "42501")
+                }
+            }
         }
     }
 }
