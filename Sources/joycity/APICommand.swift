@@ -21,9 +21,7 @@ struct APICommand: AsyncParsableCommand {
             let environment = EnvironmentReader(overrides: overrides)
             let logger = try Runtime.logger("joycity.api", environment: environment)
             let server = try await APIServer.make(environment: environment, logger: logger, metrics: Runtime.prometheus())
-            try await ServiceGroup(
-                configuration: .init(services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            try await Runtime.serviceGroup(server.services, environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
         }

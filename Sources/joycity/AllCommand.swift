@@ -76,7 +76,7 @@ struct AllCommand: AsyncParsableCommand {
             if let fake {
                 services.append(DemoSyncService(fake: fake, stack: worker.stack, environment: environment, logger: logger))
             }
-            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            try await Runtime.serviceGroup(services, environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
         }

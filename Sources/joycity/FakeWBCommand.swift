@@ -37,7 +37,7 @@ struct FakeWBServe: AsyncParsableCommand {
                     Data("fake WB listening on http://\(configuration.host):\(port) with \(configuration.accounts) sellers\n".utf8)
                 )
             }
-            try await ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            try await Runtime.serviceGroup([app], environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
         }

@@ -8,7 +8,9 @@ import Metrics
 import PostgresNIO
 import Prometheus
 import Queue
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 import WBKit
 import Workers
 
@@ -29,6 +31,17 @@ enum Runtime {
     /// Bootstraps swift-metrics with a Prometheus registry (once per process) and returns the registry.
     static func prometheus() -> PrometheusCollectorRegistry {
         PrometheusExposition.registry
+    }
+
+    /// The process's service group: SIGTERM and SIGINT start a graceful shutdown, and `SHUTDOWN_TIMEOUT` (default
+    /// `30s`: above the worker's `WORKER_SHUTDOWN_TIMEOUT` of 25 s, below the stack's `stop_grace_period` of 35 s)
+    /// bounds it: past it every service is cancelled (and given 5 s more), so a stuck service cannot keep the
+    /// process alive until the orchestrator kills it.
+    static func serviceGroup(_ services: [any Service], environment: EnvironmentReader, logger: Logger) throws -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = try environment.duration("SHUTDOWN_TIMEOUT", default: .seconds(30))
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
     }
 
     /// A Redis client configured from the environment.

@@ -27,9 +27,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             let store = PostgresStore(client: postgres, server: database.displayName, logger: logger)
             let accounts = AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger)
             let scheduler = try SchedulerServices.make(queue: queue, accounts: accounts, store: store, environment: environment, logger: logger)
-            try await ServiceGroup(
-                configuration: .init(services: [redis, store, scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            try await Runtime.serviceGroup([redis, store, scheduler], environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
         }

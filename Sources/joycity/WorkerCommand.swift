@@ -32,9 +32,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let environment = EnvironmentReader(overrides: overrides)
             let logger = try Runtime.logger("joycity.worker", environment: environment)
             let services = try WorkerServer.make(environment: environment, logger: logger)
-            try await ServiceGroup(
-                configuration: .init(services: services.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            try await Runtime.serviceGroup(services.services, environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
         }
