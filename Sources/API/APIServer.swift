@@ -81,7 +81,11 @@ public struct APIServer: Sendable {
             accessTTL: configuration.accessTTL
         )
         let users = UserStore(client: postgres, logger: logger)
-        let sessions = SessionStore(client: postgres, logger: logger)
+        let sessions = SessionStore(
+            client: postgres,
+            logger: logger,
+            seal: SessionSeal(keys: configuration.jwtKeys, activeKeyID: configuration.jwtActiveKeyID)
+        )
         let gate = SessionGate(
             redis: redis,
             prefix: prefix,

@@ -193,5 +193,12 @@ extension Migration {
             statements: UserSchema.statements
         ),
         Migration(version: 6, name: "an admin's credentials pass only through the CLI path", statements: AdminCredentialsGuard.statements),
+        // The API's HMAC over each session (``SessionSeal``): a row it did not write refreshes into nothing. Rows
+        // from before have none: their users sign in again once.
+        Migration(
+            version: 7,
+            name: "sessions sealed by the API",
+            statements: ["ALTER TABLE auth_sessions ADD COLUMN IF NOT EXISTS mac bytea, ADD COLUMN IF NOT EXISTS mac_kid text"]
+        ),
     ]
 }

@@ -19,19 +19,23 @@ public struct SessionInfo: Codable, Sendable, Equatable {
 public struct SessionStore: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// The API's seal over session rows; nil for readers that never create or refresh one (the CLI).
+    public let seal: SessionSeal?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, seal: SessionSeal? = nil) {
         self.client = client
         self.logger = logger
+        self.seal = seal
     }
 
-    /// Starts a session for `userID` whose refresh token hashes to `refreshHash`.
     public func create(userID: Int64, device: String?, ip: String?, refreshHash: [UInt8], expiresAt: Date) async throws -> UUID {
+        guard let seal else { throw StoreError(.invalidInput, "sessions are made by the API, which seals them (SessionStore without a seal)") }
         let id = UUID()
+        let sealed = seal.seal(sessionID: id, userID: userID, refreshHash: refreshHash)
         try await client.query(
             """
-            INSERT INTO auth_sessions (id, user_id, refresh_hash, device, ip, expires_at)
-            VALUES (\(id), \(userID), \(ByteBuffer(bytes: refreshHash)), \(device), \(ip), \(expiresAt))
+            INSERT INTO auth_sessions (id, user_id, refresh_hash, device, ip, expires_at, mac, mac_kid)
+            VALUES (\(id), \(userID), \(ByteBuffer(bytes: refreshHash)), \(device), \(ip), \(expiresAt), \(ByteBuffer(bytes: sealed.mac)), \(sealed.keyID))
             """,
             logger: logger
         )
@@ -56,13 +60,23 @@ public struct SessionStore: Sendable {
             let old = ByteBuffer(bytes: oldHash)
             let current = try await connection.query(
                 """
-                SELECT s.id, s.user_id, (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled)
+                SELECT s.id, s.user_id, (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled), s.mac, s.mac_kid
                 FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = \(old) FOR UPDATE OF s
                 """,
                 logger: logger
             )
-            for try await (id, userID, live) in current.decode((UUID, Int64, Bool).self) {
+            for try await (id, userID, live, mac, keyID) in current.decode((UUID, Int64, Bool, ByteBuffer?, String?).self) {
                 guard live else { return .invalid }
+                guard let seal,
+                    seal.verifies(mac.map { Array($0.readableBytesView) }, keyID: keyID, sessionID: id, userID: userID, refreshHash: oldHash)
+                else {
+                    logger.warning(
+                        "a session row failed the API's seal (written or changed outside the API, or from before migration 7); not refreshed",
+                        metadata: ["session.id": "\(id)", "user.id": "\(userID)"]
+                    )
+                    return .invalid
+                }
+                let resealed = seal.seal(sessionID: id, userID: userID, refreshHash: newHash)
                 try await connection.query(
                     "INSERT INTO auth_refresh_rotated (hash, session_id) VALUES (\(old), \(id)) ON CONFLICT DO NOTHING",
                     logger: logger
@@ -70,7 +84,8 @@ public struct SessionStore: Sendable {
                 try await connection.query(
                     """
                     UPDATE auth_sessions SET refresh_hash = \(ByteBuffer(bytes: newHash)), generation = generation + 1,
-                      last_used_at = now(), expires_at = \(expiresAt) WHERE id = \(id)
+                      last_used_at = now(), expires_at = \(expiresAt), mac = \(ByteBuffer(bytes: resealed.mac)), mac_kid = \(resealed.keyID)
+                    WHERE id = \(id)
                     """,
                     logger: logger
                 )

@@ -1,5 +1,6 @@
 import API
 import AsyncHTTPClient
+import FleetAuth
 import FleetCore
 import FleetHTTP
 import FleetStore
@@ -245,6 +246,39 @@ struct AdminProtectionTests {
                     #expect(error.sqlState == "42501")
                 }
             }
+        }
+    }
+
+    @Test("a session row the API did not write refreshes into nothing: forged for an admin as joycity_api, or its hash swapped")
+    func forgedSessionRows() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            func refresh(_ token: String) async throws -> Int {
+                try await api.call(.POST, "/api/auth/refresh", json: #"{"refreshToken":"\#(token)"}"#).status
+            }
+            let forged = "rt1.forged-by-sql-\(Int.random(in: 1000...9999))"
+            let swapped = "rt1.swapped-by-sql-\(Int.random(in: 1000...9999))"
+            try await api.apiRoleClient().withRunning { client in
+                try await client.query(
+                    """
+                    INSERT INTO auth_sessions (id, user_id, refresh_hash, expires_at)
+                    VALUES (\(UUID()), \(admin.userID), \(ByteBuffer(bytes: TokenIssuer.hash(refreshToken: forged))), now() + interval '1 day')
+                    """,
+                    logger: TestRedis.logger
+                )
+                try await client.query(
+                    """
+                    UPDATE auth_sessions SET refresh_hash = \(ByteBuffer(bytes: TokenIssuer.hash(refreshToken: swapped)))
+                    WHERE user_id = \(admin.userID) AND mac IS NOT NULL
+                    """,
+                    logger: TestRedis.logger
+                )
+            }
+            #expect(try await refresh(forged) == 401, "an inserted row")
+            #expect(try await refresh(swapped) == 401, "a real row with a refresh hash someone chose")
+            // The API's own sessions refresh as before.
+            let fresh = try await api.login("root", APIHarness.adminPassword)
+            #expect(try await refresh(fresh.refresh) == 200)
         }
     }
 }
