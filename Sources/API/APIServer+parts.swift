@@ -1,3 +1,5 @@
+import AvatarStorage
+import FleetAuth
 import FleetCore
 import FleetHTTP
 import FleetStore
@@ -121,5 +123,62 @@ extension APIServer {
             logger: logger
         )
         return app
+    }
+
+    /// Sign-in and sessions: the token issuer, the stores, the session gate (Redis cache with revocation) and the
+    /// authenticator over them.
+    static func authentication(
+        configuration: APIConfiguration,
+        redis: RedisClient,
+        prefix: String,
+        postgres: PostgresClient,
+        logger: Logger
+    ) async -> (TokenIssuer, UserStore, SessionStore, SessionGate, Authenticator) {
+        let tokens = await TokenIssuer(
+            keys: configuration.jwtKeys,
+            activeKeyID: configuration.jwtActiveKeyID,
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            accessTTL: configuration.accessTTL
+        )
+        let users = UserStore(client: postgres, logger: logger)
+        let sessions = SessionStore(
+            client: postgres,
+            logger: logger,
+            seal: SessionSeal(keys: configuration.jwtKeys, activeKeyID: configuration.jwtActiveKeyID)
+        )
+        let gate = SessionGate(
+            redis: redis,
+            prefix: prefix,
+            sessions: sessions,
+            users: users,
+            cacheTTL: configuration.sessionCacheTTL,
+            revokedTTL: configuration.accessTTL,
+            logger: logger
+        )
+        let authenticator = Authenticator(tokens: tokens, gate: gate, configuration: configuration)
+        return (tokens, users, sessions, gate, authenticator)
+    }
+
+    /// The avatar store in `API_AVATAR_BUCKET` (default `S3_BUCKET`), or nil without S3 settings (uploads answer 503).
+    /// - Throws: ``ConfigurationError`` for S3 settings that are there but wrong.
+    static func avatarStore(environment: EnvironmentReader, maxBytes: Int) throws -> AvatarStore? {
+        guard let bucket = environment.string("API_AVATAR_BUCKET") ?? environment.string("S3_BUCKET") else { return nil }
+        let s3Environment = EnvironmentReader(values: environment.values.merging(["S3_BUCKET": bucket]) { $1 })
+        return try AvatarStore(environment: s3Environment, maxBytes: maxBytes)
+    }
+
+    /// Prometheus on a listener of its own (`API_METRICS_HOST:API_METRICS_PORT`), never on the public port; nil when
+    /// `API_METRICS_PORT` is 0.
+    static func metricsListener(registry: PrometheusCollectorRegistry, environment: EnvironmentReader, logger: Logger) throws -> (any Service)? {
+        let port = try environment.int("API_METRICS_PORT", default: 9465, range: 0...65535)
+        guard port != 0 else { return nil }
+        return PrometheusExposition.application(
+            registry: registry,
+            host: environment.string("API_METRICS_HOST", default: "127.0.0.1"),
+            port: port,
+            serverName: "joycity-api-metrics",
+            logger: logger
+        )
     }
 }

@@ -73,34 +73,13 @@ public struct APIServer: Sendable {
         services.append(postgres)
         services.append(DatabaseLoginCheck(client: postgres, logger: logger))
 
-        let tokens = await TokenIssuer(
-            keys: configuration.jwtKeys,
-            activeKeyID: configuration.jwtActiveKeyID,
-            issuer: configuration.issuer,
-            audience: configuration.audience,
-            accessTTL: configuration.accessTTL
-        )
-        let users = UserStore(client: postgres, logger: logger)
-        let sessions = SessionStore(
-            client: postgres,
-            logger: logger,
-            seal: SessionSeal(keys: configuration.jwtKeys, activeKeyID: configuration.jwtActiveKeyID)
-        )
-        let gate = SessionGate(
+        let (tokens, users, sessions, gate, authenticator) = await authentication(
+            configuration: configuration,
             redis: redis,
             prefix: prefix,
-            sessions: sessions,
-            users: users,
-            cacheTTL: configuration.sessionCacheTTL,
-            revokedTTL: configuration.accessTTL,
+            postgres: postgres,
             logger: logger
         )
-        let authenticator = Authenticator(tokens: tokens, gate: gate, configuration: configuration)
-        var avatars: AvatarStore?
-        if let bucket = environment.string("API_AVATAR_BUCKET") ?? environment.string("S3_BUCKET") {
-            let s3Environment = EnvironmentReader(values: environment.values.merging(["S3_BUCKET": bucket]) { $1 })
-            avatars = try AvatarStore(environment: s3Environment, maxBytes: configuration.avatarMaxBytes)
-        }
         let api = APIServices(
             configuration: configuration,
             tokens: tokens,
@@ -120,7 +99,7 @@ public struct APIServer: Sendable {
                 perIP: configuration.loginLimitPerIP,
                 logger: logger
             ),
-            avatars: avatars,
+            avatars: try avatarStore(environment: environment, maxBytes: configuration.avatarMaxBytes),
             wb: WBClient(configuration: try .init(environment: environment), limiter: RateLimiter(redis: redis, prefix: prefix), logger: logger),
             readiness: readiness(
                 redis: redis,
@@ -135,17 +114,8 @@ public struct APIServer: Sendable {
         let (router, routes) = router(api: api, authenticator: authenticator)
         let app = application(router: router, configuration: configuration, logger: logger, onRunning: onRunning)
         services.append(app)
-        // Prometheus on a listener of its own (API_METRICS_PORT), never on the public port.
-        if let metrics, case let port = try environment.int("API_METRICS_PORT", default: 9465, range: 0...65535), port != 0 {
-            services.append(
-                PrometheusExposition.application(
-                    registry: metrics,
-                    host: environment.string("API_METRICS_HOST", default: "127.0.0.1"),
-                    port: port,
-                    serverName: "joycity-api-metrics",
-                    logger: logger
-                )
-            )
+        if let metrics, let listener = try metricsListener(registry: metrics, environment: environment, logger: logger) {
+            services.append(listener)
         }
         services.append(SessionJanitor(sessions: sessions, logger: logger))
         return APIServer(services: services, routes: routes, api: api)
