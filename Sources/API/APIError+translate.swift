@@ -15,10 +15,9 @@ extension APIError {
     static func translate(_ error: any Error, _ context: APIRequestContext) -> APIError? {
         switch error {
         case let error as AuthError: return APIError(error)
-        case let error as AvatarError where error.kind == .unavailable:
-            context.logger.warning("request failed on S3", metadata: ["error": "\(error)"])
+        case let error as AvatarError:
+            if error.kind == .unavailable { context.logger.warning("request failed on S3", metadata: ["error": "\(error)"]) }
             return APIError(error)
-        case let error as AvatarError: return APIError(error)
         case is QueueError, is RedisError:
             context.logger.warning("request failed on Redis", metadata: ["error": "\(String(reflecting: error))"])
             return .unavailable("the queue is not reachable (Redis); try again shortly")
@@ -33,7 +32,7 @@ extension APIError {
                     "something went wrong on our side; quote request id \(context.requestID) when you report it"
                 )
             }
-            let answer = database(error)
+            let answer = APIError(cause)
             if answer.status.code >= 500 {
                 context.logger.warning("request failed on the database", metadata: ["error": "\(cause)"])
             }
@@ -42,19 +41,16 @@ extension APIError {
         }
     }
 
-    /// What to tell the caller about a failed store call: ``StoreError`` codes become 404/409/400/403, availability
-    /// problems 503 (the SQL text and server details stay in the log; ``translate(_:_:)`` answers a refused
-    /// statement with a 500).
-    static func database(_ error: any Error, conflict: String = "that conflicts with an existing record") -> APIError {
-        if let error = error as? APIError { return error }
-        let error = StoreError.statement(error, conflict: conflict)
+    /// 404, 409, 400 or 403 for a store error's code; 503 for the rest (availability: the SQL text and server
+    /// details stay in the log; ``translate(_:_:)`` answers a refused statement with a 500 before this).
+    init(_ error: StoreError) {
         switch error.code {
-        case .notFound: return .notFound(error.message)
-        case .alreadyExists: return .conflict(error.message)
-        case .invalidInput: return .invalid(error.message)
-        case .protected: return .forbidden(error.message)
-        case .secretKeyMissing, .secretUndecryptable: return .unavailable("secrets cannot be sealed or opened: \(error.message)")
-        default: return .unavailable("the database is not reachable; try again shortly")
+        case .notFound: self = .notFound(error.message)
+        case .alreadyExists: self = .conflict(error.message)
+        case .invalidInput: self = .invalid(error.message)
+        case .protected: self = .forbidden(error.message)
+        case .secretKeyMissing, .secretUndecryptable: self = .unavailable("secrets cannot be sealed or opened: \(error.message)")
+        default: self = .unavailable("the database is not reachable; try again shortly")
         }
     }
 

@@ -44,7 +44,7 @@ struct AccountsController: Sendable {
     )
     /// `GET /api/accounts/{id}`: One seller account (token masked).
     @Sendable func getAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        try JSONBodies.response(try await account(try context.parameters.require("id", as: Int64.self)))
+        try JSONBodies.response(try await api.accounts.account(id: try context.parameters.require("id", as: Int64.self)))
     }
 
     static let createAccountEndpoint = Endpoint(
@@ -97,7 +97,7 @@ struct AccountsController: Sendable {
     @Sendable func updateAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
         let body = try await JSONBodies.decode(AccountUpdate.self, from: request, context: context)
-        _ = try await account(id)
+        _ = try await api.accounts.account(id: id)
         let name = try body.name.map { try Validation.name($0, what: "an account name") }
         if let interval = body.syncIntervalSeconds ?? nil, !(60...604_800).contains(interval) {
             throw APIError.invalid("syncIntervalSeconds must be between 60 (1 minute) and 604800 (7 days), or null for the fleet default")
@@ -151,12 +151,6 @@ struct AccountsController: Sendable {
         guard json.utf8.count <= 64 << 10 else { throw APIError.tooLarge("portal credentials may be at most 64 KiB") }
         try await api.accounts.setPortalCredentials(id: id, json: json)
         return JSONBodies.noContent()
-    }
-
-    /// The account `id`.
-    /// - Throws: a store error (404 when there is none).
-    func account(_ id: Int64) async throws -> SellerAccount {
-        try await api.accounts.account(id: id)
     }
 
     /// Decodes the WB token (already trimmed: it is stored as checked) locally (shape, expiry, Statistics scope), then

@@ -73,18 +73,20 @@ public struct LoginLimiter: Sendable {
 
     /// Remembers that `ip` signed in to `userID` (best effort: without it, only the global ceiling applies to it).
     public func remember(ip: String, userID: Int64) async {
-        let key = "\(prefix):login-known:\(userID):\(Self.keyPart(ip))"
         do {
-            try await redis.send(RedisCommand("SET", key, "1", "PX", String(Self.knownFor.milliseconds))).throwingError()
+            try await redis.send(RedisCommand("SET", knownKey(ip: ip, userID: userID), "1", "PX", String(Self.knownFor.milliseconds)))
+                .throwingError()
         } catch {
             logger.warning("could not remember a sign-in address", metadata: ["error": "\(error)"])
         }
     }
 
     func isKnown(ip: String, userID: Int64) async -> Bool {
-        let key = "\(prefix):login-known:\(userID):\(Self.keyPart(ip))"
-        return (try? await redis.send(RedisCommand("EXISTS", key)).int) == 1
+        (try? await redis.send(RedisCommand("EXISTS", knownKey(ip: ip, userID: userID))).int) == 1
     }
+
+    /// Where a sign-in address of a user is remembered.
+    func knownKey(ip: String, userID: Int64) -> String { "\(prefix):login-known:\(userID):\(Self.keyPart(ip))" }
 
     private func take(_ key: String, _ spec: RateSpec, ip: String, _ message: String) async throws {
         do {

@@ -27,9 +27,7 @@ extension AccountStore {
     public func update(id: Int64, _ changes: Changes) async throws -> SellerAccount {
         let name = changes.name?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let name, name.isEmpty || name.count > 200 { throw StoreError(.invalidInput, "an account name must be 1 to 200 characters") }
-        if let seconds = changes.syncIntervalSeconds ?? nil, !(60...604_800).contains(seconds) {
-            throw StoreError(.invalidInput, "a sync interval must be between 1 minute and 7 days, not \(seconds) s")
-        }
+        try Self.checkSyncInterval(changes.syncIntervalSeconds ?? nil)
         let sealed = try changes.token.map { try secrets.seal($0.token) }
         let logger = self.logger
         do {

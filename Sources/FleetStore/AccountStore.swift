@@ -46,9 +46,7 @@ public struct AccountStore: Sendable {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
         try Self.checkINN(inn)
-        if let seconds = syncIntervalSeconds, !(60...604_800).contains(seconds) {
-            throw StoreError(.invalidInput, "a sync interval must be between 1 minute and 7 days, not \(seconds) s")
-        }
+        try Self.checkSyncInterval(syncIntervalSeconds)
         let interval = syncIntervalSeconds.map(Int32.init)
         let status = tokenChecked && token != nil ? "ok" : "unchecked"
         let sealed = try token.map { try secrets.seal($0) }
@@ -99,26 +97,24 @@ public struct AccountStore: Sendable {
     /// Turns syncing on or off.
     /// - Throws: ``StoreError`` `notFound`.
     public func setSyncEnabled(id: Int64, _ enabled: Bool) async throws {
-        try await updateOne(id: id, "UPDATE seller_accounts SET sync_enabled = \(enabled), updated_at = now() WHERE id = \(id) RETURNING id")
+        var changes = Changes()
+        changes.syncEnabled = enabled
+        _ = try await update(id: id, changes)
     }
 
     /// Stores a new token; its status goes back to `unchecked`, so a refused account syncs again.
     /// - Throws: ``StoreError`` `notFound`, `secretKeyMissing`.
     public func setToken(id: Int64, token: String, sellerID: String?, expiresAt: Date?) async throws {
-        let sealed = try secrets.seal(token)
-        try await updateOne(
-            id: id,
-            """
-            UPDATE seller_accounts SET wb_token = \(ByteBuffer(bytes: sealed.ciphertext)), wb_token_key_id = \(sealed.keyID), wb_token_hint = \(Self.hint(token)),
-              wb_seller_id = \(sellerID), wb_token_expires_at = \(expiresAt), token_status = 'unchecked', token_error = NULL, updated_at = now()
-            WHERE id = \(id) RETURNING id
-            """
-        )
+        var changes = Changes()
+        changes.token = (token, sellerID, expiresAt, checked: false)
+        _ = try await update(id: id, changes)
     }
 
     /// Chooses where the detailed report comes from.
     public func setReportSource(id: Int64, _ source: SellerAccount.ReportSource) async throws {
-        try await updateOne(id: id, "UPDATE seller_accounts SET report_source = \(source.rawValue), updated_at = now() WHERE id = \(id) RETURNING id")
+        var changes = Changes()
+        changes.reportSource = source
+        _ = try await update(id: id, changes)
     }
 
     /// The account with its decrypted token.
@@ -210,19 +206,25 @@ public struct AccountStore: Sendable {
     /// Sets how often the scheduler syncs the account; `nil` returns it to the fleet default.
     /// - Throws: ``StoreError`` `invalidInput` outside 1 minute … 7 days, `notFound`.
     public func setSyncInterval(id: Int64, seconds: Int?) async throws {
+        var changes = Changes()
+        changes.syncIntervalSeconds = .some(seconds)
+        _ = try await update(id: id, changes)
+    }
+
+    /// Checks a sync interval: 1 minute to 7 days (nil: the fleet default).
+    /// - Throws: ``StoreError`` `invalidInput` saying so.
+    static func checkSyncInterval(_ seconds: Int?) throws {
         if let seconds, !(60...604_800).contains(seconds) {
             throw StoreError(.invalidInput, "a sync interval must be between 1 minute and 7 days, not \(seconds) s")
         }
-        let value = seconds.map(Int32.init)
-        try await updateOne(id: id, "UPDATE seller_accounts SET sync_interval_seconds = \(value), updated_at = now() WHERE id = \(id) RETURNING id")
     }
 
     /// Renames an account.
     /// - Throws: ``StoreError`` `invalidInput` for an empty name, `notFound`.
     public func setName(id: Int64, _ name: String) async throws {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw StoreError(.invalidInput, "an account name must be 1 to 200 characters") }
-        try await updateOne(id: id, "UPDATE seller_accounts SET name = \(name), updated_at = now() WHERE id = \(id) RETURNING id")
+        var changes = Changes()
+        changes.name = name
+        _ = try await update(id: id, changes)
     }
 
     /// Deletes an account with everything synced for it.

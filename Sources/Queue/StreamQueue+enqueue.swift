@@ -121,7 +121,7 @@ extension StreamQueue {
             guard runAtMs == 0, uniqueKey.isEmpty, debounceKey.isEmpty, JobID.isULID(envelope.id), let ms = JobID.timestampMs(of: envelope.id) else {
                 return false
             }
-            return abs(ms - Clock.nowMs()) <= 300_000
+            return abs(ms - envelope.enqueuedAtMs) <= JobID.clockSkewMs
         }
         /// The script's job unit: queue, id, runAt, unique, uniqueTTL, debounce, fieldCount, fields….
         var unit: [String] {

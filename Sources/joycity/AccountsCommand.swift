@@ -189,11 +189,10 @@ struct AccountsSync: AsyncParsableCommand {
             let ids: [Int64]
             if let id { ids = [id] } else { ids = try await store.list().filter(\.syncEnabled).map(\.id) }
             if let id { _ = try await store.account(id: id) }
-            let redis = try Runtime.redis(environment: environment, logger: Runtime.cliLogger("joycity.accounts"), name: "joycity-cli")
-            let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
             let requests = try WBSyncJob.requests(accounts: ids, datasets: sets, deep: deep)
-            let jobIDs = try await queue.enqueue(requests)
-            await redis.shutdown()
+            let jobIDs = try await Runtime.withRedis(environment: environment, logger: Runtime.cliLogger("joycity.accounts"), name: "joycity-cli") {
+                try await StreamQueue(redis: $0, configuration: try .init(environment: environment)).enqueue(requests)
+            }
             for (request, job) in zip(requests, jobIDs) { print("\(job.id)  \(request.type) \(request.payload)") }
         }
     }

@@ -29,14 +29,8 @@ func withQueueEngine(_ body: (StreamQueue) async throws -> Void) async {
     do {
         var logger = Logger(label: "joycity.queue")
         logger.logLevel = .error
-        let redis = try Runtime.redis(environment: environment, logger: logger, name: "joycity-cli")
-        let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
-        do {
-            try await body(queue)
-            await redis.shutdown()
-        } catch {
-            await redis.shutdown()
-            throw error
+        try await Runtime.withRedis(environment: environment, logger: logger, name: "joycity-cli") { redis in
+            try await body(StreamQueue(redis: redis, configuration: try .init(environment: environment)))
         }
     } catch let error as ExitCode {
         exit(error.rawValue)

@@ -51,6 +51,21 @@ enum Runtime {
         return RedisClient(configuration: configuration, logger: logger)
     }
 
+    /// Runs `body` with a Redis client from the environment (a one-shot command's), shut down afterwards whether
+    /// `body` succeeds or throws.
+    static func withRedis<T>(environment: EnvironmentReader, logger: Logger, name: String, _ body: (RedisClient) async throws -> T) async throws -> T
+    {
+        let redis = try redis(environment: environment, logger: logger, name: name)
+        do {
+            let result = try await body(redis)
+            await redis.shutdown()
+            return result
+        } catch {
+            await redis.shutdown()
+            throw error
+        }
+    }
+
     /// Prints `error` in a form a user can act on and exits non-zero.
     static func fail(_ error: any Error) -> Never {
         let message: String

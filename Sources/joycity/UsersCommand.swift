@@ -139,25 +139,19 @@ struct PostgresClientHandle: Sendable {
 
 /// Runs `body` with the session gate the API uses (Redis from `REDIS_URL`, keys under `QUEUE_PREFIX`).
 func withSessionGate<T: Sendable>(_ handle: PostgresClientHandle, _ body: (SessionGate) async throws -> T) async throws -> T {
-    let redis = try Runtime.redis(environment: handle.environment, logger: handle.logger, name: "joycity-cli")
     let prefix = try StreamQueue.Configuration(environment: handle.environment).prefix
     let accessTTL = try handle.environment.duration("API_ACCESS_TTL", default: .seconds(7200), defaultUnit: .seconds)
-    let gate = SessionGate(
-        redis: redis,
-        prefix: prefix,
-        sessions: SessionStore(client: handle.client, logger: handle.logger),
-        users: UserStore(client: handle.client, logger: handle.logger),
-        cacheTTL: .seconds(30),
-        revokedTTL: accessTTL,
-        logger: handle.logger
-    )
-    do {
-        let result = try await body(gate)
-        await redis.shutdown()
-        return result
-    } catch {
-        await redis.shutdown()
-        throw error
+    return try await Runtime.withRedis(environment: handle.environment, logger: handle.logger, name: "joycity-cli") { redis in
+        let gate = SessionGate(
+            redis: redis,
+            prefix: prefix,
+            sessions: SessionStore(client: handle.client, logger: handle.logger),
+            users: UserStore(client: handle.client, logger: handle.logger),
+            cacheTTL: .seconds(30),
+            revokedTTL: accessTTL,
+            logger: handle.logger
+        )
+        return try await body(gate)
     }
 }
 

@@ -187,10 +187,11 @@ extension StreamQueue {
         if JobID.isULID(id), let ms = JobID.timestampMs(of: id) {
             // Forward from the id's time first (entries are added right after their ULID is made), then the five
             // minutes before it (a producer clock ahead of Redis's).
-            if let found = try await findEntry(id, queues: queues, from: String(ms), to: String(ms + 300_000), scanLimit: scanLimit) {
+            if let found = try await findEntry(id, queues: queues, from: String(ms), to: String(ms + JobID.clockSkewMs), scanLimit: scanLimit) {
                 return found
             }
-            if let found = try await findEntry(id, queues: queues, from: String(max(0, ms - 300_000)), to: String(ms), scanLimit: scanLimit) {
+            if let found = try await findEntry(id, queues: queues, from: String(max(0, ms - JobID.clockSkewMs)), to: String(ms), scanLimit: scanLimit)
+            {
                 return found
             }
         }

@@ -47,6 +47,10 @@ public enum JobID {
         return value
     }
 
+    /// How far a producer's clock may be from Redis's for a ULID's entry to be found by the time in the id: 5
+    /// minutes. Farther ULIDs are indexed like other ids (the enqueue script's `index_entry` uses the same bound).
+    public static let clockSkewMs: Int64 = 300_000
+
     /// Whether `id` is a ULID (26 characters of Crockford base 32, upper case): its entry is found by the time in
     /// it, other ids through the queue's id index (the enqueue script's `named`, same rule).
     public static func isULID(_ id: String) -> Bool {

@@ -26,7 +26,7 @@ enum QueueScripts {
         end
         local function index_entry(q, id, eid, now)
           local ms = ulid_ms(id)
-          if not ms or math.abs(ms - now) > 300000 then redis.call('HSET', qkey(q) .. ':ids', id, eid) end
+          if not ms or math.abs(ms - now) > \#(JobID.clockSkewMs) then redis.call('HSET', qkey(q) .. ':ids', id, eid) end
         end
         local function unindex(q, id) redis.call('HDEL', qkey(q) .. ':ids', id) end
         local function field(fields, name)
