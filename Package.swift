@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -167,6 +168,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Spreadsheets: .xlsx read row by row (with limits against hostile files) and written, and .csv read.
+        .target(
+            name: "Spreadsheet",
+            dependencies: [
+                "FleetCore",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Monthly article assignments: the store, validation against synced data, the audit, Excel import and
+        // export, and the invalidations every change publishes.
+        .target(
+            name: "Assignments",
+            dependencies: [
+                "FleetCore",
+                "FleetStore",
+                "JobCatalog",
+                "Queue",
+                "Spreadsheet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Workers",
             dependencies: [
@@ -193,6 +219,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
+                "Assignments",
                 "AvatarStorage",
                 "FleetAuth",
                 "FleetCore",
@@ -218,6 +245,8 @@ let package = Package(
         .executableTarget(
             name: "joycity",
             dependencies: [
+                "Assignments",
+                "Spreadsheet",
                 "WBKit",
                 "API",
                 "FakeWB",
@@ -280,6 +309,8 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
+                "Assignments",
+                "Spreadsheet",
                 "WBKit",
                 "API",
                 "AvatarStorage",
@@ -334,6 +365,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssignmentsTests",
+            dependencies: [
+                "Assignments",
+                "FleetCore",
+                "FleetStore",
+                "FleetTesting",
+                "JobCatalog",
+                "Queue",
+                "Spreadsheet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

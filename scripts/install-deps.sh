@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the fleet needs to build, run and test (skipped when all are present).
 set -euo pipefail
-PACKAGES=(redis-server redis-tools postgresql libhiredis-dev libpq-dev libssl-dev libcurl4-openssl-dev)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PACKAGES=(redis-server redis-tools postgresql libhiredis-dev libpq-dev libssl-dev libcurl4-openssl-dev zlib1g-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -30,17 +32,24 @@ if ! command -v moto_server >/dev/null 2>&1 && [ ! -x "$HOME/.cache/joycity/moto
   fi
 fi
 
-# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation),
+# LibreOffice (headless) makes and reads spreadsheets in the assignment tests, as a second real spreadsheet program.
+if ! command -v soffice >/dev/null 2>&1; then
+  echo "installing LibreOffice Calc (headless) from Debian" >&2
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null
+fi
+
+# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation), openpyxl (makes and reads the assignment spreadsheets),
 # schemathesis (fuzzes the live API from its own OpenAPI document) and redis-py (a producer written from
 # docs/wire-format.md alone). Into the same private virtualenv when the system Python refuses pip.
 VENV="$HOME/.cache/joycity/moto"
-PY_TOOLS=(pyjwt schemathesis 'redis>=5')
+PY_TOOLS=(pyjwt schemathesis 'redis>=5' openpyxl)
 tools_missing() {
   if [ -x "$VENV/bin/schemathesis" ]; then
-    "$VENV/bin/python" -c "import jwt, redis" 2>/dev/null && return 1
+    "$VENV/bin/python" -c "import jwt, redis, openpyxl" 2>/dev/null && return 1
     return 0
   fi
-  python3 -c "import jwt, redis" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
+  python3 -c "import jwt, redis, openpyxl" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
   return 0
 }
 if tools_missing; then

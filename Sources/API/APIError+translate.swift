@@ -1,3 +1,4 @@
+import Assignments
 import AvatarStorage
 import FleetAuth
 import FleetHTTP
@@ -15,6 +16,7 @@ extension APIError {
     static func translate(_ error: any Error, _ context: APIRequestContext) -> APIError? {
         switch error {
         case let error as AuthError: return APIError(error)
+        case let error as AssignmentError: return APIError(error)
         case let error as AvatarError:
             if error.kind == .unavailable { context.logger.warning("request failed on S3", metadata: ["error": "\(error)"]) }
             return APIError(error)
@@ -51,6 +53,17 @@ extension APIError {
         case .protected: self = .forbidden(error.message)
         case .secretKeyMissing, .secretUndecryptable: self = .unavailable("secrets cannot be sealed or opened: \(error.message)")
         default: self = .unavailable("the database is not reachable; try again shortly")
+        }
+    }
+
+    /// 400, 422, 404 or 409 for an assignment change refused.
+    init(_ error: AssignmentError) {
+        switch error.kind {
+        case .invalid: self = .invalid(error.message)
+        case .refused: self = .unprocessable(code: "assignment_refused", error.message)
+        case .notFound: self = .notFound(error.message)
+        case .conflict: self = .conflict(error.message)
+        case .importRejected: self = .unprocessable(code: "import_rejected", error.message)
         }
     }
 

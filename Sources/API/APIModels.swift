@@ -89,6 +89,9 @@ struct AccountAssignment: Codable, Sendable {
 struct ArticleList: Codable, Sendable {
     var accountId: Int64?
     var nmIds: [Int64]
+    /// Accept nmIds not in synced data (needs ``comment``).
+    var force: Bool? = nil
+    var comment: String? = nil
 }
 
 /// `POST /api/users/{id}/password` (admin reset).

@@ -121,6 +121,7 @@ enum APISchemas {
                 "properties": [
                     "accountId": nullable("integer", [("format", "int64")]),
                     "nmIds": .arrayOf(["type": "integer", "format": "int64", "minimum": 1]),
+                    "force": ["type": "boolean"], "comment": ["type": "string", "maxLength": 1000],
                 ],
             ]
         ),

@@ -96,6 +96,7 @@ extension APIServer {
         BackupsController(api: api).addRoutes(to: routes)
         QueuesController(api: api).addRoutes(to: routes)
         OperationsController(api: api, routes: routes).addRoutes(to: routes)
+        AssignmentsController(api: api).addRoutes(to: routes)
         InternalController(api: api).addRoutes(to: routes)
         return (router, routes)
     }

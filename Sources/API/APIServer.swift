@@ -1,3 +1,4 @@
+import Assignments
 import AvatarStorage
 import FleetAuth
 import FleetCore
@@ -80,6 +81,8 @@ public struct APIServer: Sendable {
             postgres: postgres,
             logger: logger
         )
+        let assignmentConfiguration = try AssignmentConfiguration(environment: environment)
+        let assignmentEvents = AssignmentEvents(client: postgres, queue: queue, debounce: assignmentConfiguration.invalidateDebounce, logger: logger)
         let api = APIServices(
             configuration: configuration,
             tokens: tokens,
@@ -89,6 +92,7 @@ public struct APIServer: Sendable {
             users: users,
             accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
             backups: BackupStore(client: postgres, logger: logger),
+            assignments: AssignmentStore(client: postgres, configuration: assignmentConfiguration, events: assignmentEvents, logger: logger),
             queue: queue,
             hasher: PasswordHasher(cost: configuration.bcryptCost),
             loginLimiter: LoginLimiter(
@@ -111,6 +115,7 @@ public struct APIServer: Sendable {
             logger: logger
         )
 
+        services.append(AssignmentOutboxService(events: assignmentEvents))
         let (router, routes) = router(api: api, authenticator: authenticator)
         let app = application(router: router, configuration: configuration, logger: logger, onRunning: onRunning)
         services.append(app)

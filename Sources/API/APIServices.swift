@@ -1,3 +1,4 @@
+import Assignments
 import AvatarStorage
 import FleetAuth
 import FleetStore
@@ -15,6 +16,8 @@ public struct APIServices: Sendable {
     public let users: UserStore
     public let accounts: AccountStore
     public let backups: BackupStore
+    /// Monthly article assignments (every change announced through the outbox).
+    public let assignments: AssignmentStore
     public let queue: StreamQueue
     public let hasher: PasswordHasher
     public let loginLimiter: LoginLimiter

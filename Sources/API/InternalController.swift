@@ -1,3 +1,4 @@
+import Assignments
 import FleetAuth
 import FleetHTTP
 import FleetStore
@@ -32,7 +33,7 @@ struct InternalController: Sendable {
         let verified = try await api.tokens.verify(token)
         let principal = try await api.gate.principal(sessionID: verified.sessionID, userID: verified.userID)
         let user = try await api.users.user(id: principal.userId)
-        let articles = try await principal.accountId.asyncMap { try await api.users.assignedArticles(userID: principal.userId, accountID: $0) } ?? []
+        let articles = try await principal.accountId.asyncMap { try await api.assignments.currentArticles(user: principal.userId, account: $0) } ?? []
         return try JSONBodies.response(
             InternalSession(user: user, sessionId: principal.sessionId, accountId: principal.accountId, articles: articles)
         )

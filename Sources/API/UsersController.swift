@@ -1,3 +1,4 @@
+import Assignments
 import AvatarStorage
 import FleetAuth
 import FleetHTTP
@@ -161,7 +162,7 @@ struct UsersController: Sendable {
         .get,
         "/api/users/{id}/articles",
         "getArticles",
-        "The articles (nmId) assigned to a user in their seller account",
+        "The articles (nmId) assigned to a user in their seller account this month (see /api/accounts/{id}/assignments/{month} for any month)",
         tag: "users",
         access: .teamLeads,
         response: .json(.ref("ArticleList"))
@@ -172,14 +173,14 @@ struct UsersController: Sendable {
         let user = try await api.users.user(id: id)
         try Self.requireManages(try context.requirePrincipal(), user)
         guard let account = user.accountId else { return try JSONBodies.response(ArticleList(accountId: nil, nmIds: [])) }
-        return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.users.assignedArticles(userID: id, accountID: account)))
+        return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.assignments.currentArticles(user: id, account: account)))
     }
 
     static let setArticlesEndpoint = Endpoint(
         .put,
         "/api/users/{id}/articles",
         "setArticles",
-        "Replace the articles (nmId) assigned to a user in their seller account",
+        "Replace the articles (nmId) assigned to a user in their seller account this month (the rules of PUT /api/accounts/{id}/assignments/{month}/users/{user})",
         tag: "users",
         access: .teamLeads,
         request: .json(.ref("ArticleList")),
@@ -197,11 +198,15 @@ struct UsersController: Sendable {
         if let given = body.accountId, given != account {
             throw APIError.conflict("user \(id) works in seller account \(account), not \(given)")
         }
-        guard body.nmIds.count <= 100_000, body.nmIds.allSatisfy({ $0 > 0 }) else {
-            throw APIError.invalid("nmIds are positive WB article numbers, at most 100000 of them")
-        }
-        try await api.users.setAssignedArticles(userID: id, accountID: account, body.nmIds)
-        return try JSONBodies.response(ArticleList(accountId: account, nmIds: try await api.users.assignedArticles(userID: id, accountID: account)))
+        let principal = try context.requirePrincipal()
+        try AssignmentsController.requireLeads(principal, account: account)
+        let month = api.assignments.configuration.currentMonth()
+        let change = SetChange(account: account, month: month, user: id, operation: .replace(Set(body.nmIds)))
+        let results = try await api.assignments.commit(
+            [change],
+            context: ChangeContext(actorId: principal.userId, actor: principal.login, source: .api, force: body.force ?? false, comment: body.comment)
+        )
+        return try JSONBodies.response(ArticleList(accountId: account, nmIds: results.first?.nmIds ?? []))
     }
 
     static let listUserSessionsEndpoint = Endpoint(

@@ -200,5 +200,6 @@ extension Migration {
             name: "sessions sealed by the API",
             statements: ["ALTER TABLE auth_sessions ADD COLUMN IF NOT EXISTS mac bytea, ADD COLUMN IF NOT EXISTS mac_kid text"]
         ),
+        Migration(version: 8, name: "monthly article assignments and their audit", statements: AssignmentSchema.statements),
     ]
 }

@@ -223,33 +223,4 @@ public struct UserStore: Sendable {
         for try await key in rows.decode(String?.self) { return key }
         throw StoreError(.notFound, "there is no user \(id)")
     }
-
-    /// The articles (nmId) assigned to user `id` in their current account.
-    public func assignedArticles(userID: Int64, accountID: Int64) async throws -> [Int64] {
-        let rows = try await client.query(
-            "SELECT nm_id FROM article_assignments WHERE user_id = \(userID) AND account_id = \(accountID) ORDER BY nm_id",
-            logger: logger
-        )
-        var result: [Int64] = []
-        for try await nm in rows.decode(Int64.self) { result.append(nm) }
-        return result
-    }
-
-    /// Replaces the articles assigned to user `userID` in `accountID`.
-    public func setAssignedArticles(userID: Int64, accountID: Int64, _ nmIDs: [Int64]) async throws {
-        do {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("DELETE FROM article_assignments WHERE user_id = \(userID) AND account_id = \(accountID)", logger: logger)
-                let unique = Array(Set(nmIDs)).sorted()
-                if !unique.isEmpty {
-                    try await connection.query(
-                        "INSERT INTO article_assignments (user_id, account_id, nm_id) SELECT \(userID), \(accountID), unnest(\(unique)::bigint[])",
-                        logger: logger
-                    )
-                }
-            }
-        } catch {
-            throw StoreError.statement(error)
-        }
-    }
 }

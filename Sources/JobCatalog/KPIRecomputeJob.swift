@@ -9,14 +9,23 @@ public enum KPIRecomputeJob {
     /// The job type.
     public static let type = JobType<Payload>(name: "kpi.recompute")
 
-    /// Which account to recompute.
+    /// Which account to recompute, and which month (`YYYY-MM`; nil: every month its data touches).
     public struct Payload: Codable, Sendable, Equatable {
         public var account: Int64
-        public init(account: Int64) { self.account = account }
+        public var month: String?
+        public init(account: Int64, month: String? = nil) {
+            self.account = account
+            self.month = month
+        }
     }
 
-    /// The request a sync chains: debounced per account for `debounceMs`.
-    public static func request(account: Int64, debounceMs: Int64 = 2_000) throws -> JobRequest {
-        try JobRequest(type, Payload(account: account), options: JobOptions(delayMs: debounceMs, debounceKey: "kpi.recompute:\(account)"))
+    /// The request a sync (no month) or an assignment change (its month) chains: debounced per account and month
+    /// for `debounceMs`.
+    public static func request(account: Int64, month: String? = nil, debounceMs: Int64 = 2_000) throws -> JobRequest {
+        try JobRequest(
+            type,
+            Payload(account: account, month: month),
+            options: JobOptions(delayMs: debounceMs, debounceKey: "kpi.recompute:\(account)" + (month.map { ":\($0)" } ?? ""))
+        )
     }
 }

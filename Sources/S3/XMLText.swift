@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 
 /// Just enough XML reading for S3's answers: the text of named elements, entities decoded. S3 answers are
@@ -35,46 +36,7 @@ enum XMLText {
         return result
     }
 
-    static func decode(_ text: Substring) -> String {
-        guard text.contains("&") else { return String(text) }
-        var out = ""
-        var rest = text
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else { break }
-            let entity = rest[rest.index(after: amp)..<semi]
-            switch entity {
-            case "amp": out += "&"
-            case "lt": out += "<"
-            case "gt": out += ">"
-            case "quot": out += "\""
-            case "apos": out += "'"
-            default:
-                if entity.hasPrefix("#x"), let code = UInt32(entity.dropFirst(2), radix: 16), let scalar = Unicode.Scalar(code) {
-                    out.unicodeScalars.append(scalar)
-                } else if entity.hasPrefix("#"), let code = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(code) {
-                    out.unicodeScalars.append(scalar)
-                } else {
-                    out += "&\(entity);"
-                }
-            }
-            rest = rest[rest.index(after: semi)...]
-        }
-        return out + rest
-    }
+    static func decode(_ text: Substring) -> String { XMLEntities.decode(text) }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { XMLEntities.escape(text) }
 }

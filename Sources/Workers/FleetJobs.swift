@@ -5,7 +5,7 @@ import Queue
 /// Every job type the JoyCity fleet runs, registered in one place so every worker process knows them all.
 ///
 /// Job types arrive with their issues: WB sync (`wb.sync`) and KPI recompute (`kpi.recompute`, a placeholder)
-/// are here; backup (`backup.run`) is here; cache invalidation will register here. The built-in `queue.diagnostic`, `queue.maintenance`, `queue.noop` and `queue.latency` jobs are always there.
+/// are here; backup (`backup.run`) and cache invalidation (`cache.invalidate`, after every assignment change) are here. The built-in `queue.diagnostic`, `queue.maintenance`, `queue.noop` and `queue.latency` jobs are always there.
 public enum FleetJobs {
     /// A registry with every fleet job type; `wb.sync` and `kpi.recompute` when a syncer is given, `backup.run` when
     /// a way to build the backup runner is.
@@ -14,6 +14,7 @@ public enum FleetJobs {
         registry.registerDiagnostic()
         registry.registerProbes()
         registry.registerMaintenance()
+        registry.registerCacheInvalidation()
         if let wbSync { registry.registerWBSync(wbSync) }
         if let backups { registry.registerBackup(runner: backups) }
         return registry

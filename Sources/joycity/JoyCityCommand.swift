@@ -8,6 +8,7 @@ struct JoyCityCommand: AsyncParsableCommand {
         abstract: "JoyCity Fleet: a Redis job-queue worker fleet for Wildberries sellers.",
         discussion: "Configuration comes from environment variables; see README.md for the full table.",
         subcommands: [
+            AssignmentsCommand.self,
             AllCommand.self, APICommand.self, WorkerCommand.self, SchedulerCommand.self, UsersCommand.self, QueueCommand.self, BackupCommand.self,
             AccountsCommand.self, MigrateCommand.self, FakeWBCommand.self, BenchCommand.self,
         ]

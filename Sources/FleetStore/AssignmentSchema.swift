@@ -1,0 +1,65 @@
+/// Migration 8: monthly article assignments and their audit.
+///
+/// An assignment is (account, month, nmId) → one user: the primary key makes a second claim of an article in the
+/// same account and month impossible. The audit keeps every change; `joycity_api` may add to it and mark an entry
+/// published (the invalidation outbox), never change or delete what it says. The flat per-user sets of migration 5
+/// move into the month it is in Moscow when the migration runs; where two users of one account held the same nmId
+/// the lower user id keeps it, and the old table stays, renamed, so nothing is lost.
+enum AssignmentSchema {
+    static let moscowMonth = "date_trunc('month', now() AT TIME ZONE 'Europe/Moscow')::date"
+
+    static var statements: [String] {
+        [
+            """
+            CREATE TABLE assignments (
+              account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
+              month date NOT NULL CHECK (extract(day FROM month) = 1),
+              nm_id bigint NOT NULL CHECK (nm_id > 0),
+              user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+              forced boolean NOT NULL DEFAULT false,
+              assigned_at timestamptz NOT NULL DEFAULT now(),
+              PRIMARY KEY (account_id, month, nm_id)
+            )
+            """,
+            "CREATE INDEX assignments_user ON assignments (user_id, account_id, month)",
+            """
+            CREATE TABLE assignment_audit (
+              id bigserial PRIMARY KEY,
+              at timestamptz NOT NULL DEFAULT now(),
+              actor_id bigint,
+              actor text NOT NULL,
+              account_id bigint NOT NULL,
+              month date NOT NULL,
+              user_id bigint,
+              user_login text,
+              added bigint[] NOT NULL DEFAULT '{}',
+              removed bigint[] NOT NULL DEFAULT '{}',
+              forced bigint[] NOT NULL DEFAULT '{}',
+              source text NOT NULL CHECK (source IN ('api', 'import', 'copy', 'cli', 'migration')),
+              comment text,
+              published_at timestamptz
+            )
+            """,
+            "CREATE INDEX assignment_audit_scope ON assignment_audit (account_id, month, id DESC)",
+            "CREATE INDEX assignment_audit_unpublished ON assignment_audit (id) WHERE published_at IS NULL",
+            "CREATE INDEX IF NOT EXISTS wb_report_rows_nm ON wb_report_rows (account_id, nm_id)",
+            """
+            INSERT INTO assignments (account_id, month, nm_id, user_id)
+            SELECT DISTINCT ON (account_id, nm_id) account_id, \(moscowMonth), nm_id, user_id
+            FROM article_assignments ORDER BY account_id, nm_id, user_id
+            """,
+            """
+            INSERT INTO assignment_audit (actor, account_id, month, user_id, user_login, added, source, comment, published_at)
+            SELECT 'migration', a.account_id, a.month, a.user_id, u.login, array_agg(a.nm_id ORDER BY a.nm_id), 'migration',
+                   'moved from the per-user article sets', now()
+            FROM assignments a JOIN users u ON u.id = a.user_id GROUP BY a.account_id, a.month, a.user_id, u.login
+            """,
+            "ALTER TABLE article_assignments RENAME TO article_assignments_before_months",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON assignments TO joycity_api",
+            "GRANT SELECT, INSERT ON assignment_audit TO joycity_api",
+            "GRANT UPDATE (published_at) ON assignment_audit TO joycity_api",
+            "GRANT USAGE, SELECT ON SEQUENCE assignment_audit_id_seq TO joycity_api",
+            "GRANT SELECT ON wb_orders, wb_sales, wb_report_rows TO joycity_api",
+        ]
+    }
+}
