@@ -123,7 +123,7 @@ struct AccountTests {
                 .PUT,
                 "/api/users/\(id)/articles",
                 token: admin.token,
-                json: #"{"nmIds":[178231456,209455871,178231456]}"#
+                json: #"{"nmIds":[178231456,209455871,178231456],"force":true,"comment":"not synced yet in this test"}"#
             )
             #expect(articles.status == 200)
             #expect((articles.json["nmIds"] as? [NSNumber])?.map(\.int64Value) == [178_231_456, 209_455_871])

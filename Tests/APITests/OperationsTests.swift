@@ -97,8 +97,13 @@ struct OperationsTests {
             let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
             let manager = try await api.user("mila", [.manager], accountID: accountID)
             #expect(
-                try await api.call(.PUT, "/api/users/\(manager.userID)/articles", token: admin.token, json: #"{"nmIds":[231906114,178231456]}"#)
-                    .status == 200
+                try await api.call(
+                    .PUT,
+                    "/api/users/\(manager.userID)/articles",
+                    token: admin.token,
+                    json: #"{"nmIds":[231906114,178231456],"force":true,"comment":"not synced in this test"}"#
+                )
+                .status == 200
             )
             let credentials = #"{"login":"+79990000000","password":"portal-pass","cookies":"WBToken=abc"}"#
             #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: credentials).status == 204)

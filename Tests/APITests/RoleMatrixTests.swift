@@ -85,7 +85,6 @@ struct RoleMatrixTests {
     func headOfSalesByTarget() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
-            let head = try await api.user("head", [.headOfSales])
             let account = try await api.call(
                 .POST,
                 "/api/accounts",
@@ -93,6 +92,8 @@ struct RoleMatrixTests {
                 json: APIHarness.jsonString(["name": "Shop", "inn": "7701234567", "token": api.fake.token(seller: 1)])
             )
             let accountID = try #require((account.json["id"] as? NSNumber)?.intValue, "\(account.status) \(account.text)")
+            // A head of sales works in the account whose articles they assign.
+            let head = try await api.user("head", [.headOfSales], accountID: Int64(accountID))
             var targets: [(String, Int64, Bool)] = []  // name, id, may a head of sales manage it
             for (name, roles, manageable) in [
                 ("mgr", [UserRole.manager], true), ("dir", [.director], false), ("head2", [.headOfSales], false),
@@ -104,7 +105,12 @@ struct RoleMatrixTests {
             for (name, id, manageable) in targets {
                 let assign = try await api.call(.PUT, "/api/users/\(id)/account", token: head.token, json: #"{"accountId":\#(accountID)}"#)
                 let read = try await api.call(.GET, "/api/users/\(id)/articles", token: head.token)
-                let write = try await api.call(.PUT, "/api/users/\(id)/articles", token: head.token, json: #"{"nmIds":[1,2]}"#)
+                let write = try await api.call(
+                    .PUT,
+                    "/api/users/\(id)/articles",
+                    token: head.token,
+                    json: #"{"nmIds":[1,2],"force":true,"comment":"matrix"}"#
+                )
                 let statuses = [assign.status, read.status, write.status]
                 #expect(statuses == (manageable ? [200, 200, 200] : [403, 403, 403]), "head of sales → \(name): \(statuses)")
                 if !manageable { #expect(assign.errorMessage.contains("managers only")) }

@@ -111,6 +111,14 @@ struct AssignmentStoreTests {
             #expect(copied.results.map(\.login) == ["boris"])
             #expect(try await f.articles("boris") == [231_906_114])
             #expect(try await f.articles("anna").isEmpty)
+            // Dina, whom the copy leaves alone (no articles last month), holds one of Anna's: the copy is refused whole.
+            _ = try await f.set("dina", [178_231_456])
+            let refused = await #expect(throws: AssignmentError.self) {
+                try await f.store.copyMonth(account: f.one, to: f.month, context: AssignmentFixture.context)
+            }
+            #expect(refused?.kind == .conflict && refused?.conflicts.first?.holderLogin == "dina")
+            #expect(try await f.articles("anna").isEmpty)
+            _ = try await f.set("dina", [])
             _ = try await f.store.copyMonth(account: f.one, to: f.month, context: AssignmentFixture.context)
             #expect(try await f.articles("anna") == [178_231_456, 209_455_871])
             let audit = try await f.store.audit(AuditFilter(account: f.one, month: f.month, source: .copy))
