@@ -5,7 +5,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
-        subcommands: [BenchQueue.self, BenchIngest.self]
+        subcommands: [BenchQueue.self, BenchIngest.self, BenchAssignments.self]
     )
 }
 
@@ -69,6 +69,34 @@ struct BenchIngest: AsyncParsableCommand {
     func run() async throws {
         do {
             let report = try await IngestBenchmark(rows: rows, rounds: rounds, logger: Runtime.cliLogger("joycity.bench")).run()
+            if json { try printJSON(report) } else { report.printText() }
+        } catch {
+            Runtime.fail(error)
+        }
+    }
+}
+
+struct BenchAssignments: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assignments",
+        abstract: "Import an .xlsx of assignments written by openpyxl (dry run, apply, again); compare with openpyxl's read_only load of it."
+    )
+
+    @Option(help: "Rows (one article each) in the file.") var rows = 50_000
+    @Option(help: "Managers the rows are spread over.") var managers = 100
+    @Option(help: "Rounds of the baseline and the dry run; the median is reported.") var rounds = 3
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (1000...1_000_000).contains(rows) else { throw ValidationError("--rows must be 1000 to 1000000") }
+        guard (1...10_000).contains(managers) else { throw ValidationError("--managers must be 1 to 10000") }
+        guard (1...15).contains(rounds) else { throw ValidationError("--rounds must be 1 to 15") }
+    }
+
+    func run() async throws {
+        do {
+            let report = try await AssignmentBenchmark(rows: rows, managers: managers, rounds: rounds, logger: Runtime.cliLogger("joycity.bench"))
+                .run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
             Runtime.fail(error)
