@@ -3,8 +3,15 @@ import Foundation
 import PostgresNIO
 
 extension AssignmentImport {
+    /// What an import would do: the changes of the rows without problems, and per user what they would add, remove
+    /// and keep.
+    struct Plan {
+        var changes: [SetChange] = []
+        var preview: [ChangeResult] = []
+    }
+
     /// Resolves users and accounts, finds every row problem, and returns the changes of the rows without one.
-    func plan(_ rows: [ParsedRow], permission: Permission, problems: inout [ImportProblem], force: Bool) async throws -> [SetChange] {
+    func plan(_ rows: [ParsedRow], permission: Permission, problems: inout [ImportProblem], force: Bool) async throws -> Plan {
         let logger = store.logger
         let client = store.client
         // Users by login or e-mail, accounts by INN or id.
@@ -48,6 +55,10 @@ extension AssignmentImport {
             var row: Int
             var user: Int64
         }
+        var logins: [Int64: String] = [:]
+        for user in users.values { logins[user.id] = user.login }
+        var current: [AssignmentStore.ScopeKey: [Int64: Set<Int64>]] = [:]
+        var unknownOf: [AssignmentStore.ScopeKey: Set<Int64>] = [:]
         var claims: [AssignmentStore.ScopeKey: [Int64: Claim]] = [:]
         var sets: [AssignmentStore.ScopeKey: [Int64: Set<Int64>]] = [:]
         var rowsOf: [AssignmentStore.ScopeKey: [Int64: [Int]]] = [:]  // nmId → rows naming it
@@ -135,18 +146,23 @@ extension AssignmentImport {
                         )
                     }
                 }
-                // Only articles the users do not hold yet are checked (what they hold was accepted before).
+                // What the users named hold now; only articles they do not hold yet are checked against synced data
+                // (what they hold was accepted before).
                 let heldRows = try await client.query(
                     """
-                    SELECT nm_id FROM assignments WHERE account_id = \(scope.account) AND month = \(scope.month.firstDay)::date
-                      AND nm_id = ANY(\(nmIds)::bigint[]) AND user_id = ANY(\(targets)::bigint[])
+                    SELECT user_id, nm_id FROM assignments WHERE account_id = \(scope.account) AND month = \(scope.month.firstDay)::date
+                      AND user_id = ANY(\(targets)::bigint[])
                     """,
                     logger: logger
                 )
                 var held: Set<Int64> = []
-                for try await nm in heldRows.decode(Int64.self) { held.insert(nm) }
+                for try await (user, nm) in heldRows.decode((Int64, Int64).self) {
+                    current[scope, default: [:]][user, default: []].insert(nm)
+                    held.insert(nm)
+                }
                 let candidates = nmIds.filter { !held.contains($0) }
                 let known = try await store.knownArticles(candidates, account: scope.account, on: nil)
+                unknownOf[scope] = Set(candidates).subtracting(known)
                 if !force {
                     for nm in candidates where !known.contains(nm) {
                         for row in rowsOf[scope]?[nm] ?? [] {
@@ -165,12 +181,27 @@ extension AssignmentImport {
                 throw StoreError.statement(error)
             }
         }
-        var changes: [SetChange] = []
+        var plan = Plan()
         for scope in sets.keys.sorted() {
             for (user, set) in sets[scope]!.sorted(by: { $0.key < $1.key }) {
-                changes.append(SetChange(account: scope.account, month: scope.month, user: user, operation: .replace(set)))
+                plan.changes.append(SetChange(account: scope.account, month: scope.month, user: user, operation: .replace(set)))
+                let before = current[scope]?[user] ?? []
+                let added = set.subtracting(before)
+                plan.preview.append(
+                    ChangeResult(
+                        accountId: scope.account,
+                        month: scope.month,
+                        userId: user,
+                        login: logins[user] ?? String(user),
+                        added: added.sorted(),
+                        removed: before.subtracting(set).sorted(),
+                        unchanged: before.intersection(set).count,
+                        forced: force ? added.intersection(unknownOf[scope] ?? []).sorted() : [],
+                        nmIds: set.sorted()
+                    )
+                )
             }
         }
-        return changes
+        return plan
     }
 }

@@ -88,14 +88,13 @@ public struct AssignmentImport: Sendable {
         progress?(parsed.count)
         let plan = try await self.plan(parsed, permission: permission, problems: &problems, force: context.force)
         problems.sort { ($0.row, $0.column ?? "") < ($1.row, $1.column ?? "") }
-        var changes: [ChangeResult] = []
+        // A dry run (or a file with problems) shows what the rows without problems would do, so the file can be
+        // fixed knowing the rest is right; an apply commits, checking everything again under the month locks.
+        var changes = plan.preview
         var applied = false
-        if problems.isEmpty, !plan.isEmpty {
-            changes = try await store.commit(plan, context: context, dryRun: dryRun)
-            applied = !dryRun
-        } else if !plan.isEmpty {
-            // Show what the rows without problems would do, so the file can be fixed knowing the rest is right.
-            changes = (try? await store.commit(plan, context: context, dryRun: true)) ?? []
+        if problems.isEmpty, !dryRun, !plan.changes.isEmpty {
+            changes = try await store.commit(plan.changes, context: context)
+            applied = true
         }
         return ImportReport(
             format: format,

@@ -68,6 +68,41 @@ struct AssignmentImportTests {
         }
     }
 
+    @Test(
+        "a workbook written by hand as other programs do: inline strings, rich-text shared strings with phonetics, prefixed tags, no row or cell references"
+    )
+    func handWrittenWorkbook() async throws {
+        try await AssignmentFixture.run { f in
+            try await withTemporaryDirectory { dir in
+                let path = dir.appendingPathComponent("hand.xlsx").path
+                _ = try python(
+                    """
+                    import sys, zipfile
+                    month = sys.argv[2]
+                    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+                    parts = {
+                      "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>',
+                      "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="R1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/xl/workbook.xml"/></Relationships>',
+                      "xl/workbook.xml": f'<?xml version="1.0"?><x:workbook {ns}><x:sheets><x:sheet name="Лист1" sheetId="1" r:id="R7"/></x:sheets></x:workbook>',
+                      "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="R7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="sheets/data.xml"/><Relationship Id="R8" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="strings.xml"/></Relationships>',
+                      "xl/strings.xml": f'<?xml version="1.0"?><x:sst {ns}><x:si><x:r><x:t>an</x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>na</x:t></x:r><x:rPh sb="0" eb="1"><x:t>ignored</x:t></x:rPh></x:si><x:si><x:t xml:space="preserve"> 7701234567 </x:t></x:si></x:sst>',
+                      "xl/sheets/data.xml": f'<?xml version="1.0"?><x:worksheet {ns}><x:sheetData>'
+                        '<x:row><x:c t="inlineStr"><x:is><x:t>Login</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>INN</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>Month</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>nmIds</x:t></x:is></x:c></x:row>'
+                        f'<x:row><x:c t="s"><x:v>0</x:v></x:c><x:c t="s"><x:v>1</x:v></x:c><x:c t="str"><x:v>{month}</x:v></x:c><x:c t="inlineStr"><x:is><x:r><x:t>178231456, </x:t></x:r><x:r><x:t>209455871</x:t></x:r></x:is></x:c></x:row>'
+                        '</x:sheetData></x:worksheet>',
+                    }
+                    with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+                        for name, text in parts.items(): z.writestr(name, text)
+                    """,
+                    [path, f.month.description]
+                )
+                let report = try await Self.importer(f).run(try Data(contentsOf: URL(fileURLWithPath: path)), context: Self.context, dryRun: false)
+                #expect(report.problems == [] && report.applied, "\(report.problems)")
+                #expect(try await f.articles("anna") == [178_231_456, 209_455_871])
+            }
+        }
+    }
+
     @Test("every row problem is reported with its row and reason, and nothing is applied")
     func rowProblems() async throws {
         try await AssignmentFixture.run { f in
