@@ -89,6 +89,13 @@ func withAssignments(_ body: @escaping @Sendable (AssignmentsHandle) async throw
                 try await body(AssignmentsHandle(store: store, environment: environment, logger: logger))
             }
         }
+    } catch let code as ExitCode {
+        exit(code.rawValue)
+    } catch let error as AssignmentError {
+        for problem in error.problems {
+            FileHandle.standardError.write(Data("  row \(problem.row)\(problem.column.map { " column \($0)" } ?? ""): \(problem.message)\n".utf8))
+        }
+        Runtime.fail(error)
     } catch {
         Runtime.fail(error)
     }

@@ -11,6 +11,7 @@ import Queue
 /// a fresh prefix, and the assignment store on both.
 struct AssignmentFixture: Sendable {
     let client: PostgresClient
+    let database: DatabaseConfiguration
     let queue: StreamQueue
     let store: AssignmentStore
     let events: AssignmentEvents
@@ -32,7 +33,7 @@ struct AssignmentFixture: Sendable {
     static let context = ChangeContext(actorId: nil, actor: "cli:test", source: .cli)
 
     static func run(_ body: @Sendable (AssignmentFixture) async throws -> Void) async throws {
-        try await TestPostgres.withDatabase { client, _ in
+        try await TestPostgres.withDatabase { client, database in
             try await TestRedis.withQueue { queue in
                 let logger = TestRedis.logger
                 let one = try await insertAccount(client, name: "Кристалл", inn: "7701234567")
@@ -89,6 +90,7 @@ struct AssignmentFixture: Sendable {
                 try await body(
                     AssignmentFixture(
                         client: client,
+                        database: database,
                         queue: queue,
                         store: store,
                         events: events,
@@ -101,6 +103,9 @@ struct AssignmentFixture: Sendable {
             }
         }
     }
+
+    /// The database's URL, for child processes.
+    func databaseURL() async throws -> String { TestPostgres.url(database) }
 
     static func insertAccount(_ client: PostgresClient, name: String, inn: String) async throws -> Int64 {
         let rows = try await client.query("INSERT INTO seller_accounts (name, inn) VALUES (\(name), \(inn)) RETURNING id", logger: TestRedis.logger)
