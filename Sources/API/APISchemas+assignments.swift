@@ -103,6 +103,7 @@ extension APISchemas {
                             "type": "object", "required": ["row", "kind", "message"],
                             "properties": [
                                 "row": ["type": "integer"], "column": nullable("string"), "kind": ["type": "string"], "message": ["type": "string"],
+                                "nmId": nullable("integer", [("format", "int64")]), "otherRow": nullable("integer"), "holder": nullable("string"),
                             ],
                         ]
                     ),

@@ -99,7 +99,9 @@ extension AssignmentImport {
                             ImportProblem(
                                 row: row.row,
                                 kind: .duplicateRow,
-                                message: "nmId \(nm) for \(user.login) in \(row.month) is already on row \(earlier.row)"
+                                message: "nmId \(nm) for \(user.login) in \(row.month) is already on row \(earlier.row)",
+                                nmId: nm,
+                                otherRow: earlier.row
                             )
                         )
                     } else {
@@ -108,7 +110,9 @@ extension AssignmentImport {
                                 row: row.row,
                                 kind: .claimedByTwoRows,
                                 message:
-                                    "nmId \(nm) in \(row.month) is given to \(user.login) here and to another user on row \(earlier.row); an article has one manager"
+                                    "nmId \(nm) in \(row.month) is given to \(user.login) here and to another user on row \(earlier.row); an article has one manager",
+                                nmId: nm,
+                                otherRow: earlier.row
                             )
                         )
                     }
@@ -141,7 +145,9 @@ extension AssignmentImport {
                                 row: row,
                                 kind: .claimedByOtherUser,
                                 message:
-                                    "nmId \(nm) in \(scope.month) belongs to \(holder), whom the file does not name; add \(holder)'s rows or remove it from them first"
+                                    "nmId \(nm) in \(scope.month) belongs to \(holder), whom the file does not name; add \(holder)'s rows or remove it from them first",
+                                nmId: nm,
+                                holder: holder
                             )
                         )
                     }
@@ -171,7 +177,8 @@ extension AssignmentImport {
                                     row: row,
                                     kind: .notInSyncedData,
                                     message:
-                                        "nmId \(nm) appears in none of account \(scope.account)'s synced orders, sales or report rows of the last \(store.configuration.lookback.components.seconds / 86_400) days"
+                                        "nmId \(nm) appears in none of account \(scope.account)'s synced orders, sales or report rows of the last \(store.configuration.lookback.components.seconds / 86_400) days",
+                                    nmId: nm
                                 )
                             )
                         }

@@ -93,12 +93,22 @@ public struct ImportProblem: Codable, Sendable, Equatable {
     /// The column letter, when one cell is at fault.
     public var column: String?
     public var kind: Kind
+    /// What is wrong, in English (a UI shows its own text for ``kind`` with the fields below).
     public var message: String
+    /// The nmId at fault, when one is.
+    public var nmId: Int64?
+    /// The other row of a duplicate or a double claim.
+    public var otherRow: Int?
+    /// Who holds the article already (`claimedByOtherUser`).
+    public var holder: String?
 
-    public init(row: Int, column: String? = nil, kind: Kind, message: String) {
+    public init(row: Int, column: String? = nil, kind: Kind, message: String, nmId: Int64? = nil, otherRow: Int? = nil, holder: String? = nil) {
         self.row = row
         self.column = column
         self.kind = kind
         self.message = message
+        self.nmId = nmId
+        self.otherRow = otherRow
+        self.holder = holder
     }
 }
