@@ -23,12 +23,11 @@ public enum CacheInvalidateJob {
     /// under `<prefix>:proxy:cache:<account>:…`).
     public static func cacheKeyPattern(prefix: String, account: Int64) -> String { "\(prefix):proxy:cache:\(account):*" }
 
-    /// The request every assignment change enqueues: debounced per account and month for `debounceMs`.
+    /// The request every assignment change enqueues: debounced per account and month for `debounceMs` (0: at once,
+    /// one run per change).
     public static func request(account: Int64, month: String, debounceMs: Int64) throws -> JobRequest {
-        try JobRequest(
-            type,
-            Payload(account: account, month: month),
-            options: JobOptions(delayMs: debounceMs, debounceKey: "cache.invalidate:\(account):\(month)")
-        )
+        let options =
+            debounceMs > 0 ? JobOptions(delayMs: debounceMs, debounceKey: "cache.invalidate:\(account):\(month)") : JobOptions()
+        return try JobRequest(type, Payload(account: account, month: month), options: options)
     }
 }

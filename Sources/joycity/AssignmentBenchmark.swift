@@ -128,7 +128,7 @@ struct AssignmentBenchmark {
         let store = AssignmentStore(client: postgres, configuration: configuration, events: nil, logger: logger)
         let importer = AssignmentImport(store: store)
         let context = ChangeContext(actorId: nil, actor: "cli:bench", source: .import)
-        Self.resetPeakRSS()
+        ProcessMemory.resetOwnPeak()
         var reads: [Double] = []
         var dryRuns: [Double] = []
         for _ in 0..<rounds {
@@ -155,7 +155,7 @@ struct AssignmentBenchmark {
         guard again.added == 0, again.removed == 0 else {
             throw BenchmarkError("the same file again changed \(again.added + again.removed) article(s)")
         }
-        let peak = Self.peakRSSMB()
+        let peak = ProcessMemory.peakRSSMB(pid: getpid())
 
         let baseline = Self.median(openpyxl)
         let dryRun = Self.median(dryRuns)
@@ -179,17 +179,6 @@ struct AssignmentBenchmark {
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
-    /// Resets this process's peak resident set (`VmHWM`) so the next reading covers what follows only.
-    static func resetPeakRSS() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
-
-    static func peakRSSMB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (Double(line.split(separator: " ").dropFirst().first { Double($0) != nil } ?? "") ?? .nan) / 1024
-        }
-        return .nan
-    }
 
     /// Runs a Python script with openpyxl (`JOYCITY_TEST_PYTHON`, else `python3`, else the private virtualenv
     /// scripts/install-deps.sh makes).

@@ -257,14 +257,7 @@ struct QueueBenchmark {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    func peakRSSMB(pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return .nan }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = Double(line.split(separator: " ").dropFirst().first { Double($0) != nil } ?? "") ?? .nan
-            return kb / 1024
-        }
-        return .nan
-    }
+    func peakRSSMB(pid: Int32) -> Double { ProcessMemory.peakRSSMB(pid: pid) }
 
     func usedMemoryMB(_ redis: RedisClient) async throws -> Double {
         let info = try await redis.send(RedisCommand("INFO", "memory")).string ?? ""

@@ -9,7 +9,10 @@ import Testing
 struct AssignmentCLITests {
     /// Runs the binary to the end; returns its exit status and output.
     static func joycity(_ arguments: [String], database: String, prefix: String) async throws -> (Int32, String) {
-        let process = try FleetProcess(["assignments"] + arguments, environment: ["DATABASE_URL": database, "QUEUE_PREFIX": prefix, "USER": "tester"])
+        let process = try FleetProcess(
+            ["assignments"] + arguments,
+            environment: ["DATABASE_URL": database, "QUEUE_PREFIX": prefix, "USER": "tester"]
+        )
         guard let status = await process.waitForExit(timeout: .seconds(60)) else { throw TestSetupError("joycity \(arguments) did not finish") }
         return (status, process.output)
     }
@@ -26,7 +29,11 @@ struct AssignmentCLITests {
 
                 let m = f.month.description
                 let good = dir.appendingPathComponent("good.csv").path
-                try "логин;инн;месяц;артикул\nanna;7701234567;\(m);178231456\nboris;7701234567;\(m);209455871\n".write(toFile: good, atomically: true, encoding: .utf8)
+                try "логин;инн;месяц;артикул\nanna;7701234567;\(m);178231456\nboris;7701234567;\(m);209455871\n".write(
+                    toFile: good,
+                    atomically: true,
+                    encoding: .utf8
+                )
                 (status, output) = try await Self.joycity(["import", good, "--dry-run"], database: database, prefix: prefix)
                 #expect(status == 0 && output.contains("dry run: nothing changed"), "\(output)")
                 #expect(try await f.articles("anna").isEmpty)
@@ -40,12 +47,20 @@ struct AssignmentCLITests {
                 #expect(status == 1 && output.contains("row 2") && output.contains("notInSyncedData"), "\(output)")
                 #expect(try await f.articles("anna") == [178_231_456])
 
-                (status, output) = try await Self.joycity(["list", "--account", "7701234567", "--month", m, "--json"], database: database, prefix: prefix)
+                (status, output) = try await Self.joycity(
+                    ["list", "--account", "7701234567", "--month", m, "--json"],
+                    database: database,
+                    prefix: prefix
+                )
                 let table = try JSONDecoder().decode(AssignmentStore.MonthTable.self, from: Data(output.utf8))
                 #expect(status == 0 && table.total == 2)
 
                 let export = dir.appendingPathComponent("e.xlsx").path
-                (status, output) = try await Self.joycity(["export", "--account", "7701234567", "--month", m, "-o", export], database: database, prefix: prefix)
+                (status, output) = try await Self.joycity(
+                    ["export", "--account", "7701234567", "--month", m, "-o", export],
+                    database: database,
+                    prefix: prefix
+                )
                 #expect(status == 0 && (try? Data(contentsOf: URL(fileURLWithPath: export)))?.starts(with: [0x50, 0x4B]) == true, "\(output)")
 
                 let next = AssignmentMonth(year: f.month.month == 12 ? f.month.year + 1 : f.month.year, month: f.month.month % 12 + 1)!
