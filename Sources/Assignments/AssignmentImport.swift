@@ -119,7 +119,7 @@ public struct AssignmentImport: Sendable {
 
     private func parse(_ row: SheetRow, columns: ImportColumns, into parsed: inout [ParsedRow], problems: inout [ImportProblem]) {
         func required(_ index: Int, _ what: String) -> SheetCell? {
-            guard let cell = row[index], !cell.text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let cell = row[index], !ImportCells.trimmed(cell.text).isEmpty else {
                 problems.append(
                     ImportProblem(row: row.number, column: ColumnName.letters(index), kind: .emptyCell, message: "the \(what) cell is empty")
                 )
@@ -145,8 +145,8 @@ public struct AssignmentImport: Sendable {
             }
         }
         var nmIds: [Int64] = []
-        let single = columns.nmId.flatMap { row[$0] }.flatMap { $0.text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        let list = columns.nmIds.flatMap { row[$0] }.flatMap { $0.text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let single = columns.nmId.flatMap { row[$0] }.flatMap { ImportCells.trimmed($0.text).isEmpty ? nil : $0 }
+        let list = columns.nmIds.flatMap { row[$0] }.flatMap { ImportCells.trimmed($0.text).isEmpty ? nil : $0 }
         if let single {
             if let value = ImportCells.nmId(single) {
                 nmIds.append(value)
@@ -183,8 +183,8 @@ public struct AssignmentImport: Sendable {
         parsed.append(
             ParsedRow(
                 row: row.number,
-                user: user.text.trimmingCharacters(in: .whitespaces),
-                account: account.text.trimmingCharacters(in: .whitespaces),
+                user: ImportCells.trimmed(user.text),
+                account: ImportCells.trimmed(account.text),
                 month: month,
                 nmIds: nmIds
             )

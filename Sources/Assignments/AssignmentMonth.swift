@@ -16,7 +16,7 @@ public struct AssignmentMonth: Sendable, Hashable, Comparable, Codable, CustomSt
 
     /// Parses `YYYY-MM` (also `YYYY-MM-DD`, `MM.YYYY` and `DD.MM.YYYY`, as spreadsheets show dates).
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = ImportCells.trimmed(text)
         let dashed = trimmed.split(separator: "-", omittingEmptySubsequences: false)
         let dotted = trimmed.split(separator: ".", omittingEmptySubsequences: false)
         if dashed.count == 2 || (dashed.count == 3 && dashed[2].count <= 2), dashed[0].count == 4, dashed[1].count == 2,

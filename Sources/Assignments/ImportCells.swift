@@ -3,6 +3,18 @@ import Spreadsheet
 
 /// Reading the values of an assignments file's cells, however the spreadsheet stored them.
 enum ImportCells {
+    /// `text` without leading and trailing spaces, tabs, line breaks and no-break spaces (cheap: no Foundation).
+    static func trimmed(_ text: String) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{00A0}" || scalar == "\u{202F}"
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
+    }
+
     /// An nmId stored as a number (`178231456`, `1.78231456E8`) or as text (`178231456`, `'178231456`, with spaces).
     static func nmId(_ cell: SheetCell) -> Int64? {
         switch cell {
@@ -13,7 +25,8 @@ enum ImportCells {
     }
 
     static func nmId(_ text: String) -> Int64? {
-        var cleaned = text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{00A0}")))
+        if let value = Int64(text), value > 0 { return value }
+        var cleaned = trimmed(text)
         if cleaned.hasPrefix("'") { cleaned.removeFirst() }
         cleaned = cleaned.filter { !$0.isWhitespace && $0 != "\u{00A0}" }
         if let value = Int64(cleaned), value > 0 { return value }

@@ -4,7 +4,7 @@ public enum XMLEntities {
     /// `text` with `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#NN;` and `&#xHH;` replaced; an unknown entity stays
     /// as written.
     public static func decode(_ text: Substring) -> String {
-        guard text.contains("&") else { return String(text) }
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return String(text) }
         var out = ""
         var rest = text
         while let amp = rest.firstIndex(of: "&") {

@@ -274,7 +274,9 @@ private struct SheetRows: XMLScanHandler {
             rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
             column = -1
             let hidden = attributes["hidden"].map { $0 == "1" || $0 == "true" } ?? false
-            row = SheetRow(number: rowNumber, cells: [], hidden: hidden)
+            var cells: [SheetCell?] = []
+            cells.reserveCapacity(8)
+            row = SheetRow(number: rowNumber, cells: cells, hidden: hidden)
             if selfClosing { try finishRow() }
         case "c":
             column = attributes["r"].flatMap { ColumnName.index(ofReference: $0[...]) } ?? column + 1

@@ -32,6 +32,8 @@ struct XMLScanner {
         let bytes = document.utf8
         var index = bytes.startIndex
         let end = bytes.endIndex
+        // One attribute buffer for every tag: its storage is reused, not allocated per element.
+        var attributes = XMLAttributes()
         while index < end {
             guard let open = bytes[index...].firstIndex(of: .lessThan) else {
                 try handler.text(document[index..<end], isRaw: false)
@@ -68,7 +70,7 @@ struct XMLScanner {
                 try handler.end(localName(document[bytes.index(after: second)..<nameEnd]))
                 index = bytes.index(after: close)
             default:
-                index = try startTag(document, at: open, part: part, into: &handler)
+                index = try startTag(document, at: open, part: part, attributes: &attributes, into: &handler)
             }
         }
     }
@@ -78,6 +80,7 @@ struct XMLScanner {
         _ document: Substring,
         at open: Substring.Index,
         part: String,
+        attributes: inout XMLAttributes,
         into handler: inout Handler
     ) throws -> Substring.Index {
         let bytes = document.utf8
@@ -87,7 +90,7 @@ struct XMLScanner {
         while index < end, !bytes[index].isXMLSpace, bytes[index] != .greaterThan, bytes[index] != .slash { index = bytes.index(after: index) }
         let name = document[nameStart..<index]
         guard !name.isEmpty else { throw SpreadsheetError.malformed(part, "an empty tag name") }
-        var attributes = XMLAttributes()
+        attributes.pairs.removeAll(keepingCapacity: true)
         while true {
             while index < end, bytes[index].isXMLSpace { index = bytes.index(after: index) }
             guard index < end else { throw SpreadsheetError.malformed(part, "an unterminated <\(name)> tag") }
