@@ -37,6 +37,8 @@ struct AssignmentBenchmark {
         var reapplySeconds: Double
         /// Peak resident memory of this process during the imports (target ≤ 100 MB).
         var peakRSSMB: Double
+        /// What the process held just before (the runtime, the PostgreSQL client, the file).
+        var startRSSMB: Double
 
         func printText() {
             print("bench assignments: \(rows) rows (\(managers) managers), .xlsx written by openpyxl, \(fileBytes) bytes")
@@ -45,7 +47,7 @@ struct AssignmentBenchmark {
             print(String(format: "  dry run (read + every check):       %8.0f rows/s  (%.2f s)", dryRunRowsPerSecond, dryRunSeconds))
             print(String(format: "  ratio, dry run to openpyxl: %.2f (target ≥ 2)", dryRunRatio))
             print(String(format: "  apply into an empty month: %.2f s (target ≤ 5 s); the same file again: %.2f s", applySeconds, reapplySeconds))
-            print(String(format: "  peak RSS during the imports: %.1f MB (target ≤ 100 MB)", peakRSSMB))
+            print(String(format: "  peak RSS during the imports: %.1f MB (target ≤ 100 MB); %.1f MB before them", peakRSSMB, startRSSMB))
         }
     }
 
@@ -129,6 +131,7 @@ struct AssignmentBenchmark {
         let importer = AssignmentImport(store: store)
         let context = ChangeContext(actorId: nil, actor: "cli:bench", source: .import)
         ProcessMemory.resetOwnPeak()
+        let startRSS = ProcessMemory.residentMB(pid: getpid())
         var reads: [Double] = []
         var dryRuns: [Double] = []
         for _ in 0..<rounds {
@@ -174,7 +177,8 @@ struct AssignmentBenchmark {
             dryRunRatio: baseline / dryRun,
             applySeconds: applySeconds,
             reapplySeconds: reapplySeconds,
-            peakRSSMB: peak
+            peakRSSMB: peak,
+            startRSSMB: startRSS
         )
     }
 
