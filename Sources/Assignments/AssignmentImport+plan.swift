@@ -61,19 +61,22 @@ extension AssignmentImport {
         var unknownOf: [AssignmentStore.ScopeKey: Set<Int64>] = [:]
         var claims: [AssignmentStore.ScopeKey: [Int64: Claim]] = [:]
         var sets: [AssignmentStore.ScopeKey: [Int64: Set<Int64>]] = [:]
-        var rowsOf: [AssignmentStore.ScopeKey: [Int64: [Int]]] = [:]  // nmId → rows naming it
+        var rowsReported = Set<Int>()  // a list cell makes several parsed rows of one row: its problems once
+        func rowProblem(_ problem: ImportProblem) {
+            if rowsReported.insert(problem.row).inserted { problems.append(problem) }
+        }
         for row in rows {
             guard let user = users[row.user.lowercased()] else {
-                problems.append(ImportProblem(row: row.row, kind: .unknownUser, message: "no user has the login or e-mail \"\(row.user)\""))
+                rowProblem(ImportProblem(row: row.row, kind: .unknownUser, message: "no user has the login or e-mail \"\(row.user)\""))
                 continue
             }
             guard let account = accounts[row.account] else {
-                problems.append(ImportProblem(row: row.row, kind: .unknownAccount, message: "no seller account has the INN or id \"\(row.account)\""))
+                rowProblem(ImportProblem(row: row.row, kind: .unknownAccount, message: "no seller account has the INN or id \"\(row.account)\""))
                 continue
             }
             guard user.accountId == account else {
                 let place = user.accountId.map { "account \($0)" } ?? "no account"
-                problems.append(
+                rowProblem(
                     ImportProblem(
                         row: row.row,
                         kind: .userInOtherAccount,
@@ -83,45 +86,42 @@ extension AssignmentImport {
                 continue
             }
             guard !disabled.contains(user.id) else {
-                problems.append(ImportProblem(row: row.row, kind: .userDisabled, message: "user \(user.login) is disabled"))
+                rowProblem(ImportProblem(row: row.row, kind: .userDisabled, message: "user \(user.login) is disabled"))
                 continue
             }
             if let reason = permission(user) {
-                problems.append(ImportProblem(row: row.row, kind: .notPermitted, message: reason))
+                rowProblem(ImportProblem(row: row.row, kind: .notPermitted, message: reason))
                 continue
             }
             let scope = AssignmentStore.ScopeKey(account: account, month: row.month)
-            sets[scope, default: [:]][user.id, default: []].formUnion([])
-            for nm in row.nmIds {
-                if let earlier = claims[scope]?[nm] {
-                    if earlier.user == user.id {
-                        problems.append(
-                            ImportProblem(
-                                row: row.row,
-                                kind: .duplicateRow,
-                                message: "nmId \(nm) for \(user.login) in \(row.month) is already on row \(earlier.row)",
-                                nmId: nm,
-                                otherRow: earlier.row
-                            )
+            let nm = row.nmId
+            if let earlier = claims[scope]?[nm] {
+                if earlier.user == user.id {
+                    problems.append(
+                        ImportProblem(
+                            row: row.row,
+                            kind: .duplicateRow,
+                            message: "nmId \(nm) for \(user.login) in \(row.month) is already on row \(earlier.row)",
+                            nmId: nm,
+                            otherRow: earlier.row
                         )
-                    } else {
-                        problems.append(
-                            ImportProblem(
-                                row: row.row,
-                                kind: .claimedByTwoRows,
-                                message:
-                                    "nmId \(nm) in \(row.month) is given to \(user.login) here and to another user on row \(earlier.row); an article has one manager",
-                                nmId: nm,
-                                otherRow: earlier.row
-                            )
+                    )
+                } else {
+                    problems.append(
+                        ImportProblem(
+                            row: row.row,
+                            kind: .claimedByTwoRows,
+                            message:
+                                "nmId \(nm) in \(row.month) is given to \(user.login) here and to another user on row \(earlier.row); an article has one manager",
+                            nmId: nm,
+                            otherRow: earlier.row
                         )
-                    }
-                    continue
+                    )
                 }
-                claims[scope, default: [:]][nm] = Claim(row: row.row, user: user.id)
-                sets[scope, default: [:]][user.id, default: []].insert(nm)
-                rowsOf[scope, default: [:]][nm, default: []].append(row.row)
+                continue
             }
+            claims[scope, default: [:]][nm] = Claim(row: row.row, user: user.id)
+            sets[scope, default: [:]][user.id, default: []].insert(nm)
         }
 
         // Holders the file leaves alone, and articles not in synced data.
@@ -139,7 +139,7 @@ extension AssignmentImport {
                     logger: logger
                 )
                 for try await (nm, holder) in rows.decode((Int64, String).self) {
-                    for row in rowsOf[scope]?[nm] ?? [] {
+                    if let row = claims[scope]?[nm]?.row {
                         problems.append(
                             ImportProblem(
                                 row: row,
@@ -171,7 +171,7 @@ extension AssignmentImport {
                 unknownOf[scope] = Set(candidates).subtracting(known)
                 if !force {
                     for nm in candidates where !known.contains(nm) {
-                        for row in rowsOf[scope]?[nm] ?? [] {
+                        if let row = claims[scope]?[nm]?.row {
                             problems.append(
                                 ImportProblem(
                                     row: row,

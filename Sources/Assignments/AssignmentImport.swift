@@ -68,6 +68,7 @@ public struct AssignmentImport: Sendable {
         var parsed: [ParsedRow] = []
         var problems: [ImportProblem] = []
         var hidden = 0
+        var dataRows = 0
         do {
             format = try SpreadsheetFile.format(of: data)
             var columns: ImportColumns?
@@ -78,14 +79,15 @@ public struct AssignmentImport: Sendable {
                 }
                 guard !row.isBlank else { return }
                 if row.hidden { hidden += 1 }
+                dataRows += 1
                 parse(row, columns: found, into: &parsed, problems: &problems)
-                if parsed.count % 5_000 == 0 { progress?(parsed.count) }
+                if dataRows % 5_000 == 0 { progress?(dataRows) }
             }
             guard columns != nil else { throw AssignmentError(.importRejected, "the sheet is empty: it needs a header row and one row per article") }
         } catch let error as SpreadsheetError {
             throw AssignmentError(.importRejected, error.description)
         }
-        progress?(parsed.count)
+        progress?(dataRows)
         let plan = try await self.plan(parsed, permission: permission, problems: &problems, force: context.force)
         problems.sort { ($0.row, $0.column ?? "") < ($1.row, $1.column ?? "") }
         // A dry run (or a file with problems) shows what the rows without problems would do, so the file can be
@@ -98,7 +100,7 @@ public struct AssignmentImport: Sendable {
         }
         return ImportReport(
             format: format,
-            rows: parsed.count,
+            rows: dataRows,
             hiddenRows: hidden,
             problems: problems,
             changes: changes,
@@ -114,7 +116,8 @@ public struct AssignmentImport: Sendable {
         var user: String
         var account: String
         var month: AssignmentMonth
-        var nmIds: [Int64]
+        /// One article (a list cell makes one parsed row per article).
+        var nmId: Int64
     }
 
     private func parse(_ row: SheetRow, columns: ImportColumns, into parsed: inout [ParsedRow], problems: inout [ImportProblem]) {
@@ -179,15 +182,9 @@ public struct AssignmentImport: Sendable {
             let column = columns.nmId ?? columns.nmIds!
             problems.append(ImportProblem(row: row.number, column: ColumnName.letters(column), kind: .emptyCell, message: "the nmId cell is empty"))
         }
-        guard let user, let account, let month, !nmIds.isEmpty else { return }
-        parsed.append(
-            ParsedRow(
-                row: row.number,
-                user: ImportCells.trimmed(user.text),
-                account: ImportCells.trimmed(account.text),
-                month: month,
-                nmIds: nmIds
-            )
-        )
+        guard let user, let account, let month else { return }
+        let userKey = ImportCells.trimmed(user.text)
+        let accountKey = ImportCells.trimmed(account.text)
+        for nmId in nmIds { parsed.append(ParsedRow(row: row.number, user: userKey, account: accountKey, month: month, nmId: nmId)) }
     }
 }
