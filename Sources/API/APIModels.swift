@@ -123,8 +123,9 @@ struct AccountUpdate: Decodable, Sendable {
     var syncIntervalSeconds: Int??
     var reportSource: SellerAccount.ReportSource?
     var syncEnabled: Bool?
+    var sharedArticles: Bool?
 
-    enum CodingKeys: String, CodingKey { case name, token, syncIntervalSeconds, reportSource, syncEnabled }
+    enum CodingKeys: String, CodingKey { case name, token, syncIntervalSeconds, reportSource, syncEnabled, sharedArticles }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -133,6 +134,7 @@ struct AccountUpdate: Decodable, Sendable {
         syncIntervalSeconds = try container.decodeNullable(Int.self, forKey: .syncIntervalSeconds)
         reportSource = try container.decodeIfPresent(SellerAccount.ReportSource.self, forKey: .reportSource)
         syncEnabled = try container.decodeIfPresent(Bool.self, forKey: .syncEnabled)
+        sharedArticles = try container.decodeIfPresent(Bool.self, forKey: .sharedArticles)
     }
 }
 

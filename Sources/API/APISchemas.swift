@@ -142,7 +142,7 @@ enum APISchemas {
                     "syncEnabled": ["type": "boolean"], "tokenStatus": ["type": "string", "enum": ["unchecked", "ok", "invalid"]],
                     "tokenError": nullable("string"), "lastSyncState": nullable("string"), "lastSyncError": nullable("string"),
                     "lastSyncAt": nullable("string", [("format", "date-time")]), "hasToken": ["type": "boolean"],
-                    "syncIntervalSeconds": nullable("integer"), "tokenMasked": nullable("string"),
+                    "syncIntervalSeconds": nullable("integer"), "tokenMasked": nullable("string"), "sharedArticles": ["type": "boolean"],
                 ],
             ]
         ),
@@ -166,6 +166,7 @@ enum APISchemas {
                     "name": ["type": "string", "minLength": 1, "maxLength": 200], "token": ["type": "string", "writeOnly": true],
                     "syncIntervalSeconds": nullable("integer", [("minimum", 60), ("maximum", 604800)]),
                     "reportSource": ["type": "string", "enum": ["statistics", "finance"]], "syncEnabled": ["type": "boolean"],
+                    "sharedArticles": ["type": "boolean"],
                 ],
             ]
         ),

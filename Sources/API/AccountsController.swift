@@ -110,6 +110,7 @@ struct AccountsController: Sendable {
         changes.syncIntervalSeconds = body.syncIntervalSeconds
         changes.reportSource = body.reportSource
         changes.syncEnabled = body.syncEnabled
+        changes.sharedArticles = body.sharedArticles
         // One transaction: all of the changes or none.
         return try JSONBodies.response(try await api.accounts.update(id: id, changes))
     }

@@ -244,7 +244,7 @@ struct AssignmentsController: Sendable {
             ("dryRun", ["type": "boolean"], false), ("sheet", ["type": "string"], false), ("force", ["type": "boolean"], false),
             ("comment", ["type": "string"], false),
         ],
-        request: .media(Self.xlsxType),
+        request: .files(["application/octet-stream", Self.xlsxType, "text/csv"]),
         response: .json(.ref("AssignmentImportReport"))
     )
     /// `POST /api/assignments/import`.

@@ -31,6 +31,8 @@ public struct Endpoint: Sendable {
         case json(OpenAPIValue)
         /// Raw bytes of a media type (`image/jpeg`, `text/html`, …).
         case media(String)
+        /// Raw bytes of any of these media types (an upload whose kind the server tells from its bytes).
+        case files([String])
     }
 
     public var method: HTTPRequest.Method

@@ -89,6 +89,9 @@ extension APIRoutes {
         case .media(let type):
             let schema: OpenAPIValue = ["schema": ["type": "string", "format": "binary"]]
             return .object([(type, schema)])
+        case .files(let types):
+            let schema: OpenAPIValue = ["schema": ["type": "string", "format": "binary"]]
+            return .object(types.map { ($0, schema) })
         }
     }
 

@@ -19,6 +19,7 @@ extension AssignmentImport {
         var users: [String: ImportUser] = [:]
         var disabled: Set<Int64> = []
         var accounts: [String: Int64] = [:]
+        var sharing: Set<Int64> = []
         do {
             let userRows = try await client.query(
                 """
@@ -39,12 +40,13 @@ extension AssignmentImport {
             let accountKeys = Array(Set(rows.map(\.account)))
             let ids = accountKeys.compactMap { $0.count < 10 ? Int64($0) : nil }
             let accountRows = try await client.query(
-                "SELECT id, inn FROM seller_accounts WHERE inn = ANY(\(accountKeys)::text[]) OR id = ANY(\(ids)::bigint[])",
+                "SELECT id, inn, shared_articles FROM seller_accounts WHERE inn = ANY(\(accountKeys)::text[]) OR id = ANY(\(ids)::bigint[])",
                 logger: logger
             )
-            for try await (id, inn) in accountRows.decode((Int64, String).self) {
+            for try await (id, inn, shared) in accountRows.decode((Int64, String, Bool).self) {
                 accounts[inn] = id
                 accounts[String(id)] = id
+                if shared { sharing.insert(id) }
             }
         } catch {
             throw StoreError.statement(error)
@@ -61,6 +63,12 @@ extension AssignmentImport {
         var unknownOf: [AssignmentStore.ScopeKey: Set<Int64>] = [:]
         var claims: [AssignmentStore.ScopeKey: [Int64: Claim]] = [:]
         var sets: [AssignmentStore.ScopeKey: [Int64: Set<Int64>]] = [:]
+        struct SharedClaim: Hashable {
+            var scope: AssignmentStore.ScopeKey
+            var nmId: Int64
+            var user: Int64
+        }
+        var sharedRows: [SharedClaim: Int] = [:]
         var rowsReported = Set<Int>()  // a list cell makes several parsed rows of one row: its problems once
         func rowProblem(_ problem: ImportProblem) {
             if rowsReported.insert(problem.row).inserted { problems.append(problem) }
@@ -95,6 +103,26 @@ extension AssignmentImport {
             }
             let scope = AssignmentStore.ScopeKey(account: account, month: row.month)
             let nm = row.nmId
+            if sharing.contains(account) {
+                // Several managers may hold one article here: only the same user twice is a problem.
+                let key = SharedClaim(scope: scope, nmId: nm, user: user.id)
+                if let earlier = sharedRows[key] {
+                    problems.append(
+                        ImportProblem(
+                            row: row.row,
+                            kind: .duplicateRow,
+                            message: "nmId \(nm) for \(user.login) in \(row.month) is already on row \(earlier)",
+                            nmId: nm,
+                            otherRow: earlier
+                        )
+                    )
+                    continue
+                }
+                sharedRows[key] = row.row
+                if claims[scope]?[nm] == nil { claims[scope, default: [:]][nm] = Claim(row: row.row, user: user.id) }
+                sets[scope, default: [:]][user.id, default: []].insert(nm)
+                continue
+            }
             if let earlier = claims[scope]?[nm] {
                 if earlier.user == user.id {
                     problems.append(
@@ -138,7 +166,7 @@ extension AssignmentImport {
                     """,
                     logger: logger
                 )
-                for try await (nm, holder) in rows.decode((Int64, String).self) {
+                for try await (nm, holder) in rows.decode((Int64, String).self) where !sharing.contains(scope.account) {
                     if let row = claims[scope]?[nm]?.row {
                         problems.append(
                             ImportProblem(

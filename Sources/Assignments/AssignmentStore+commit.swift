@@ -75,7 +75,8 @@ extension AssignmentStore {
     public static let maxArticlesPerUser = 100_000
 
     /// Applies `changes` in one transaction, or none of them: locks each (account, month) in order, checks that
-    /// every user works in that account and is enabled, that no article is held by a user the changes leave alone,
+    /// every user works in that account and is enabled, that no article is held by a user the changes leave alone
+    /// (unless the account has shared articles),
     /// that added articles appear in synced data (or `force` with a comment), then writes and audits.
     /// With `dryRun` it checks and reports, then rolls back.
     /// - Throws: ``AssignmentError`` (`invalid`, `notFound`, `conflict`); ``StoreError`` when PostgreSQL fails.
@@ -161,6 +162,10 @@ extension AssignmentStore {
         context: ChangeContext,
         on connection: PostgresConnection
     ) async throws -> [ChangeResult] {
+        let accountRows = try await connection.query("SELECT shared_articles FROM seller_accounts WHERE id = \(scope.account)", logger: logger)
+        guard let shared = try await accountRows.decode(Bool.self).first(where: { _ in true }) else {
+            throw AssignmentError(.notFound, "seller account \(scope.account) does not exist; `joycity accounts list` shows them")
+        }
         let userIDs = changes.map(\.user)
         var logins: [Int64: String] = [:]
         let userRows = try await connection.query(
@@ -213,10 +218,11 @@ extension AssignmentStore {
             }
             try Self.checkArticles(after[change.user]!)
         }
-        // One article, one user: within the changes, and against holders the changes leave alone.
+        // One article, one user (unless the account shares articles): within the changes, and against holders the
+        // changes leave alone.
         var claimedBy: [Int64: Int64] = [:]
         var conflicts: [ArticleConflict] = []
-        for user in userIDs {
+        for user in userIDs where !shared {
             for nm in after[user]! {
                 if let other = claimedBy[nm] {
                     conflicts.append(ArticleConflict(nmId: nm, holderId: other, holderLogin: logins[other] ?? ""))

@@ -17,6 +17,9 @@ extension AccountStore {
         public var reportSource: SellerAccount.ReportSource?
         /// Whether the account syncs.
         public var syncEnabled: Bool?
+        /// Whether several managers may hold one article in a month. Turning it off is refused while a month of
+        /// the account has an article with several holders.
+        public var sharedArticles: Bool?
 
         /// Changes nothing until fields are set.
         public init() {}
@@ -61,6 +64,27 @@ extension AccountStore {
                 if let source = changes.reportSource {
                     try await connection.query(
                         "UPDATE seller_accounts SET report_source = \(source.rawValue), updated_at = now() WHERE id = \(id)",
+                        logger: logger
+                    )
+                }
+                if let shared = changes.sharedArticles {
+                    if !shared {
+                        let clash = try await connection.query(
+                            """
+                            SELECT to_char(month, 'YYYY-MM'), nm_id FROM assignments WHERE account_id = \(id)
+                            GROUP BY month, nm_id HAVING count(*) > 1 ORDER BY month DESC LIMIT 1
+                            """,
+                            logger: logger
+                        )
+                        for try await (month, nm) in clash.decode((String, Int64).self) {
+                            throw StoreError(
+                                .invalidInput,
+                                "nmId \(nm) has several managers in \(month); leave one manager per article in every month before turning shared articles off"
+                            )
+                        }
+                    }
+                    try await connection.query(
+                        "UPDATE seller_accounts SET shared_articles = \(shared), updated_at = now() WHERE id = \(id)",
                         logger: logger
                     )
                 }

@@ -17,10 +17,10 @@ public struct AccountStore: Sendable {
 
     static let columns = """
         id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
-        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds, wb_token_hint
+        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds, wb_token_hint, shared_articles
         """
     /// How many columns ``columns`` selects.
-    static let columnCount = 15
+    static let columnCount = 16
 
     /// What is kept in clear of a token, to show it masked: its last four characters.
     static func hint(_ token: String?) -> String? { token.map { String($0.suffix(4)) } }
@@ -274,9 +274,10 @@ public struct AccountStore: Sendable {
     }
 
     static func decode(_ row: PostgresRow) throws -> SellerAccount {
-        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval, hint) = try row.decode(
-            (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?, String?).self
-        )
+        let (id, name, inn, sid, expires, source, enabled, status, tokenError, state, syncError, syncAt, hasToken, interval, hint, shared) =
+            try row.decode(
+                (Int64, String, String, String?, Date?, String, Bool, String, String?, String?, String?, Date?, Bool, Int32?, String?, Bool).self
+            )
         return SellerAccount(
             id: id,
             name: name,
@@ -292,7 +293,8 @@ public struct AccountStore: Sendable {
             lastSyncAt: syncAt,
             hasToken: hasToken,
             syncIntervalSeconds: interval.map(Int.init),
-            tokenMasked: hasToken ? "••••" + (hint ?? "") : nil
+            tokenMasked: hasToken ? "••••" + (hint ?? "") : nil,
+            sharedArticles: shared
         )
     }
 }

@@ -1,7 +1,9 @@
 /// Migration 8: monthly article assignments and their audit.
 ///
-/// An assignment is (account, month, nmId) → one user: the primary key makes a second claim of an article in the
-/// same account and month impossible. The audit keeps every change; `joycity_api` may add to it and mark an entry
+/// An assignment is (account, month, nmId) → one user by default: in an account without `shared_articles` a
+/// statement-level trigger refuses a second user for an article in the same month (the store checks first, under
+/// the month's advisory lock, and names the holder; the trigger holds for any other writer). An account with
+/// `shared_articles` lets several managers hold one article. The audit keeps every change; `joycity_api` may add to it and mark an entry
 /// published (the invalidation outbox), never change or delete what it says. The flat per-user sets of migration 5
 /// move into the month it is in Moscow when the migration runs; where two users of one account held the same nmId
 /// the lower user id keeps it, and the old table stays, renamed, so nothing is lost.
@@ -10,6 +12,7 @@ enum AssignmentSchema {
 
     static var statements: [String] {
         [
+            "ALTER TABLE seller_accounts ADD COLUMN shared_articles boolean NOT NULL DEFAULT false",
             """
             CREATE TABLE assignments (
               account_id bigint NOT NULL REFERENCES seller_accounts (id) ON DELETE CASCADE,
@@ -18,8 +21,29 @@ enum AssignmentSchema {
               user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
               forced boolean NOT NULL DEFAULT false,
               assigned_at timestamptz NOT NULL DEFAULT now(),
-              PRIMARY KEY (account_id, month, nm_id)
+              PRIMARY KEY (account_id, month, nm_id, user_id)
             )
+            """,
+            """
+            CREATE FUNCTION joycity_assignments_exclusive() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+              clash record;
+            BEGIN
+              SELECT n.account_id, n.month, n.nm_id INTO clash
+              FROM added n JOIN seller_accounts s ON s.id = n.account_id AND NOT s.shared_articles
+              JOIN assignments a ON a.account_id = n.account_id AND a.month = n.month AND a.nm_id = n.nm_id AND a.user_id <> n.user_id
+              LIMIT 1;
+              IF FOUND THEN
+                RAISE EXCEPTION 'nmId % of account % in % already has a manager', clash.nm_id, clash.account_id, to_char(clash.month, 'YYYY-MM')
+                  USING ERRCODE = 'unique_violation', HINT = 'remove it from that manager first, or allow shared articles for the account';
+              END IF;
+              RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER assignments_exclusive AFTER INSERT ON assignments
+              REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION joycity_assignments_exclusive()
             """,
             "CREATE INDEX assignments_user ON assignments (user_id, account_id, month)",
             """
@@ -55,7 +79,8 @@ enum AssignmentSchema {
             FROM assignments a JOIN users u ON u.id = a.user_id GROUP BY a.account_id, a.month, a.user_id, u.login
             """,
             "ALTER TABLE article_assignments RENAME TO article_assignments_before_months",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON assignments TO joycity_api",
+            // No UPDATE: rows are added and removed, never rewritten (the exclusivity trigger watches inserts).
+            "GRANT SELECT, INSERT, DELETE ON assignments TO joycity_api",
             "GRANT SELECT, INSERT ON assignment_audit TO joycity_api",
             "GRANT UPDATE (published_at) ON assignment_audit TO joycity_api",
             "GRANT USAGE, SELECT ON SEQUENCE assignment_audit_id_seq TO joycity_api",

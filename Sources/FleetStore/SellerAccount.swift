@@ -36,6 +36,8 @@ public struct SellerAccount: Sendable, Codable, Equatable {
     public var syncIntervalSeconds: Int?
     /// The token as it may be shown: `••••` and its last four characters (nil without a token).
     public var tokenMasked: String?
+    /// Whether several managers may hold one article in a month (default: one manager per article).
+    public var sharedArticles: Bool
 }
 
 /// What it takes to call WB for an account: its id, seller id and decrypted token.

@@ -107,6 +107,14 @@ struct AssignmentAPITests {
                 headers: [("X-Internal-Secret", APIHarness.internalSecret)]
             )
             #expect((session.json["articles"] as? [NSNumber])?.map(\.int64Value) == [178_231_456, 209_455_871])
+            // Shared articles: an admin allows them per account; then a second manager may hold one.
+            #expect(try await api.call(.PUT, "\(base)/users/\(t.boris.userID)", token: t.head.token, json: put).status == 409)
+            #expect(try await api.call(.PATCH, "/api/accounts/\(t.account)", token: t.head.token, json: #"{"sharedArticles":true}"#).status == 403)
+            let shared = try await api.call(.PATCH, "/api/accounts/\(t.account)", token: t.admin.token, json: #"{"sharedArticles":true}"#)
+            #expect(shared.status == 200 && shared.json["sharedArticles"] as? Bool == true, "\(shared.text)")
+            #expect(try await api.call(.PUT, "\(base)/users/\(t.boris.userID)", token: t.head.token, json: put).status == 200)
+            let off = try await api.call(.PATCH, "/api/accounts/\(t.account)", token: t.admin.token, json: #"{"sharedArticles":false}"#)
+            #expect(off.status == 400 && off.errorMessage.contains("several managers"), "\(off.text)")
         }
     }
 

@@ -38,7 +38,11 @@ struct RoleMatrixTests {
                 let path = Self.concretePath(endpoint)
                 let method = HTTPMethod(rawValue: endpoint.method.rawValue)
                 let json: String? = if case .json = endpoint.requestBody { "{}" } else { nil }
-                let bytes: [UInt8]? = if case .media = endpoint.requestBody { [0x00] } else { nil }
+                let bytes: [UInt8]? =
+                    switch endpoint.requestBody {
+                    case .media, .files: [0x00]
+                    default: nil
+                    }
                 switch endpoint.access {
                 case .anyone:
                     let reply = try await api.call(method, path, json: json)

@@ -153,6 +153,22 @@ struct AssignmentImportTests {
         }
     }
 
+    @Test("in an account with shared articles two rows may give one article to two managers; the same manager twice is still a duplicate")
+    func sharedImport() async throws {
+        try await AssignmentFixture.run { f in
+            try await f.client.query("UPDATE seller_accounts SET shared_articles = true WHERE id = \(f.one)", logger: TestRedis.logger)
+            let m = f.month.description
+            let csv = "login,inn,month,nmId\nanna,7701234567,\(m),178231456\nboris,7701234567,\(m),178231456\nboris,7701234567,\(m),178231456\n"
+            let report = try await Self.importer(f).run(Data(csv.utf8), context: Self.context, dryRun: true)
+            #expect(report.problems.map(\.kind) == [.duplicateRow] && report.problems.first?.row == 4 && report.problems.first?.otherRow == 3)
+            let fixed = String(csv.split(separator: "\n").dropLast().joined(separator: "\n"))
+            let applied = try await Self.importer(f).run(Data(fixed.utf8), context: Self.context, dryRun: false)
+            #expect(applied.applied && applied.added == 2)
+            #expect(try await f.articles("anna") == [178_231_456])
+            #expect(try await f.articles("boris") == [178_231_456])
+        }
+    }
+
     @Test("hostile files get a clear refusal and change nothing: not a zip, zip bomb, too many rows, DTD and entities, legacy .xls, too big")
     func hostileFiles() async throws {
         try await AssignmentFixture.run { f in

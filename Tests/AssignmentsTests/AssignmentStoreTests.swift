@@ -49,6 +49,39 @@ struct AssignmentStoreTests {
         }
     }
 
+    @Test("an account with shared articles lets two managers hold one; without it the database itself refuses a second holder")
+    func sharedArticles() async throws {
+        try await AssignmentFixture.run { f in
+            _ = try await f.set("anna", [178_231_456])
+            // Plain SQL past the store is refused too (the statement trigger), naming the article.
+            let sql = await #expect(throws: (any Error).self) {
+                try await f.client.query(
+                    "INSERT INTO assignments (account_id, month, nm_id, user_id) VALUES (\(f.one), \(f.month.firstDay)::date, 178231456, \(f.users["boris"]!))",
+                    logger: TestRedis.logger
+                )
+            }
+            #expect(String(reflecting: sql).contains("already has a manager"))
+            let accounts = AccountStore(
+                client: f.client,
+                secrets: try SecretBox(keys: [("k", Array(repeating: 1, count: 32))]),
+                logger: TestRedis.logger
+            )
+            var changes = AccountStore.Changes()
+            changes.sharedArticles = true
+            #expect(try await accounts.update(id: f.one, changes).sharedArticles)
+            #expect(try await f.set("boris", [178_231_456]).added == [178_231_456])
+            #expect(try await f.articles("anna") == [178_231_456])
+            let table = try await f.store.table(account: f.one, month: f.month)
+            #expect(table.total == 2)
+            // Back to one manager per article: refused while an article has two.
+            changes.sharedArticles = false
+            let refused = await #expect(throws: StoreError.self) { try await accounts.update(id: f.one, changes) }
+            #expect(refused?.message.contains("178231456") == true)
+            _ = try await f.set("boris", [])
+            #expect(try await accounts.update(id: f.one, changes).sharedArticles == false)
+        }
+    }
+
     @Test("an nmId must be in synced orders, sales or report rows within the lookback; force needs a comment and is audited")
     func syncedDataAndForce() async throws {
         try await AssignmentFixture.run { f in
@@ -198,6 +231,42 @@ struct AssignmentStoreTests {
         }
     }
 
+    @Test("a watcher (what a proxy replica runs) hears each change, and re-reads every set after its connection drops: no stale set survives")
+    func watcherResyncsOnReconnect() async throws {
+        try await AssignmentFixture.run { f in
+            let cache = ArticleCache()
+            let anna = f.users["anna"]!
+            let refill: @Sendable () async -> Void = {
+                let articles = (try? await f.store.currentArticles(user: anna, account: f.one)) ?? []
+                cache.state.withLock {
+                    $0.articles = articles
+                    $0.resyncs += 1
+                }
+            }
+            let watcher = AssignmentWatcher(
+                redis: f.queue.redis,
+                prefix: f.queue.configuration.prefix,
+                logger: TestRedis.logger,
+                onResync: refill,
+                onChange: { change in
+                    if change.users.contains(anna) { await refill() }
+                }
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await watcher.run() }
+                #expect(await eventually(timeout: .seconds(5)) { cache.state.withLock { $0.resyncs } == 1 }, "the first subscription reads the sets")
+                _ = try await f.set("anna", [178_231_456])
+                #expect(await eventually(timeout: .seconds(1)) { cache.state.withLock { $0.articles } == [178_231_456] })
+                // The subscriber's connection drops; a change lands while it is away; it must not stay stale.
+                _ = try await f.queue.redis.send(RedisCommand("CLIENT", "KILL", "TYPE", "pubsub"))
+                _ = try await f.set("anna", [209_455_871])
+                #expect(await eventually(timeout: .seconds(10)) { cache.state.withLock { $0.resyncs } >= 2 }, "a reconnect re-reads")
+                #expect(await eventually(timeout: .seconds(5)) { cache.state.withLock { $0.articles } == [209_455_871] })
+                group.cancelAll()
+            }
+        }
+    }
+
     @Test("a change committed while Redis is unreachable stays in the outbox and is announced once it can be")
     func outboxRetries() async throws {
         try await AssignmentFixture.run { f in
@@ -258,4 +327,13 @@ struct AssignmentStoreTests {
 /// What a subscriber received, shared with the test.
 final class Inbox: Sendable {
     let items = Mutex<[(Date, AssignmentChange)]>([])
+}
+
+/// A proxy replica's cached set, as the watcher test keeps it.
+final class ArticleCache: Sendable {
+    struct State {
+        var articles: [Int64] = []
+        var resyncs = 0
+    }
+    let state = Mutex(State())
 }

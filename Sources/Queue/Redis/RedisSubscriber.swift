@@ -21,9 +21,15 @@ public struct RedisSubscriber: Sendable {
     }
 
     /// Receives messages until the task is cancelled or `shouldStop` returns true (checked every 250 ms).
-    /// - Parameter onMessage: called with channel and message, on the subscriber's task.
+    /// - Parameters:
+    ///   - onSubscribed: called each time the server has confirmed the subscription to every channel — at first and
+    ///     after every reconnect — before any message published after that point is handed over. A consumer that
+    ///     caches what the messages announce re-reads it here, so nothing published while it was disconnected stays
+    ///     stale.
+    ///   - onMessage: called with channel and message, on the subscriber's task.
     public func run(
         shouldStop: @escaping @Sendable () -> Bool = { false },
+        onSubscribed: (@Sendable () async -> Void)? = nil,
         onMessage: @escaping @Sendable (String, String) async -> Void
     ) async throws {
         let connection = try redis.dedicatedConnection(role: "subscriber")
@@ -34,6 +40,10 @@ public struct RedisSubscriber: Sendable {
             do {
                 let reply = try await connection.run { try $0.readPush(timeout: .milliseconds(250)) }
                 failures = 0
+                if let items = reply?.array, items.count == 3, items[0].string == "subscribe" {
+                    if items[2].int == channels.count { await onSubscribed?() }
+                    continue
+                }
                 guard let items = reply?.array, items.count == 3, items[0].string == "message",
                     let channel = items[1].string, let message = items[2].string
                 else { continue }
