@@ -2,7 +2,7 @@ import Assignments
 
 /// The OpenAPI schemas of the assignment bodies (AssignmentsController.swift and the Assignments module's types).
 extension APISchemas {
-    static let month: OpenAPIValue = ["type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"]
+    static let month: OpenAPIValue = ["type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$"]
     static let nmIds: OpenAPIValue = .arrayOf(["type": "integer", "format": "int64", "minimum": 1])
     static let comment: OpenAPIValue = ["type": "string", "maxLength": 1000]
 

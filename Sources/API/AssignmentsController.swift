@@ -198,7 +198,7 @@ struct AssignmentsController: Sendable {
         tag: "assignments",
         access: .assignmentSupervisors,
         query: [
-            ("account", APISchemas.id, false), ("month", ["type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"], false), ("user", APISchemas.id, false),
+            ("account", APISchemas.id, false), ("month", APISchemas.month, false), ("user", APISchemas.id, false),
             ("actor", ["type": "string"], false),
             ("source", ["type": "string", "enum": .array(AssignmentSource.allCases.map { .string($0.rawValue) })], false),
             ("nmId", APISchemas.id, false), ("before", APISchemas.id, false), ("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false),
@@ -221,7 +221,7 @@ struct AssignmentsController: Sendable {
         filter.limit = Int(try integer("limit") ?? 100)
         filter.actor = query.get("actor")
         if let month = query.get("month") {
-            guard let parsed = AssignmentMonth(month) else { throw APIError.invalid("month is YYYY-MM, not \(month)") }
+            guard let parsed = AssignmentMonth(exactly: month) else { throw APIError.invalid("month is YYYY-MM, not \(month)") }
             filter.month = parsed
         }
         if let source = query.get("source") {
@@ -325,7 +325,7 @@ struct AssignmentsController: Sendable {
     func scope(_ context: APIRequestContext) throws -> (Int64, AssignmentMonth) {
         let account = try context.parameters.require("id", as: Int64.self)
         let text = try context.parameters.require("month")
-        guard let month = AssignmentMonth(String(text)), String(text).count == 7 else {
+        guard let month = AssignmentMonth(exactly: String(text)) else {
             throw APIError.invalid("the month in the path is YYYY-MM, not \(text)")
         }
         return (account, month)

@@ -97,7 +97,8 @@ extension APIRoutes {
 
     static func pathSchema(_ name: String) -> OpenAPIValue {
         switch name {
-        case "id": ["type": "integer", "format": "int64", "minimum": 1]
+        case "id", "user": ["type": "integer", "format": "int64", "minimum": 1]
+        case "month": ["type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$"]
         case "sessionId": ["type": "string", "format": "uuid"]
         default: ["type": "string", "minLength": 1, "maxLength": 128]
         }

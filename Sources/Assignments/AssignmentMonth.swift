@@ -32,6 +32,16 @@ public struct AssignmentMonth: Sendable, Hashable, Comparable, Codable, CustomSt
         }
     }
 
+    /// Parses exactly `YYYY-MM` (what the API and the CLI take).
+    public init?(exactly text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"),
+            bytes.enumerated().allSatisfy({ $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }),
+            let year = Int(text.prefix(4)), let month = Int(text.suffix(2))
+        else { return nil }
+        self.init(year: year, month: month)
+    }
+
     /// The month of a spreadsheet date serial (days since 1899-12-30).
     public init?(serial: Double) {
         guard serial >= 36_526, serial < 402_133 else { return nil }  // 2000-01-01 ..< 3000-01-01
@@ -66,7 +76,7 @@ public struct AssignmentMonth: Sendable, Hashable, Comparable, Codable, CustomSt
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let month = AssignmentMonth(text) else {
+        guard let month = AssignmentMonth(exactly: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(text) is not a month (YYYY-MM)"))
         }
         self = month
