@@ -193,6 +193,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The proxy edge: the filtered WB Seller portal (hosts folded into one origin, the article filter).
+        .target(
+            name: "ProxyEdge",
+            dependencies: [
+                "FleetCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Workers",
             dependencies: [
@@ -382,6 +391,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProxyEdgeTests",
+            dependencies: [
+                "ProxyEdge"
             ],
             swiftSettings: swiftSettings
         ),

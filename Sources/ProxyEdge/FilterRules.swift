@@ -1,0 +1,77 @@
+/// The one table of portal endpoints and what the proxy does with each: filter article data (responses, and
+/// mutating requests that name an article), pass endpoints that carry no article data, or deny. An endpoint not in
+/// the table is denied (fail closed). Matching is by host, method and the longest path prefix.
+///
+/// Where nmIds sit in each response is not listed per endpoint: ``ArticleFilter`` finds them by their keys at any
+/// depth. What the table adds is which endpoints may pass at all, and the counters that must agree with what is
+/// left. First version, from ../shared/wb/WB-API.md §3–§4.1; to be checked against the fake portal's endpoints.
+enum FilterRules {
+    enum Kind: Equatable, Sendable {
+        /// Article data: responses filtered (counters fixed, paging cursors sealed); when `mutating`, a request that
+        /// names an unassigned nmId is refused before it reaches WB (reads sent as POST, like the cards list, are not).
+        case articles(counters: [Counter], cursors: [[String]] = [], mutating: Bool = false)
+        /// Carries no article data: passed (URL rewriting still applies).
+        case noArticleData
+        /// Refused: a data area whose endpoints are not declared one by one.
+        case denied
+    }
+
+    struct Rule: Equatable, Sendable {
+        let host: String
+        /// `nil`: any method.
+        let methods: Set<String>?
+        let pathPrefix: String
+        let kind: Kind
+    }
+
+    static let any: Set<String>? = nil
+    static let reads: Set<String>? = ["GET", "HEAD"]
+
+    static let rules: [Rule] = [
+        // The SPA shell and its session plumbing: pages, assets, auth, the seller list, the session check.
+        Rule(host: "seller.wildberries.ru", methods: reads, pathPrefix: "/", kind: .noArticleData),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .denied),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/suppliers-auth/", kind: .noArticleData),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/suppliers/suppliers-portal-core/suppliers", kind: .noArticleData),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/passport-portal/", kind: .noArticleData),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/abac/", kind: .noArticleData),
+        Rule(host: "seller-auth.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
+        Rule(host: "seller-services.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
+        Rule(host: "passport.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
+        Rule(host: "antibot.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
+        Rule(host: "seller-communications.wildberries.ru", methods: any, pathPrefix: "/ns/notifications/", kind: .noArticleData),
+        // Article data.
+        Rule(
+            host: "seller-content.wildberries.ru",
+            methods: any,
+            pathPrefix: "/ns/viewer/content-card/",
+            kind: .articles(counters: [Counter(path: ["data", "cursor", "total"], of: ["data", "cards"])], cursors: [["data", "cursor"]])
+        ),
+        Rule(
+            host: "seller-content.wildberries.ru",
+            methods: any,
+            pathPrefix: "/ns/source/content-card/",
+            kind: .articles(counters: [], mutating: true)
+        ),
+        Rule(host: "seller-content.wildberries.ru", methods: any, pathPrefix: "/ns/analytics-api/content-analytics/", kind: .articles(counters: [])),
+        Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/realization-reports/", kind: .articles(counters: [])),
+        Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/shifts/", kind: .articles(counters: [])),
+        Rule(host: "seller-supply.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [], mutating: true)),
+        Rule(host: "seller-communications.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [])),
+        Rule(host: "seller-analytics.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [])),
+        Rule(host: "discounts-prices.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [], mutating: true)),
+        Rule(host: "cmp.wildberries.ru", methods: any, pathPrefix: "/api/", kind: .articles(counters: [], mutating: true)),
+        Rule(host: "cmp.wildberries.ru", methods: reads, pathPrefix: "/", kind: .noArticleData),
+    ]
+
+    /// The rule for a request (`nil`: denied).
+    static func rule(method: String, host: String, path: String) -> Rule? {
+        let method = method.uppercased()
+        let best =
+            rules
+            .filter { $0.host == host && path.hasPrefix($0.pathPrefix) && ($0.methods?.contains(method) ?? true) }
+            .max { $0.pathPrefix.count < $1.pathPrefix.count }
+        guard let best, best.kind != .denied else { return nil }
+        return best
+    }
+}
