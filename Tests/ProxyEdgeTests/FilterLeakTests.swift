@@ -86,11 +86,10 @@ struct FilterLeakTests {
         var found: Set<Int64> = []
         func walk(_ node: JSONNode) {
             switch node {
-            case .array(let items): items.forEach(walk)
-            case .object(let pairs): pairs.forEach { walk($0.value) }
-            case .number(let text), .string(let text):
+            case .array(let items): for item in items { walk(item) }
+            case .object(let pairs): for pair in pairs { walk(pair.value) }
+            case .number, .string:
                 if let value = ArticleFilter.articleID(node), value >= 500_000_000, value < 500_001_000 { found.insert(value) }
-                _ = text
             default: break
             }
         }
