@@ -197,8 +197,21 @@ let package = Package(
         .target(
             name: "ProxyEdge",
             dependencies: [
+                "Assignments",
+                "FleetAuth",
                 "FleetCore",
+                "FleetHTTP",
+                "FleetStore",
+                "Queue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -254,6 +267,7 @@ let package = Package(
         .executableTarget(
             name: "joycity",
             dependencies: [
+                "ProxyEdge",
                 "Assignments",
                 "Spreadsheet",
                 "WBKit",
@@ -318,6 +332,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
+                "ProxyEdge",
                 "Assignments",
                 "Spreadsheet",
                 "WBKit",

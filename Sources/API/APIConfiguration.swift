@@ -1,3 +1,4 @@
+import FleetAuth
 import FleetCore
 import FleetHTTP
 import Foundation
@@ -82,35 +83,17 @@ public struct APIConfiguration: Sendable {
     public init(environment env: EnvironmentReader) throws {
         host = env.string("API_HOST", default: "127.0.0.1")
         port = try env.int("API_PORT", default: 8080, range: 0...65535)
-        let expected = "comma-separated kid:base64 pairs with distinct kids, each secret at least 32 bytes (openssl rand -base64 32)"
-        guard let keys = try env.keyList("API_JWT_KEYS", accepts: { $0 >= 32 }, expected: expected) else {
-            throw ConfigurationError(
-                variable: "API_JWT_KEYS",
-                value: "",
-                expected: "comma-separated kid:base64 secrets of at least 32 bytes, e.g. k1:$(openssl rand -base64 32)"
-            )
-        }
-        guard Set(keys.map(\.id)).count == keys.count else {
-            throw ConfigurationError(variable: "API_JWT_KEYS", value: "(hidden)", expected: expected)
-        }
-        guard let first = keys.first else {
-            throw ConfigurationError(variable: "API_JWT_KEYS", value: "(hidden)", expected: "at least one kid:base64 secret")
-        }
-        jwtKeys = keys.map { (id: $0.id, secret: $0.key) }
-        let active = env.string("API_JWT_KEY_ID", default: first.id)
-        guard keys.contains(where: { $0.id == active }) else {
-            throw ConfigurationError(variable: "API_JWT_KEY_ID", value: active, expected: "one of the kids in API_JWT_KEYS")
-        }
-        jwtActiveKeyID = active
-        issuer = env.string("API_JWT_ISSUER", default: "joycity")
-        audience = env.string("API_JWT_AUDIENCE", default: "joycity")
-        accessTTL = try env.duration("API_ACCESS_TTL", default: .seconds(7200), defaultUnit: .seconds)
+        let session = try SessionSettings(environment: env)
+        jwtKeys = session.jwtKeys
+        jwtActiveKeyID = session.jwtActiveKeyID
+        issuer = session.issuer
+        audience = session.audience
+        accessTTL = session.accessTTL
+        sessionCacheTTL = session.sessionCacheTTL
         refreshTTL = try env.duration("API_REFRESH_TTL", default: .seconds(30 * 86400), defaultUnit: .seconds)
-        sessionCacheTTL = try env.duration("API_SESSION_CACHE_TTL", default: .seconds(30), defaultUnit: .seconds)
         refreshReuseGrace = try env.duration("API_REFRESH_REUSE_GRACE", default: .seconds(10), defaultUnit: .seconds)
-        for (name, value) in [("API_ACCESS_TTL", accessTTL), ("API_REFRESH_TTL", refreshTTL), ("API_SESSION_CACHE_TTL", sessionCacheTTL)]
-        where value < .seconds(1) {
-            throw ConfigurationError(variable: name, value: "\(value)", expected: "at least 1s")
+        if refreshTTL < .seconds(1) {
+            throw ConfigurationError(variable: "API_REFRESH_TTL", value: "\(refreshTTL)", expected: "at least 1s")
         }
         if refreshTTL <= accessTTL {
             throw ConfigurationError(variable: "API_REFRESH_TTL", value: "\(refreshTTL)", expected: "longer than API_ACCESS_TTL")

@@ -276,16 +276,33 @@ extension FakeWBServer {
         logger: Logger,
         _ body: @Sendable (String) async throws -> T
     ) async throws -> T {
+        try await LocalServing.withRunning(name: "the fake WB", host: host, logger: logger, body) { onRunning in
+            application(state: state, host: host, port: 0, logger: logger, onRunning: onRunning)
+        }
+    }
+}
+
+/// Runs a local stand-in server on a free port for the duration of a body, then stops it gracefully.
+enum LocalServing {
+    /// Starts the service `makeApp` builds (it reports its bound port through the closure it is given), waits up to
+    /// 10 s for it to listen, runs `body` with `http://host:port`, and stops the service — not cancelled: a cancelled
+    /// server logs its child channels' CancellationError as errors.
+    static func withRunning<T: Sendable>(
+        name: String,
+        host: String,
+        logger: Logger,
+        _ body: @Sendable (String) async throws -> T,
+        makeApp: (@escaping @Sendable (Int) async -> Void) -> any Service
+    ) async throws -> T {
         let port = Mutex<Int?>(nil)
-        let app = application(state: state, host: host, port: 0, logger: logger) { bound in port.withLock { $0 = bound } }
-        // Stopped gracefully, not cancelled: a cancelled server logs its child channels' CancellationError as errors.
+        let app = makeApp { bound in port.withLock { $0 = bound } }
         let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             do {
                 let deadline = ContinuousClock.now + .seconds(10)
                 while port.withLock({ $0 }) == nil {
-                    guard ContinuousClock.now < deadline else { throw FakeWBError("the fake WB did not start listening within 10 s") }
+                    guard ContinuousClock.now < deadline else { throw FakeWBError("\(name) did not start listening within 10 s") }
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 let result = try await body("http://\(host):\(port.withLock { $0 }!)")

@@ -1,0 +1,60 @@
+import Crypto
+import FleetAuth
+import FleetCore
+import Foundation
+
+/// How the proxy edge serves.
+///
+/// - Configuration keys (environment):
+///   - `PROXY_HOST` (default `127.0.0.1`), `PROXY_PORT` (default `8090`; 0: any free port): where it listens.
+///   - `PROXY_UPSTREAM` (default: none, WB itself over HTTPS): a base URL every WB host is sent to instead, with the
+///     WB host in `Host` (the fake portal is host-routed: `joycity fake-wb-portal`).
+///   - `PROXY_SIGN_IN_URL` (default `http://127.0.0.1:8080/`): where a browser without a session is sent (with
+///     `?next=` the page it asked for).
+///   - `PROXY_ARTICLES_CACHE_TTL` (default `10s`): how long a user's articles are cached (every assignment change
+///     drops them at once).
+///   - `PROXY_MAX_BODY` (default `33554432`): the largest request or upstream response body.
+///   - `PROXY_UPSTREAM_TIMEOUT` (default `30s`).
+///   - `PROXY_CURSOR_KEY` (default: derived from the active `API_JWT_KEYS` secret, so replicas agree): base64 of 32
+///     bytes sealing paging cursors that carry article ids.
+///   - and the session settings the API reads (`API_JWT_KEYS`, … : ``SessionSettings``).
+public struct ProxyConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var upstream: String?
+    public var signInURL: String
+    public var articlesCacheTTL: Duration
+    public var maxBody: Int
+    public var upstreamTimeout: Duration
+    public var cursorKey: [UInt8]
+    public var session: SessionSettings
+
+    /// Reads the keys above.
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public init(environment env: EnvironmentReader) throws {
+        host = env.string("PROXY_HOST", default: "127.0.0.1")
+        port = try env.int("PROXY_PORT", default: 8090, range: 0...65535)
+        upstream = env.string("PROXY_UPSTREAM").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let upstream, !(upstream.hasPrefix("http://") || upstream.hasPrefix("https://")) {
+            throw ConfigurationError(variable: "PROXY_UPSTREAM", value: upstream, expected: "an http:// or https:// base URL")
+        }
+        signInURL = env.string("PROXY_SIGN_IN_URL", default: "http://127.0.0.1:8080/")
+        articlesCacheTTL = try env.duration("PROXY_ARTICLES_CACHE_TTL", default: .seconds(10), defaultUnit: .seconds)
+        maxBody = try env.int("PROXY_MAX_BODY", default: 32 << 20, range: 1024...(1 << 30))
+        upstreamTimeout = try env.duration("PROXY_UPSTREAM_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)
+        let session = try SessionSettings(environment: env)
+        self.session = session
+        if let text = env.string("PROXY_CURSOR_KEY") {
+            guard let key = Data(base64Encoded: text), key.count == 32 else {
+                throw ConfigurationError(variable: "PROXY_CURSOR_KEY", value: "(hidden)", expected: "base64 of 32 bytes (openssl rand -base64 32)")
+            }
+            cursorKey = Array(key)
+        } else {
+            let secret = session.jwtKeys.first { $0.id == session.jwtActiveKeyID }?.secret ?? []
+            cursorKey = Array(SHA256.hash(data: Array("joycity.proxy.cursor".utf8) + secret))
+        }
+    }
+
+    /// The URL a request for `host` and `pathAndQuery` goes to.
+    func upstreamURL(host: String, pathAndQuery: String) -> String { (upstream ?? "https://\(host)") + pathAndQuery }
+}

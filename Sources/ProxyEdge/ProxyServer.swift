@@ -1,0 +1,107 @@
+import Assignments
+import AsyncHTTPClient
+import FleetAuth
+import FleetCore
+import FleetStore
+import Hummingbird
+import Logging
+import PostgresNIO
+import Queue
+import ServiceLifecycle
+
+/// The proxy edge's process: its services in start order (Redis when it has its own, PostgreSQL, the assignment
+/// watcher, the HTTP server). `joycity proxy` runs them; tests build the same graph.
+public struct ProxyServer: Sendable {
+    /// Run these in one `ServiceGroup`.
+    public let services: [any Service]
+
+    /// Builds the proxy from the environment (``ProxyConfiguration``, `REDIS_URL`, `QUEUE_PREFIX`, `DATABASE_URL`,
+    /// `JOYCITY_SECRET_KEYS` to open the accounts' portal credentials).
+    /// - Parameters:
+    ///   - redis: a Redis client to share (the caller runs it); nil: the proxy makes and runs its own.
+    ///   - onRunning: receives the bound port (useful with `PROXY_PORT=0`).
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public static func make(
+        environment: EnvironmentReader,
+        logger: Logger,
+        redis sharedRedis: RedisClient? = nil,
+        http: HTTPClient = .shared,
+        onRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> ProxyServer {
+        let configuration = try ProxyConfiguration(environment: environment)
+        var services: [any Service] = []
+        let redis: RedisClient
+        if let sharedRedis {
+            redis = sharedRedis
+        } else {
+            var redisConfiguration = try RedisClient.Configuration(environment: environment)
+            redisConfiguration.clientName = "joycity-proxy"
+            redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            services.append(redis)
+        }
+        let prefix = try StreamQueue.Configuration(environment: environment).prefix
+        let postgres = try DatabaseConfiguration(environment: environment).makeClient(logger: logger)
+        services.append(postgres)
+        let users = UserStore(client: postgres, logger: logger)
+        let sessions = SessionStore(
+            client: postgres,
+            logger: logger,
+            seal: SessionSeal(keys: configuration.session.jwtKeys, activeKeyID: configuration.session.jwtActiveKeyID)
+        )
+        let gate = SessionGate(
+            redis: redis,
+            prefix: prefix,
+            sessions: sessions,
+            users: users,
+            cacheTTL: configuration.session.sessionCacheTTL,
+            revokedTTL: configuration.session.accessTTL,
+            logger: logger
+        )
+        let store = AssignmentStore(
+            client: postgres,
+            configuration: try AssignmentConfiguration(environment: environment),
+            events: nil,
+            logger: logger
+        )
+        let cache = ArticleCache(store: store, ttl: configuration.articlesCacheTTL)
+        services.append(
+            AssignmentWatcher(
+                redis: redis,
+                prefix: prefix,
+                logger: logger,
+                onResync: { cache.forgetAll() },
+                onChange: { change in cache.forget(change.users) }
+            )
+        )
+        let responder = ProxyResponder(
+            configuration: configuration,
+            tokens: await configuration.session.tokenIssuer(),
+            gate: gate,
+            accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
+            articles: cache,
+            seal: CursorSeal(key: configuration.cursorKey),
+            http: http,
+            logger: logger
+        )
+        let router = Router()
+        router.add(middleware: ProxyMiddleware(responder: responder))
+        services.append(
+            Application(
+                router: router,
+                configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "joycity-proxy"),
+                onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? configuration.port) },
+                logger: logger
+            )
+        )
+        return ProxyServer(services: services)
+    }
+}
+
+/// Every request goes to the responder: the proxy has no routes of its own but its health check.
+struct ProxyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let responder: ProxyResponder
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await responder.respond(request)
+    }
+}

@@ -1,0 +1,183 @@
+import Assignments
+import AsyncHTTPClient
+import FakeWB
+import FleetCore
+import FleetStore
+import FleetTesting
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxyEdge
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// The proxy edge end to end: a manager's session cookie, the fake portal behind it (host-routed), the API beside it.
+@Suite("proxy edge: sessions, one origin, the article filter, server-side WB cookies, deny by default", .serialized)
+struct ProxyEdgeFlowTests {
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let text: String
+    }
+
+    /// A browser-like client that shows redirects instead of following them.
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+
+    static func call(
+        _ base: String,
+        _ method: HTTPMethod,
+        _ path: String,
+        cookie: String?,
+        accept: String = "application/json",
+        json: String? = nil
+    )
+        async throws -> Reply
+    {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: accept)
+        if let cookie { request.headers.add(name: "Cookie", value: "joycity_access=\(cookie)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: body))
+    }
+
+    @Test(
+        "a manager sees only this month's articles, the browser never leaves the origin nor sees WB's cookies; unknown and foreign changes never reach WB"
+    )
+    func endToEnd() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let account = try await api.call(
+                .POST,
+                "/api/accounts",
+                token: admin.token,
+                json: APIHarness.jsonString(["name": "Кристалл", "inn": "7701234567", "token": api.fake.token(seller: 1)])
+            )
+            let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
+            let credentials = #"{"login":"+79990000000","password":"portal-pass","cookies":"wbx-validation-key=demo-key; wbx-seller-device-id=d1"}"#
+            #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: credentials).status == 204)
+            let anna = try await api.user("anna", [.manager], accountID: accountID)
+            let month = "/api/accounts/\(accountID)/assignments/\(AssignmentConfiguration().currentMonth())/users/\(anna.userID)"
+            #expect(
+                try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"proxy test"}"#).status == 200
+            )
+
+            let portal = FakeWBPortal(validationKey: "demo-key")
+            try await portal.withRunning(logger: TestRedis.logger) { upstream in
+                var environment = api.environment
+                environment["PROXY_PORT"] = "0"
+                environment["PROXY_UPSTREAM"] = upstream
+                environment["PROXY_SIGN_IN_URL"] = "https://app.example.test/signin"
+                let port = Mutex<Int?>(nil)
+                let server = try await ProxyServer.make(environment: EnvironmentReader(values: environment), logger: TestRedis.logger) { bound in
+                    port.withLock { $0 = bound }
+                }
+                let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [], logger: TestRedis.logger))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    do {
+                        #expect(await eventually(timeout: .seconds(20)) { port.withLock { $0 } != nil })
+                        let base = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
+                        try await Self.checks(api: api, admin: admin, anna: anna, month: month, portal: portal, base: base)
+                    } catch {
+                        await group.triggerGracefulShutdown()
+                        try? await tasks.waitForAll()
+                        throw error
+                    }
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+            }
+        }
+    }
+
+    static func checks(
+        api: APIHarness,
+        admin: APIHarness.Session,
+        anna: APIHarness.Session,
+        month: String,
+        portal: FakeWBPortal,
+        base: String
+    )
+        async throws
+    {
+        #expect(try await Self.call(base, .GET, "/__joycity__/health", cookie: nil).status == 200)
+
+        // No session: a page goes to the sign-in and back; an XHR gets 401.
+        let anonymous = try await Self.call(base, .GET, "/stock-control?x=1", cookie: nil, accept: "text/html")
+        #expect(anonymous.status == 302)
+        #expect(anonymous.headers.first(name: "Location")?.hasPrefix("https://app.example.test/signin?next=%2Fstock%2Dcontrol") == true)
+        #expect(try await Self.call(base, .POST, "/__content__/ns/viewer/content-card/viewer/tableListv6", cookie: nil, json: "{}").status == 401)
+        #expect(try await Self.call(base, .GET, "/", cookie: "forged.token.here", accept: "text/html").status == 302)
+
+        // One origin: every WB URL of the shell and its script points back at the proxy.
+        let shell = try await Self.call(base, .GET, "/", cookie: anna.token, accept: "text/html")
+        #expect(shell.status == 200 && !shell.text.contains("wildberries.ru"), "\(shell.text)")
+        let html = shell.text
+        let rewritten = html.contains("src=\"/static/app.js\"") && html.contains("href=\"/__services__/static/app.css\"")
+        #expect(rewritten, "\(html)")
+        #expect(shell.text.contains("/__cmp__/campaigns/list/active"))
+        let script = try await Self.call(base, .GET, "/static/app.js", cookie: anna.token)
+        let js = script.text
+        let scriptRewritten = js.contains("\"/__content__/ns/viewer/content-card/viewer/tableListv6\"") && js.contains("/__dropped__/a.wb.ru/collect")
+        #expect(scriptRewritten, "\(js)")
+        #expect(try await Self.call(base, .POST, "/__dropped__/a.wb.ru/collect", cookie: anna.token).status == 204)
+        // The anti-bot script passes byte for byte.
+        #expect(try await Self.call(base, .GET, "/__antibot__/challenge.js", cookie: anna.token).text == FakeWBPortal.antibotScript)
+
+        // The cards: only Anna's, the total agrees, the cursor is sealed, WB's rotated cookie stays here.
+        let cards = try await Self.call(base, .POST, "/__content__/ns/viewer/content-card/viewer/tableListv6", cookie: anna.token, json: "{}")
+        #expect(cards.status == 200, "\(cards.text)")
+        #expect(cards.text.contains("178231456") && !cards.text.contains("209455871") && !cards.text.contains("231906114"), "\(cards.text)")
+        let body = cards.text
+        let counted = body.contains("\"total\":1") && body.contains("\"nmID\":\"nmc:")
+        #expect(counted, "\(body)")
+        #expect(cards.headers["Set-Cookie"].isEmpty && !cards.text.contains("demo-key") && !cards.text.contains("rotated"))
+
+        // Deny by default: an undeclared endpoint never reaches WB.
+        #expect(try await Self.call(base, .POST, "/ns/undeclared/data", cookie: anna.token, json: "{}").status == 403)
+        #expect(!portal.requests.contains("seller.wildberries.ru /ns/undeclared/data"))
+        // A change naming someone else's article never reaches WB; one naming hers does.
+        let foreign = try await Self.call(
+            base,
+            .POST,
+            "/__prices__/ns/prices/upload",
+            cookie: anna.token,
+            json: #"{"data":[{"nmID":209455871,"price":1}]}"#
+        )
+        #expect(foreign.status == 403 && portal.requests.filter { $0.hasSuffix("/ns/prices/upload") }.isEmpty)
+        let own = try await Self.call(
+            base,
+            .POST,
+            "/__prices__/ns/prices/upload",
+            cookie: anna.token,
+            json: #"{"data":[{"nmID":178231456,"price":1}]}"#
+        )
+        #expect(own.status == 200 && portal.requests.filter { $0.hasSuffix("/ns/prices/upload") }.count == 1)
+
+        // An assignment change shows within a second.
+        #expect(try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[231906114],"force":true,"comment":"swap"}"#).status == 200)
+        #expect(
+            await eventually(timeout: .seconds(1)) {
+                let text = try await Self.call(base, .POST, "/__content__/ns/viewer/content-card/viewer/tableListv6", cookie: anna.token, json: "{}")
+                    .text
+                return text.contains("231906114") && !text.contains("178231456")
+            }
+        )
+        // A revoked session stops within a second.
+        #expect(try await api.call(.POST, "/api/auth/logout", token: anna.token).status == 204)
+        #expect(
+            await eventually(timeout: .seconds(1)) {
+                try await Self.call(base, .POST, "/__content__/ns/viewer/content-card/viewer/tableListv6", cookie: anna.token, json: "{}").status
+                    == 401
+            }
+        )
+    }
+}
