@@ -5,6 +5,7 @@ import FleetCore
 import FleetStore
 import Foundation
 import Logging
+import ProxyEdge
 import Queue
 import ServiceLifecycle
 import UnixSignals
@@ -21,7 +22,8 @@ import Workers
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run every fleet role in one process (today: worker, API, scheduler, /metrics, and the fake WB when no WB is configured)."
+        abstract:
+            "Run every fleet role in one process (worker, API, proxy edge, scheduler, /metrics, and the fake WB API and portal when no WB is configured)."
     )
 
     func run() async throws {
@@ -44,6 +46,11 @@ struct AllCommand: AsyncParsableCommand {
                     overrides["WB_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")
                     overrides["WB_REPORT_SYNC_INTERVAL"] = environment.string("DEMO_SYNC_INTERVAL", default: "60s")
                 }
+                // The fake portal behind the proxy edge, host-routed; the demo sellers get its session cookie.
+                let portalPort = try environment.int("FAKE_WB_PORTAL_PORT", default: 9110, range: 1...65535)
+                let portal = FakeWBPortal(validationKey: environment.string("FAKE_WB_PORTAL_VALIDATION_KEY", default: "demo-session"))
+                services.append(portal.application(host: configuration.host, port: portalPort, logger: logger))
+                if environment.string("PROXY_UPSTREAM") == nil { overrides["PROXY_UPSTREAM"] = "http://\(configuration.host):\(portalPort)" }
                 environment = EnvironmentReader(values: environment.values.merging(overrides) { _, new in new })
                 services.append(FakeWBServer.application(state: state, host: configuration.host, port: configuration.port, logger: logger))
                 fake = state
@@ -64,6 +71,7 @@ struct AllCommand: AsyncParsableCommand {
             // The worker's metrics listener (METRICS_PORT) serves the process's one registry, the API's series too.
             let api = try await APIServer.make(environment: environment, logger: logger, redis: worker.redis)
             services += api.services
+            services += try await ProxyServer.make(environment: environment, logger: logger, redis: worker.redis).services
             services.append(
                 try SchedulerServices.make(
                     queue: worker.worker.queue,
@@ -99,13 +107,16 @@ struct DemoSyncService: Service {
                 for seller in 1...max(1, fake.sellerIDs.count) where seller <= fake.sellerIDs.count {
                     let token = fake.token(seller: seller)
                     let claims = try WBToken(token)
-                    _ = try await stack.accounts.add(
+                    let account = try await stack.accounts.add(
                         name: "Demo seller \(seller)",
                         inn: String(format: "77%08d", seller),
                         token: token,
                         sellerID: claims.sellerID,
                         expiresAt: claims.expiresAt
                     )
+                    // The fake portal's session, so the proxy edge can open the portal for this seller's managers.
+                    let cookie = environment.string("FAKE_WB_PORTAL_VALIDATION_KEY", default: "demo-session")
+                    try await stack.accounts.setPortalCredentials(id: account.id, json: #"{"cookies":"wbx-validation-key=\#(cookie)"}"#)
                 }
                 logger.info("registered the fake WB's demo sellers", metadata: ["count": "\(fake.sellerIDs.count)"])
             }

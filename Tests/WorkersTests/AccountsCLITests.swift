@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import FakeWB
 import FleetCore
 import FleetStore
 import FleetTesting
 import Foundation
+import NIOHTTP1
 import PostgresNIO
 import Queue
 import Testing
@@ -86,15 +88,22 @@ struct AccountsCLITests {
         }
     }
 
-    @Test("joycity all with no WB configured serves the fake, registers demo sellers and syncs them")
+    @Test("joycity all with no WB configured serves the fake, registers demo sellers and syncs them, and runs the proxy edge")
     func allRunsTheFakeAndSyncs() async throws {
+        let proxyPort = String(Int.random(in: 20_000...29_999))
         try await TestPostgres.withDatabase { postgres, database in
             try await TestRedis.withQueue { queue in
                 let env = [
                     "DATABASE_URL": TestPostgres.url(database), "JOYCITY_SECRET_KEYS": testSecretKeys, "QUEUE_PREFIX": queue.configuration.prefix,
-                    "FAKE_WB_PORT": String(Int.random(in: 30_000...39_999)), "FAKE_WB_DAYS": "5", "DEMO_SYNC_INTERVAL": "2s", "METRICS_PORT": "0",
+                    "FAKE_WB_PORT": String(Int.random(in: 30_000...31_999)), "FAKE_WB_DAYS": "5", "DEMO_SYNC_INTERVAL": "2s", "METRICS_PORT": "0",
+                    "FAKE_WB_PORTAL_PORT": String(Int.random(in: 32_000...32_767)), "PROXY_PORT": proxyPort,
                 ]
                 let all = try FleetProcess(["all"], environment: env)
+                // The proxy edge runs too: healthy, and a browser without a session goes to the sign-in.
+                let health = await eventually(timeout: .seconds(60)) {
+                    try await HTTPClient.shared.get(url: "http://127.0.0.1:\(proxyPort)/__joycity__/health").get().status.code == 200
+                }
+                #expect(health, "\(all.output.suffix(3000))")
                 let synced = await eventually(timeout: .seconds(60)) {
                     var n = 0
                     for try await c in try await postgres.query("SELECT count(DISTINCT account_id) FROM wb_orders").decode(Int.self) { n = c }
