@@ -54,9 +54,7 @@ public struct APIServer: Sendable {
         if let sharedRedis {
             redis = sharedRedis
         } else {
-            var redisConfiguration = try RedisClient.Configuration(environment: environment)
-            redisConfiguration.clientName = "joycity-api"
-            redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            redis = RedisClient(configuration: try .init(environment: environment, clientName: "joycity-api"), logger: logger)
             services.append(redis)
         }
         let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))

@@ -34,9 +34,7 @@ public struct ProxyServer: Sendable {
         if let sharedRedis {
             redis = sharedRedis
         } else {
-            var redisConfiguration = try RedisClient.Configuration(environment: environment)
-            redisConfiguration.clientName = "joycity-proxy"
-            redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            redis = RedisClient(configuration: try .init(environment: environment, clientName: "joycity-proxy"), logger: logger)
             services.append(redis)
         }
         let prefix = try StreamQueue.Configuration(environment: environment).prefix

@@ -24,9 +24,7 @@ public struct WorkerServer: Sendable {
     ///   `METRICS_HOST` (default `127.0.0.1`) and `METRICS_PORT` (default `9464`, 0: off) for `/metrics` and `/health`.
     /// - Throws: ``ConfigurationError`` naming the variable.
     public static func make(environment: EnvironmentReader, logger: Logger) throws -> WorkerServer {
-        var redisConfiguration = try RedisClient.Configuration(environment: environment)
-        redisConfiguration.clientName = "joycity-worker"
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let redis = RedisClient(configuration: try .init(environment: environment, clientName: "joycity-worker"), logger: logger)
         let queue = StreamQueue(redis: redis, configuration: try .init(environment: environment))
         let stack = try WorkerStack(environment: environment, redis: redis, keyPrefix: queue.configuration.prefix, logger: logger)
         let worker = QueueWorker(

@@ -46,9 +46,7 @@ enum Runtime {
 
     /// A Redis client configured from the environment.
     static func redis(environment: EnvironmentReader, logger: Logger, name: String) throws -> RedisClient {
-        var configuration = try RedisClient.Configuration(environment: environment)
-        configuration.clientName = name
-        return RedisClient(configuration: configuration, logger: logger)
+        RedisClient(configuration: try .init(environment: environment, clientName: name), logger: logger)
     }
 
     /// Runs `body` with a Redis client from the environment (a one-shot command's), shut down afterwards whether

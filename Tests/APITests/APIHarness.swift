@@ -186,6 +186,21 @@ struct APIHarness: Sendable {
         return try await login("root", Self.adminPassword)
     }
 
+    /// Registers a seller account through the API as `admin`, with the fake WB's token of `seller`.
+    /// - Returns: the account's id.
+    func account(_ admin: Session, name: String = "Shop", inn: String = "7701234567", seller: Int = 1) async throws -> Int64 {
+        let reply = try await call(
+            .POST,
+            "/api/accounts",
+            token: admin.token,
+            json: Self.jsonString(["name": name, "inn": inn, "token": fake.token(seller: seller)])
+        )
+        guard reply.status == 201, let id = (reply.json["id"] as? NSNumber)?.int64Value else {
+            throw TestSetupError("the account \(name) was not created: \(reply.status) \(reply.text)")
+        }
+        return id
+    }
+
     /// Creates a user with `roles` (directly in the store, as the owner) and signs in.
     func user(_ login: String, _ roles: [UserRole], password: String = "user-password-1", accountID: Int64? = nil) async throws -> Session {
         let hash = try await PasswordHasher.hash(password, cost: 4)

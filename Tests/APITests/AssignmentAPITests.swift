@@ -32,13 +32,7 @@ struct AssignmentAPITests {
         let admin = try await api.admin()
         var ids: [Int64] = []
         for (seller, inn) in [(1, "7701234567"), (2, "7707654321")] {
-            let reply = try await api.call(
-                .POST,
-                "/api/accounts",
-                token: admin.token,
-                json: APIHarness.jsonString(["name": "Shop \(seller)", "inn": inn, "token": api.fake.token(seller: seller)])
-            )
-            ids.append(try #require((reply.json["id"] as? NSNumber)?.int64Value, "\(reply.status) \(reply.text)"))
+            ids.append(try await api.account(admin, name: "Shop \(seller)", inn: inn, seller: seller))
         }
         try await api.owner.query(
             """

@@ -88,13 +88,7 @@ struct OperationsTests {
     func internalAPI() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
-            let account = try await api.call(
-                .POST,
-                "/api/accounts",
-                token: admin.token,
-                json: APIHarness.jsonString(["name": "A", "inn": "7701234567", "token": api.fake.token(seller: 1)])
-            )
-            let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
+            let accountID = try await api.account(admin, name: "A")
             let manager = try await api.user("mila", [.manager], accountID: accountID)
             #expect(
                 try await api.call(

@@ -54,13 +54,7 @@ struct ProxyEdgeFlowTests {
     func endToEnd() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
-            let account = try await api.call(
-                .POST,
-                "/api/accounts",
-                token: admin.token,
-                json: APIHarness.jsonString(["name": "Кристалл", "inn": "7701234567", "token": api.fake.token(seller: 1)])
-            )
-            let accountID = try #require((account.json["id"] as? NSNumber)?.int64Value)
+            let accountID = try await api.account(admin, name: "Кристалл")
             let credentials = #"{"login":"+79990000000","password":"portal-pass","cookies":"wbx-validation-key=demo-key; wbx-seller-device-id=d1"}"#
             #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: credentials).status == 204)
             let anna = try await api.user("anna", [.manager], accountID: accountID)

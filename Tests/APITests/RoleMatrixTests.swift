@@ -89,13 +89,7 @@ struct RoleMatrixTests {
     func headOfSalesByTarget() async throws {
         try await APIHarness.run { api in
             let admin = try await api.admin()
-            let account = try await api.call(
-                .POST,
-                "/api/accounts",
-                token: admin.token,
-                json: APIHarness.jsonString(["name": "Shop", "inn": "7701234567", "token": api.fake.token(seller: 1)])
-            )
-            let accountID = try #require((account.json["id"] as? NSNumber)?.intValue, "\(account.status) \(account.text)")
+            let accountID = Int(try await api.account(admin))
             // A head of sales works in the account whose articles they assign.
             let head = try await api.user("head", [.headOfSales], accountID: Int64(accountID))
             var targets: [(String, Int64, Bool)] = []  // name, id, may a head of sales manage it

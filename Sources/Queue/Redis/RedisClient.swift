@@ -67,6 +67,12 @@ public final class RedisClient: Service, Sendable {
                 reconnectBackoffCap: try environment.duration("REDIS_RECONNECT_BACKOFF_CAP", default: .seconds(2))
             )
         }
+
+        /// ``init(environment:)`` with the connections named `clientName` (`CLIENT LIST` shows who is who).
+        public init(environment: EnvironmentReader, clientName: String) throws {
+            try self.init(environment: environment)
+            self.clientName = clientName
+        }
     }
 
     private struct Pool {
