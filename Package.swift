@@ -94,6 +94,7 @@ let package = Package(
             name: "FakeWB",
             dependencies: [
                 "FleetCore",
+                "Spreadsheet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -198,6 +199,7 @@ let package = Package(
             name: "ProxyEdge",
             dependencies: [
                 "Assignments",
+                "Spreadsheet",
                 "FleetAuth",
                 "FleetCore",
                 "FleetHTTP",
@@ -414,7 +416,8 @@ let package = Package(
         .testTarget(
             name: "ProxyEdgeTests",
             dependencies: [
-                "ProxyEdge"
+                "ProxyEdge",
+                "Spreadsheet",
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,6 +29,13 @@ public struct ImportColumns: Sendable, Equatable {
         ("nmIds", ["nmids", "articles", "артикулы", "артикулыwb", "артикулывб"]),
     ]
 
+    /// Whether a header cell names a column of article ids (`nmId`, `Артикул WB`, `nmIds`, …): what an import reads,
+    /// and what the proxy edge looks for in WB's own Excel exports.
+    public static func isArticleHeader(_ text: String) -> Bool {
+        let name = normalize(text)
+        return synonyms.contains { ($0.field == "nmId" || $0.field == "nmIds") && $0.names.map(normalize).contains(name) }
+    }
+
     /// A header cell reduced to what is compared: lower case, without spaces, dashes, underscores and dots.
     static func normalize(_ text: String) -> String {
         text.lowercased().filter { !$0.isWhitespace && $0 != "_" && $0 != "-" && $0 != "." && $0 != "\u{00A0}" }

@@ -4,12 +4,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Spreadsheet
 import Synchronization
 
 /// A stand-in for the WB Seller portal's hosts (../shared/wb/WB-API.md §4), routed by the `Host` header so a proxy's
 /// host table is exercised: the SPA shell on `seller.wildberries.ru` whose HTML and JS name the other hosts by
 /// absolute URL, the cards table on `seller-content` (JSON with a paging cursor), the sellers list (JSON-RPC), a price
-/// upload on `discounts-prices`, an undeclared data endpoint, and an anti-bot script on `antibot`. Data requests need
+/// upload on `discounts-prices`, a realization-report Excel export on `seller-weekly-report`, an undeclared data endpoint, and an anti-bot script on `antibot`. Data requests need
 /// the session cookie `wbx-validation-key` (401 without it) and answer with a rotated one in `Set-Cookie`. First
 /// version: the issue lists what it grows into (slide-v3, the LK token, xlsx exports, faults).
 public final class FakeWBPortal: Sendable {
@@ -80,6 +81,22 @@ public final class FakeWBPortal: Sendable {
             )
             response.headers[values: .setCookie] = ["wbx-validation-key=rotated-\(UUID().uuidString); Domain=.wildberries.ru; Path=/; HttpOnly"]
             return response
+        case ("seller-weekly-report.wildberries.ru", .get, "/ns/realization-reports/suppliers-portal-analytics/api/v1/reports/export"):
+            guard authorized else { return Self.unauthorized() }
+            var writer = XLSXWriter()
+            let rows: [[CellValue]] =
+                [[.text("Отчёт о реализации")], [.text("Артикул WB"), .text("Артикул продавца"), .text("Продано, шт")]]
+                + Self.articles.enumerated().map { index, article in [.integer(article.nmId), .text(article.vendorCode), .integer(Int64(index + 2))] }
+            writer.addSheet(name: "Отчёт", rows: rows)
+            guard let data = try? writer.data() else { return Response(status: .internalServerError) }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    .contentDisposition: "attachment; filename=\"report.xlsx\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
+            )
         case ("discounts-prices.wildberries.ru", .post, "/ns/prices/upload"):
             guard authorized else { return Self.unauthorized() }
             return Self.json(#"{"data":{"uploaded":true},"error":false}"#)

@@ -125,6 +125,14 @@ struct ProxyResponder: Sendable {
         switch rule.kind {
         case .articles(let counters, let cursors, _):
             guard answerBody.readableBytes > 0 else { return Response(status: status, headers: headers) }
+            if contentType.lowercased().contains("spreadsheetml") {
+                // An Excel export: other managers' rows removed, the workbook rebuilt.
+                guard let workbook = XLSXArticleFilter.filter(Data(answerBody.readableBytesView), assigned: assigned) else {
+                    return Self.page(.badGateway, "WB's Excel file cannot be filtered, so it is not shown. / Файл Excel от WB нельзя отфильтровать.")
+                }
+                if let disposition = answer.headers.first(name: "Content-Disposition") { headers[.contentDisposition] = disposition }
+                return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: workbook)))
+            }
             guard contentType.lowercased().contains("json"), let node = try? JSONCodec.parse(Array(answerBody.readableBytesView)) else {
                 logger.warning(
                     "an article endpoint answered what the filter cannot read",

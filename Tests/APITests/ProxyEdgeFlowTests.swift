@@ -10,6 +10,7 @@ import NIOCore
 import NIOHTTP1
 import ProxyEdge
 import ServiceLifecycle
+import Spreadsheet
 import Synchronization
 import Testing
 
@@ -134,6 +135,15 @@ struct ProxyEdgeFlowTests {
         let counted = body.contains("\"total\":1") && body.contains("\"nmID\":\"nmc:")
         #expect(counted, "\(body)")
         #expect(cards.headers["Set-Cookie"].isEmpty && !cards.text.contains("demo-key") && !cards.text.contains("rotated"))
+
+        // An Excel export: only her rows, the title and header rows kept.
+        var export = HTTPClientRequest(url: base + "/__weekly__/ns/realization-reports/suppliers-portal-analytics/api/v1/reports/export")
+        export.headers.add(name: "Cookie", value: "joycity_access=\(anna.token)")
+        let exported = try await client.execute(export, timeout: .seconds(30))
+        #expect(exported.status.code == 200 && exported.headers.first(name: "Content-Disposition")?.contains("report.xlsx") == true)
+        var sheet: [[String]] = []
+        try XLSXReader(data: Data(try await exported.body.collect(upTo: 1 << 20).readableBytesView)).readRows { sheet.append($0.cells.map { $0?.text ?? "" }) }
+        #expect(sheet.map(\.first) == ["Отчёт о реализации", "Артикул WB", "178231456"], "\(sheet)")
 
         // Deny by default: an undeclared endpoint never reaches WB.
         #expect(try await Self.call(base, .POST, "/ns/undeclared/data", cookie: anna.token, json: "{}").status == 403)
