@@ -142,7 +142,9 @@ struct ProxyEdgeFlowTests {
         let exported = try await client.execute(export, timeout: .seconds(30))
         #expect(exported.status.code == 200 && exported.headers.first(name: "Content-Disposition")?.contains("report.xlsx") == true)
         var sheet: [[String]] = []
-        try XLSXReader(data: Data(try await exported.body.collect(upTo: 1 << 20).readableBytesView)).readRows { sheet.append($0.cells.map { $0?.text ?? "" }) }
+        try XLSXReader(data: Data(try await exported.body.collect(upTo: 1 << 20).readableBytesView)).readRows {
+            sheet.append($0.cells.map { $0?.text ?? "" })
+        }
         #expect(sheet.map(\.first) == ["Отчёт о реализации", "Артикул WB", "178231456"], "\(sheet)")
 
         // Deny by default: an undeclared endpoint never reaches WB.
