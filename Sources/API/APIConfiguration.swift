@@ -49,13 +49,9 @@ import Foundation
 public struct APIConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var jwtKeys: [(id: String, secret: [UInt8])]
-    public var jwtActiveKeyID: String
-    public var issuer: String
-    public var audience: String
-    public var accessTTL: Duration
+    /// Token keys, claims, the access-token lifetime and the session cache (read by the proxy edge alike).
+    public var session: SessionSettings
     public var refreshTTL: Duration
-    public var sessionCacheTTL: Duration
     public var refreshReuseGrace: Duration
     public var cookieDomain: String?
     public var cookieSecure: Bool
@@ -83,19 +79,13 @@ public struct APIConfiguration: Sendable {
     public init(environment env: EnvironmentReader) throws {
         host = env.string("API_HOST", default: "127.0.0.1")
         port = try env.int("API_PORT", default: 8080, range: 0...65535)
-        let session = try SessionSettings(environment: env)
-        jwtKeys = session.jwtKeys
-        jwtActiveKeyID = session.jwtActiveKeyID
-        issuer = session.issuer
-        audience = session.audience
-        accessTTL = session.accessTTL
-        sessionCacheTTL = session.sessionCacheTTL
+        session = try SessionSettings(environment: env)
         refreshTTL = try env.duration("API_REFRESH_TTL", default: .seconds(30 * 86400), defaultUnit: .seconds)
         refreshReuseGrace = try env.duration("API_REFRESH_REUSE_GRACE", default: .seconds(10), defaultUnit: .seconds)
         if refreshTTL < .seconds(1) {
             throw ConfigurationError(variable: "API_REFRESH_TTL", value: "\(refreshTTL)", expected: "at least 1s")
         }
-        if refreshTTL <= accessTTL {
+        if refreshTTL <= session.accessTTL {
             throw ConfigurationError(variable: "API_REFRESH_TTL", value: "\(refreshTTL)", expected: "longer than API_ACCESS_TTL")
         }
         cookieDomain = env.string("API_COOKIE_DOMAIN")

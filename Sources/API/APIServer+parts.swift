@@ -135,28 +135,8 @@ extension APIServer {
         postgres: PostgresClient,
         logger: Logger
     ) async -> (TokenIssuer, UserStore, SessionStore, SessionGate, Authenticator) {
-        let tokens = await TokenIssuer(
-            keys: configuration.jwtKeys,
-            activeKeyID: configuration.jwtActiveKeyID,
-            issuer: configuration.issuer,
-            audience: configuration.audience,
-            accessTTL: configuration.accessTTL
-        )
-        let users = UserStore(client: postgres, logger: logger)
-        let sessions = SessionStore(
-            client: postgres,
-            logger: logger,
-            seal: SessionSeal(keys: configuration.jwtKeys, activeKeyID: configuration.jwtActiveKeyID)
-        )
-        let gate = SessionGate(
-            redis: redis,
-            prefix: prefix,
-            sessions: sessions,
-            users: users,
-            cacheTTL: configuration.sessionCacheTTL,
-            revokedTTL: configuration.accessTTL,
-            logger: logger
-        )
+        let tokens = await configuration.session.tokenIssuer()
+        let (users, sessions, gate) = configuration.session.sessionGate(redis: redis, prefix: prefix, postgres: postgres, logger: logger)
         let authenticator = Authenticator(tokens: tokens, gate: gate, configuration: configuration)
         return (tokens, users, sessions, gate, authenticator)
     }

@@ -86,7 +86,7 @@ public struct Authenticator: Sendable {
     /// The cookies a sign-in or refresh sets.
     func sessionCookies(access: String, refresh: String) -> [Cookie] {
         [
-            cookie(Self.accessCookie, access, maxAge: Int(configuration.accessTTL.components.seconds), path: "/"),
+            cookie(Self.accessCookie, access, maxAge: Int(configuration.session.accessTTL.components.seconds), path: "/"),
             cookie(Self.refreshCookie, refresh, maxAge: Int(configuration.refreshTTL.components.seconds), path: "/api/auth"),
         ]
     }

@@ -61,9 +61,8 @@ public struct AssignmentImport: Sendable {
                 "the file is \(data.count) bytes, more than the \(store.configuration.maxImportBytes) allowed (ASSIGNMENT_IMPORT_MAX_BYTES)"
             )
         }
-        if context.force, (context.comment ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw AssignmentError(.invalid, "forcing articles that are not in synced data needs a comment saying why")
-        }
+        // Before reading the file: a forced import without a comment would be refused after all the work.
+        try context.requireCommentIfForced()
         let format: SpreadsheetFile.Format
         var parsed: [ParsedRow] = []
         var problems: [ImportProblem] = []

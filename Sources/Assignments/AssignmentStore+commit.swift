@@ -23,6 +23,13 @@ public struct ChangeContext: Sendable {
     public var force: Bool
     public var comment: String?
 
+    /// - Throws: ``AssignmentError`` `invalid` when ``force`` comes without a comment.
+    func requireCommentIfForced() throws {
+        if force, (comment ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw AssignmentError(.invalid, "forcing articles that are not in synced data needs a comment saying why")
+        }
+    }
+
     /// Creates a context.
     public init(actorId: Int64?, actor: String, source: AssignmentSource, force: Bool = false, comment: String? = nil) {
         self.actorId = actorId
@@ -83,9 +90,7 @@ extension AssignmentStore {
     @discardableResult
     public func commit(_ changes: [SetChange], context: ChangeContext, dryRun: Bool = false) async throws -> [ChangeResult] {
         guard !changes.isEmpty else { return [] }
-        if context.force, (context.comment ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw AssignmentError(.invalid, "forcing articles that are not in synced data needs a comment saying why")
-        }
+        try context.requireCommentIfForced()
         for change in changes {
             switch change.operation {
             case .replace(let set):
@@ -257,8 +262,10 @@ extension AssignmentStore {
         }
         // Write: every removal first (an article may move between two changed users), then the additions.
         var results: [ChangeResult] = []
+        var removedOf: [Int64: Set<Int64>] = [:]
         for user in userIDs {
             let removed = (current[user] ?? []).subtracting(after[user]!)
+            removedOf[user] = removed
             if !removed.isEmpty {
                 try await connection.query(
                     """
@@ -282,7 +289,7 @@ extension AssignmentStore {
                     logger: logger
                 )
             }
-            let removed = (current[user] ?? []).subtracting(after[user]!)
+            let removed = removedOf[user]!
             let result = ChangeResult(
                 accountId: scope.account,
                 month: scope.month,

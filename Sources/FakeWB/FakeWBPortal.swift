@@ -44,7 +44,7 @@ public final class FakeWBPortal: Sendable {
 
     func record(_ line: String) { seen.withLock { $0.append(line) } }
 
-    func respond(_ request: Request, body: ByteBuffer) -> Response {
+    func respond(_ request: Request) -> Response {
         let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
         let path = request.uri.path
         record("\(host) \(path)")
@@ -129,13 +129,11 @@ public final class FakeWBPortal: Sendable {
     }
 }
 
-/// Answers every request from ``FakeWBPortal/respond(_:body:)``.
+/// Answers every request from ``FakeWBPortal/respond(_:)`` (no endpoint of the fake reads a body).
 struct PortalMiddleware<Context: RequestContext>: RouterMiddleware {
     let portal: FakeWBPortal
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var request = request
-        let body = try await request.collectBody(upTo: 1 << 20)
-        return portal.respond(request, body: body)
+        portal.respond(request)
     }
 }

@@ -1,4 +1,8 @@
 import FleetCore
+import FleetStore
+import Logging
+import PostgresNIO
+import Queue
 
 /// How access tokens are signed and sessions checked: what the API (which issues them) and the proxy edge (which
 /// checks a browser's session cookie) read alike, from the same variables.
@@ -47,6 +51,30 @@ public struct SessionSettings: Sendable {
         for (name, value) in [("API_ACCESS_TTL", accessTTL), ("API_SESSION_CACHE_TTL", sessionCacheTTL)] where value < .seconds(1) {
             throw ConfigurationError(variable: name, value: "\(value)", expected: "at least 1s")
         }
+    }
+
+    /// The user and session stores on `postgres` (sessions sealed with these keys) and the session gate over them,
+    /// caching in `redis` under `prefix`.
+    public func sessionGate(
+        redis: RedisClient,
+        prefix: String,
+        postgres: PostgresClient,
+        logger: Logger
+    ) -> (
+        users: UserStore, sessions: SessionStore, gate: SessionGate
+    ) {
+        let users = UserStore(client: postgres, logger: logger)
+        let sessions = SessionStore(client: postgres, logger: logger, seal: SessionSeal(keys: jwtKeys, activeKeyID: jwtActiveKeyID))
+        let gate = SessionGate(
+            redis: redis,
+            prefix: prefix,
+            sessions: sessions,
+            users: users,
+            cacheTTL: sessionCacheTTL,
+            revokedTTL: accessTTL,
+            logger: logger
+        )
+        return (users, sessions, gate)
     }
 
     /// The token issuer these settings describe.

@@ -40,21 +40,7 @@ public struct ProxyServer: Sendable {
         let prefix = try StreamQueue.Configuration(environment: environment).prefix
         let postgres = try DatabaseConfiguration(environment: environment).makeClient(logger: logger)
         services.append(postgres)
-        let users = UserStore(client: postgres, logger: logger)
-        let sessions = SessionStore(
-            client: postgres,
-            logger: logger,
-            seal: SessionSeal(keys: configuration.session.jwtKeys, activeKeyID: configuration.session.jwtActiveKeyID)
-        )
-        let gate = SessionGate(
-            redis: redis,
-            prefix: prefix,
-            sessions: sessions,
-            users: users,
-            cacheTTL: configuration.session.sessionCacheTTL,
-            revokedTTL: configuration.session.accessTTL,
-            logger: logger
-        )
+        let (_, _, gate) = configuration.session.sessionGate(redis: redis, prefix: prefix, postgres: postgres, logger: logger)
         let store = AssignmentStore(
             client: postgres,
             configuration: try AssignmentConfiguration(environment: environment),

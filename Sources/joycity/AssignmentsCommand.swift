@@ -65,11 +65,17 @@ struct AssignmentsHandle: Sendable {
                 comment: actor.comment
             )
         }
+        let id = try await user(login, option: "--as")
+        return ChangeContext(actorId: id, actor: login.lowercased(), source: source, force: force, comment: actor.comment)
+    }
+
+    /// The id of the user with `login`, named by command-line option `option`.
+    func user(_ login: String, option: String) async throws -> Int64 {
         let rows = try await store.client.query("SELECT id FROM users WHERE login = \(login.lowercased())", logger: logger)
         guard let id = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-            throw AssignmentError(.notFound, "--as names no user: \(login)")
+            throw AssignmentError(.notFound, "\(option) names no user: \(login)")
         }
-        return ChangeContext(actorId: id, actor: login.lowercased(), source: source, force: force, comment: actor.comment)
+        return id
     }
 }
 
@@ -233,13 +239,7 @@ struct AssignmentsCopyMonth: AsyncParsableCommand {
                 return month
             }
             var userID: Int64?
-            if let user {
-                let rows = try await handle.store.client.query("SELECT id FROM users WHERE login = \(user.lowercased())", logger: handle.logger)
-                guard let id = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-                    throw AssignmentError(.notFound, "no user \(user)")
-                }
-                userID = id
-            }
+            if let user { userID = try await handle.user(user, option: "--user") }
             let outcome = try await handle.store.copyMonth(
                 account: try await handle.account(scope.account),
                 from: source,
@@ -281,13 +281,7 @@ struct AssignmentsAudit: AsyncParsableCommand {
                 }
                 filter.source = parsed
             }
-            if let user {
-                let rows = try await handle.store.client.query("SELECT id FROM users WHERE login = \(user.lowercased())", logger: handle.logger)
-                guard let id = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-                    throw AssignmentError(.notFound, "no user \(user)")
-                }
-                filter.user = id
-            }
+            if let user { filter.user = try await handle.user(user, option: "--user") }
             let entries = try await handle.store.audit(filter)
             if json { return try printJSON(entries) }
             Format.printTable(
