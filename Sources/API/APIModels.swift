@@ -143,8 +143,12 @@ struct PortalCredentials: Codable, Sendable, Equatable {
     /// Login (phone or email) of the WB Seller portal.
     var login: String?
     var password: String?
-    /// Session cookies of the portal (`name=value; …`).
+    /// Session cookies of the portal (`name=value; …`): `wbx-validation-key`, `wbx-refresh`, `wbx-seller-device-id`,
+    /// `x-supplier-id-external`, as copied from a signed-in browser.
     var cookies: String?
+    /// The access token (`wb-eu-passport-v2.access-token` in the portal's localStorage), optional: the proxy edge
+    /// gets one through `slide-v3` with the refresh cookie.
+    var accessToken: String?
 }
 
 /// `POST /api/backups`.

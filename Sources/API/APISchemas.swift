@@ -143,6 +143,14 @@ enum APISchemas {
                     "tokenError": nullable("string"), "lastSyncState": nullable("string"), "lastSyncError": nullable("string"),
                     "lastSyncAt": nullable("string", [("format", "date-time")]), "hasToken": ["type": "boolean"],
                     "syncIntervalSeconds": nullable("integer"), "tokenMasked": nullable("string"), "sharedArticles": ["type": "boolean"],
+                    "portalSession": [
+                        "type": "object", "required": ["state"],
+                        "description": "What the proxy edge last learned of the account's WB portal session",
+                        "properties": [
+                            "state": ["type": "string", "enum": ["none", "unchecked", "valid", "invalid"]], "reason": nullable("string"),
+                            "checkedAt": nullable("string", [("format", "date-time")]),
+                        ],
+                    ],
                 ],
             ]
         ),
@@ -174,7 +182,10 @@ enum APISchemas {
             "PortalCredentials",
             [
                 "type": "object",
-                "properties": ["login": nullable("string"), "password": nullable("string"), "cookies": nullable("string")],
+                "properties": [
+                    "login": nullable("string"), "password": nullable("string"), "cookies": nullable("string"),
+                    "accessToken": nullable("string"),
+                ],
             ]
         ),
         (

@@ -3,6 +3,7 @@ import FleetHTTP
 import FleetStore
 import Foundation
 import Hummingbird
+import Queue
 import WBKit
 
 /// WB seller accounts (admin): the token is write-only, validated before it is stored.
@@ -151,6 +152,9 @@ struct AccountsController: Sendable {
         let json = try JSONCoding.encode(body)
         guard json.utf8.count <= 64 << 10 else { throw APIError.tooLarge("portal credentials may be at most 64 KiB") }
         try await api.accounts.setPortalCredentials(id: id, json: json)
+        // Every proxy replica starts again from the new credentials (its live session of the old ones goes).
+        let key = AccountStore.portalSessionKey(prefix: api.queue.configuration.prefix, account: id)
+        _ = try await api.queue.redis.send(RedisCommand("DEL", key)).throwingError()
         return JSONBodies.noContent()
     }
 

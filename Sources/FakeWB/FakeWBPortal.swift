@@ -10,25 +10,78 @@ import Synchronization
 /// A stand-in for the WB Seller portal's hosts (../shared/wb/WB-API.md §4), routed by the `Host` header so a proxy's
 /// host table is exercised: the SPA shell on `seller.wildberries.ru` whose HTML and JS name the other hosts by
 /// absolute URL, the cards table on `seller-content` (JSON with a paging cursor), the sellers list (JSON-RPC), a price
-/// upload on `discounts-prices`, a realization-report Excel export on `seller-weekly-report`, an undeclared data endpoint, and an anti-bot script on `antibot`. Data requests need
-/// the session cookie `wbx-validation-key` (401 without it) and answer with a rotated one in `Set-Cookie`. First
-/// version: the issue lists what it grows into (slide-v3, the LK token, xlsx exports, faults).
+/// upload on `discounts-prices`, a realization-report Excel export on `seller-weekly-report`, an undeclared data
+/// endpoint, and an anti-bot script on `antibot`. Logins follow §4.2 (``FakePortalAuth``): `slide-v3` and its
+/// confirmation, the access JWT accepted by age, the 300 s LK token, `validate`; data requests without a live session
+/// get 401. Faults (slow, 5xx, truncated bodies, an unreadable encoding, 401) are injected per path.
 public final class FakeWBPortal: Sendable {
+    /// How the fake's logins behave.
+    public struct Settings: Sendable {
+        /// The `wbx-refresh` cookie a device seen for the first time logs in with.
+        public var seedRefresh: String
+        /// How long an access JWT is accepted after its issue (it has no `exp`; WB's clients refresh by age).
+        public var accessLifetime: Duration
+        /// How long an LK token lives (WB: 300 s).
+        public var lkLifetime: Duration
+
+        public init(seedRefresh: String = "demo-refresh", accessLifetime: Duration = .seconds(1800), lkLifetime: Duration = .seconds(300)) {
+            self.seedRefresh = seedRefresh
+            self.accessLifetime = accessLifetime
+            self.lkLifetime = lkLifetime
+        }
+    }
+
+    /// A fault the next matching requests get instead of their answer.
+    public enum Fault: String, Sendable, CaseIterable {
+        /// 500 with a text body.
+        case serverError = "500"
+        /// The answer after ``slowDelay``.
+        case slow
+        /// The first half of the body.
+        case truncate
+        /// The body labelled `Content-Encoding: br` (which it is not).
+        case encoding
+        /// 401, as WB answers an expired session.
+        case unauthorized = "401"
+    }
+
     /// The demo seller's articles (the fixtures' nmIds).
     public static let articles: [(nmId: Int64, vendorCode: String, title: String)] = [
         (178_231_456, "KR-PLAT-01", "Платье"), (209_455_871, "KR-SWT-22", "Свитер"), (231_906_114, "KR-BAG-07", "Сумка"),
     ]
+    /// The demo seller's supplier id (`x-supplier-id-external`).
+    public static let supplierID = "3f1b6c2e-0000-4000-8000-000000000001"
     /// The anti-bot script, byte for byte (a proxy must not change a byte of it).
     public static let antibotScript = "/*wb-antibot*/(function(){var h='https://seller.wildberries.ru';window.__wbab=h.length+7;})();"
+    /// How long a `slow` fault stalls.
+    public static let slowDelay: Duration = .seconds(3)
 
-    /// The session cookie value data requests must carry.
-    public let validationKey: String
-    private let seen = Mutex<[String]>([])
+    public let settings: Settings
+    private let state: Mutex<(auth: FakePortalAuth, seen: [String], faults: [(path: String, fault: Fault)])>
 
-    public init(validationKey: String) { self.validationKey = validationKey }
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+        state = Mutex(
+            (FakePortalAuth(seedRefresh: settings.seedRefresh, accessLifetime: settings.accessLifetime, lkLifetime: settings.lkLifetime), [], [])
+        )
+    }
 
     /// `host path` of every request received, in order.
-    public var requests: [String] { seen.withLock { $0 } }
+    public var requests: [String] { state.withLock { $0.seen } }
+    /// Every cookie value and token the fake handed out.
+    public var issuedSecrets: [String] { state.withLock { $0.auth.issued } }
+    /// How many `slide-v3` refreshes were granted.
+    public var slides: Int { state.withLock { $0.auth.slides } }
+    /// How many LK tokens were issued.
+    public var lkTokensIssued: Int { state.withLock { $0.auth.lkIssued } }
+
+    /// The next `count` requests whose path starts with `path` get `fault`.
+    public func inject(_ fault: Fault, path: String, count: Int = 1) {
+        state.withLock { $0.faults += Array(repeating: (path, fault), count: count) }
+    }
+
+    /// Ends every session: tokens and refresh cookies stop working (what WB does after suspicious activity).
+    public func endSessions() { state.withLock { $0.auth.endAll() } }
 
     /// The application on `host:port`.
     public func application(host: String, port: Int, logger: Logger, onRunning: (@Sendable (Int) async -> Void)? = nil) -> some ApplicationProtocol {
@@ -42,14 +95,69 @@ public final class FakeWBPortal: Sendable {
         )
     }
 
-    func record(_ line: String) { seen.withLock { $0.append(line) } }
-
-    func respond(_ request: Request) -> Response {
+    func respond(_ request: Request, body: ByteBuffer) async -> Response {
         let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
         let path = request.uri.path
-        record("\(host) \(path)")
-        let authorized = (request.headers[.cookie] ?? "").contains("wbx-validation-key=\(validationKey)")
+        let fault: Fault? = state.withLock { state in
+            state.seen.append("\(host) \(path)")
+            guard let index = state.faults.firstIndex(where: { path.hasPrefix($0.path) }) else { return nil }
+            return state.faults.remove(at: index).fault
+        }
+        if path.hasPrefix("/__fake__/") { return control(request).response }
+        switch fault {
+        case .serverError?: return Self.text("Internal Server Error", type: "text/plain", status: .internalServerError).response
+        case .unauthorized?: return Self.unauthorized("fault injected").response
+        case .slow?: try? await Task.sleep(for: Self.slowDelay)
+        default: break
+        }
+        var reply = answer(request, host: host, path: path, body: body)
+        switch fault {
+        case .truncate?: reply.body.moveWriterIndex(to: reply.body.readerIndex + reply.body.readableBytes / 2)
+        case .encoding?: reply.headers[.contentEncoding] = "br"
+        default: break
+        }
+        return Response(status: reply.status, headers: reply.headers, body: .init(byteBuffer: reply.body))
+    }
+
+    /// An answer before faults change it.
+    struct Reply {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: ByteBuffer
+    }
+
+    func answer(_ request: Request, host: String, path: String, body: ByteBuffer) -> Reply {
+        let cookies = Self.cookies(request.headers[.cookie] ?? "")
+        let accessToken = request.headers[HTTPField.Name("authorizev3")!]
+        let check = state.withLock {
+            $0.auth.check(accessToken: accessToken, lkToken: request.headers[HTTPField.Name("wb-seller-lk")!], cookies: cookies)
+        }
+        let authorized = check == .ok
         switch (host, request.method, path) {
+        case ("seller-auth.wildberries.ru", .post, "/auth/v2/auth/slide-v3"):
+            let slid = state.withLock { $0.auth.slide(refresh: cookies["wbx-refresh"], device: cookies["wbx-seller-device-id"]) }
+            switch slid {
+            case .failure(let failure): return Self.unauthorized(failure.reason)
+            case .success(let (token, sticker, refresh, validationKey)):
+                var response = Self.json(#"{"payload":{"access_token":"\#(token)","sticker":"\#(sticker)"}}"#)
+                response.headers[values: .setCookie] = [
+                    "wbx-refresh=\(refresh); Domain=.seller-auth.wildberries.ru; Path=/; HttpOnly; Secure",
+                    "wbx-validation-key=\(validationKey); Domain=.wildberries.ru; Path=/; HttpOnly; Secure",
+                ]
+                return response
+            }
+        case ("seller-auth.wildberries.ru", .post, "/auth/v2/auth/slide-v3-confirm"):
+            let sticker = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["sticker"] as? String
+            return state.withLock { $0.auth.confirm(sticker: sticker) } ? Self.json(#"{"result":{}}"#) : Self.unauthorized("unknown sticker")
+        case ("seller.wildberries.ru", .post, "/ns/suppliers-auth/suppliers-portal-core/auth/token"):
+            switch state.withLock({ $0.auth.issueLK(accessToken: accessToken, cookies: cookies) }) {
+            case .failure(let failure): return Self.unauthorized(failure.reason)
+            case .success(let (token, expires)):
+                return Self.json(#"{"jsonrpc":"2.0","id":"json-rpc_1","result":{"data":{"token":"\#(token)","userID":26949727,"exp":\#(expires)}}}"#)
+            }
+        case ("seller.wildberries.ru", _, "/ns/passport-portal/suppliers-portal-ru/validate"):
+            let valid = state.withLock { if case .success = $0.auth.session(accessToken: accessToken, cookies: cookies) { true } else { false } }
+            return valid ? Self.json(#"{"result":{"valid":true}}"#) : Self.unauthorized("session not valid")
         case ("seller.wildberries.ru", .get, "/"):
             return Self.text(
                 """
@@ -69,56 +177,94 @@ public final class FakeWBPortal: Sendable {
         case ("antibot.wildberries.ru", .get, "/challenge.js"):
             return Self.text(Self.antibotScript, type: "application/javascript")
         case ("seller.wildberries.ru", .post, "/ns/suppliers/suppliers-portal-core/suppliers"):
-            guard authorized else { return Self.unauthorized() }
+            guard authorized else { return Self.unauthorized(check) }
             return Self.json(
-                #"[{"jsonrpc":"2.0","id":"json-rpc_3","result":{"suppliers":[{"id":"3f1b6c2e-0000-4000-8000-000000000001","oldID":1,"name":"Кристалл"}]}}]"#
+                #"[{"jsonrpc":"2.0","id":"json-rpc_3","result":{"suppliers":[{"id":"\#(Self.supplierID)","oldID":1,"name":"Кристалл"}]}}]"#
             )
         case ("seller-content.wildberries.ru", .post, "/ns/viewer/content-card/viewer/tableListv6"):
-            guard authorized else { return Self.unauthorized() }
+            guard authorized else { return Self.unauthorized(check) }
             let cards = Self.articles.map { #"{"nmID":\#($0.nmId),"vendorCode":"\#($0.vendorCode)","title":"\#($0.title)"}"# }
             var response = Self.json(
                 #"{"data":{"cards":[\#(cards.joined(separator: ","))],"cursor":{"updatedAt":"2026-12-01T10:00:00Z","nmID":\#(Self.articles.last!.nmId),"total":\#(cards.count)}},"error":false,"errorText":"","additionalErrors":null}"#
             )
-            response.headers[values: .setCookie] = ["wbx-validation-key=rotated-\(UUID().uuidString); Domain=.wildberries.ru; Path=/; HttpOnly"]
+            // The anti-bot cookie rotates, as WB's does.
+            response.headers[values: .setCookie] = ["cfidsw-wb=\(FakePortalAuth.random()); Domain=.wildberries.ru; Path=/"]
             return response
         case ("seller-weekly-report.wildberries.ru", .get, "/ns/realization-reports/suppliers-portal-analytics/api/v1/reports/export"):
-            guard authorized else { return Self.unauthorized() }
+            guard authorized else { return Self.unauthorized(check) }
             var writer = XLSXWriter()
             let rows: [[CellValue]] =
                 [[.text("Отчёт о реализации")], [.text("Артикул WB"), .text("Артикул продавца"), .text("Продано, шт")]]
                 + Self.articles.enumerated().map { index, article in [.integer(article.nmId), .text(article.vendorCode), .integer(Int64(index + 2))] }
             writer.addSheet(name: "Отчёт", rows: rows)
-            guard let data = try? writer.data() else { return Response(status: .internalServerError) }
-            return Response(
+            guard let data = try? writer.data() else {
+                return Self.text("cannot write the workbook", type: "text/plain", status: .internalServerError)
+            }
+            return Reply(
                 status: .ok,
                 headers: [
                     .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     .contentDisposition: "attachment; filename=\"report.xlsx\"",
                 ],
-                body: .init(byteBuffer: ByteBuffer(bytes: data))
+                body: ByteBuffer(bytes: data)
             )
         case ("discounts-prices.wildberries.ru", .post, "/ns/prices/upload"):
-            guard authorized else { return Self.unauthorized() }
+            guard authorized else { return Self.unauthorized(check) }
             return Self.json(#"{"data":{"uploaded":true},"error":false}"#)
         case ("seller.wildberries.ru", .post, "/ns/undeclared/data"):
             return Self.json(#"{"data":[{"nmId":209455871,"secret":"other manager's figures"}]}"#)
         default:
-            return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found")))
+            return Self.text("not found", type: "text/plain", status: .notFound)
         }
     }
 
-    static func text(_ body: String, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
+    /// `POST /__fake__/fault?kind=500|slow|truncate|encoding|401&path=/ns/…&count=1` and `POST /__fake__/end-sessions`,
+    /// on any host (for runs of `joycity fake-wb-portal`; tests call ``inject(_:path:count:)`` directly).
+    func control(_ request: Request) -> Reply {
+        switch request.uri.path {
+        case "/__fake__/end-sessions":
+            endSessions()
+            return Self.json(#"{"ended":true}"#)
+        case "/__fake__/fault":
+            let query = request.uri.queryParameters
+            guard let kind = query["kind"].flatMap({ Fault(rawValue: String($0)) }) else {
+                return Self.text(
+                    #"{"error":"kind must be one of 500, slow, truncate, encoding, 401"}"#,
+                    type: "application/json",
+                    status: .badRequest
+                )
+            }
+            inject(kind, path: query["path"].map(String.init) ?? "/", count: query["count"].flatMap { Int(String($0)) } ?? 1)
+            return Self.json(#"{"injected":true}"#)
+        default:
+            return Self.text("not found", type: "text/plain", status: .notFound)
+        }
     }
 
-    static func json(_ body: String) -> Response { text(body, type: "application/json; charset=utf-8") }
+    /// `name=value; …` as a dictionary (the last of a repeated name wins).
+    static func cookies(_ header: String) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for pair in header.split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            cookies[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        return cookies
+    }
 
-    static func unauthorized() -> Response {
-        Response(
-            status: .unauthorized,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"error":true,"errorText":"unauthorized"}"#))
-        )
+    static func text(_ body: String, type: String, status: HTTPResponse.Status = .ok) -> Reply {
+        Reply(status: status, headers: [.contentType: type], body: ByteBuffer(string: body))
+    }
+
+    static func json(_ body: String) -> Reply { text(body, type: "application/json; charset=utf-8") }
+
+    static func unauthorized(_ reason: String) -> Reply {
+        text(#"{"error":true,"errorText":"unauthorized: \#(reason)"}"#, type: "application/json", status: .unauthorized)
+    }
+
+    static func unauthorized(_ check: FakePortalAuth.Check) -> Reply {
+        if case .unauthorized(let reason) = check { return unauthorized(reason) }
+        return unauthorized("")
     }
 
     /// Serves the portal on a free port of 127.0.0.1 for the duration of `body`, which gets the base URL.
@@ -129,11 +275,29 @@ public final class FakeWBPortal: Sendable {
     }
 }
 
-/// Answers every request from ``FakeWBPortal/respond(_:)`` (no endpoint of the fake reads a body).
+extension FakeWBPortal.Reply {
+    var response: Response { Response(status: status, headers: headers, body: .init(byteBuffer: body)) }
+}
+
+/// Answers every request from ``FakeWBPortal/respond(_:body:)`` (bodies up to 1 MiB are read).
 struct PortalMiddleware<Context: RequestContext>: RouterMiddleware {
     let portal: FakeWBPortal
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        portal.respond(request)
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        return await portal.respond(request, body: body)
+    }
+}
+
+extension FakeWBPortal.Settings {
+    /// From `FAKE_WB_PORTAL_REFRESH` (default `demo-refresh`), `FAKE_WB_PORTAL_ACCESS_LIFETIME` (default `30m`) and
+    /// `FAKE_WB_PORTAL_LK_LIFETIME` (default `300s`).
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public init(environment env: EnvironmentReader) throws {
+        self.init()
+        seedRefresh = env.string("FAKE_WB_PORTAL_REFRESH", default: seedRefresh)
+        accessLifetime = try env.duration("FAKE_WB_PORTAL_ACCESS_LIFETIME", default: accessLifetime, defaultUnit: .seconds)
+        lkLifetime = try env.duration("FAKE_WB_PORTAL_LK_LIFETIME", default: lkLifetime, defaultUnit: .seconds)
     }
 }

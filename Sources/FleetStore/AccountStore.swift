@@ -17,10 +17,11 @@ public struct AccountStore: Sendable {
 
     static let columns = """
         id, name, inn, wb_seller_id, wb_token_expires_at, report_source, sync_enabled, token_status, token_error,
-        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds, wb_token_hint, shared_articles
+        last_sync_state, last_sync_error, last_sync_at, wb_token IS NOT NULL, sync_interval_seconds, wb_token_hint, shared_articles,
+        portal_credentials IS NOT NULL, portal_session_state, portal_session_error, portal_session_checked_at
         """
     /// How many columns ``columns`` selects.
-    static let columnCount = 16
+    static let columnCount = 20
 
     /// What is kept in clear of a token, to show it masked: its last four characters.
     static func hint(_ token: String?) -> String? { token.map { String($0.suffix(4)) } }
@@ -241,10 +242,28 @@ public struct AccountStore: Sendable {
             id: id,
             """
             UPDATE seller_accounts SET portal_credentials = \(ByteBuffer(bytes: sealed.ciphertext)), portal_credentials_key_id = \(sealed.keyID),
+              portal_session_state = 'unchecked', portal_session_error = NULL, portal_session_checked_at = NULL,
               updated_at = now() WHERE id = \(id) RETURNING id
             """
         )
     }
+
+    /// Records what the proxy edge learned of the account's portal session: WB renewed it (`valid`) or refused it
+    /// (`invalid`, with the reason).
+    public func setPortalSessionState(id: Int64, valid: Bool, reason: String?) async throws {
+        let state = valid ? "valid" : "invalid"
+        try await client.query(
+            """
+            UPDATE seller_accounts SET portal_session_state = \(state), portal_session_error = \(reason),
+              portal_session_checked_at = now() WHERE id = \(id)
+            """,
+            logger: logger
+        )
+    }
+
+    /// The Redis key under which the proxy edge keeps the account's live portal session (the API deletes it when the
+    /// credentials change, so every replica starts again from the new ones).
+    public static func portalSessionKey(prefix: String, account: Int64) -> String { "\(prefix):proxy:portal:\(account)" }
 
     /// The account's WB portal credentials, decrypted (nil when none are stored).
     /// - Throws: ``StoreError`` `notFound`; secret errors.
@@ -294,7 +313,19 @@ public struct AccountStore: Sendable {
             hasToken: hasToken,
             syncIntervalSeconds: interval.map(Int.init),
             tokenMasked: hasToken ? "••••" + (hint ?? "") : nil,
-            sharedArticles: shared
+            sharedArticles: shared,
+            portalSession: try portalSession(row.makeRandomAccess())
+        )
+    }
+
+    /// The portal columns (after the first 16 of ``columns``).
+    static func portalSession(_ columns: PostgresRandomAccessRow) throws -> SellerAccount.PortalSessionStatus {
+        let stored = try columns[16].decode(Bool.self)
+        let state = try columns[17].decode(String.self)
+        return SellerAccount.PortalSessionStatus(
+            state: stored ? SellerAccount.PortalSessionStatus.State(rawValue: state) ?? .unchecked : .none,
+            reason: try columns[18].decode(String?.self),
+            checkedAt: try columns[19].decode(Date?.self)
         )
     }
 }

@@ -201,5 +201,20 @@ extension Migration {
             statements: ["ALTER TABLE auth_sessions ADD COLUMN IF NOT EXISTS mac bytea, ADD COLUMN IF NOT EXISTS mac_kid text"]
         ),
         Migration(version: 8, name: "monthly article assignments and their audit", statements: AssignmentSchema.statements),
+        // What the proxy edge last learned of an account's WB portal session: `unchecked` until it is used, `valid`
+        // after WB renewed it, `invalid` (with WB's reason) once WB refused it — shown by the API and the UI.
+        Migration(
+            version: 9,
+            name: "portal session state",
+            statements: [
+                """
+                ALTER TABLE seller_accounts
+                  ADD COLUMN IF NOT EXISTS portal_session_state text NOT NULL DEFAULT 'unchecked'
+                    CHECK (portal_session_state IN ('unchecked', 'valid', 'invalid')),
+                  ADD COLUMN IF NOT EXISTS portal_session_error text,
+                  ADD COLUMN IF NOT EXISTS portal_session_checked_at timestamptz
+                """
+            ]
+        ),
     ]
 }

@@ -18,6 +18,11 @@ public struct SecretBox: Sendable {
         public var ciphertext: [UInt8]
         /// The id of the key that sealed it.
         public var keyID: String
+
+        public init(ciphertext: [UInt8], keyID: String) {
+            self.ciphertext = ciphertext
+            self.keyID = keyID
+        }
     }
 
     private let keys: [String: SymmetricKey]

@@ -38,6 +38,32 @@ public struct SellerAccount: Sendable, Codable, Equatable {
     public var tokenMasked: String?
     /// Whether several managers may hold one article in a month (default: one manager per article).
     public var sharedArticles: Bool
+    /// What the proxy edge last learned of the account's WB portal session.
+    public var portalSession: PortalSessionStatus
+
+    /// The account's WB portal session as the proxy edge last found it.
+    public struct PortalSessionStatus: Sendable, Codable, Equatable {
+        public enum State: String, Sendable, Codable {
+            /// No portal credentials are stored.
+            case none
+            /// Stored, not used since.
+            case unchecked
+            /// WB renewed it.
+            case valid
+            /// WB refused it: an admin stores fresh portal cookies.
+            case invalid
+        }
+        public var state: State
+        /// WB's refusal, when invalid.
+        public var reason: String?
+        public var checkedAt: Date?
+
+        public init(state: State, reason: String? = nil, checkedAt: Date? = nil) {
+            self.state = state
+            self.reason = reason
+            self.checkedAt = checkedAt
+        }
+    }
 }
 
 /// What it takes to call WB for an account: its id, seller id and decrypted token.

@@ -6,6 +6,7 @@ import Synchronization
 /// them (``AssignmentWatcher``), or all of them when the watcher resubscribes.
 final class ArticleCache: Sendable {
     private struct Entry {
+        var account: Int64
         var articles: Set<Int64>
         var until: ContinuousClock.Instant
     }
@@ -19,13 +20,13 @@ final class ArticleCache: Sendable {
         self.ttl = ttl
     }
 
-    /// The articles of `user` in `account` this month.
-    func articles(user: Int64, account: Int64) async throws -> Set<Int64> {
+    /// The articles of `user` in `account` this month, and whether they came from the cache.
+    func articles(user: Int64, account: Int64) async throws -> (articles: Set<Int64>, cached: Bool) {
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[user] }), entry.until > now { return entry.articles }
+        if let entry = entries.withLock({ $0[user] }), entry.account == account, entry.until > now { return (entry.articles, true) }
         let articles = Set(try await store.currentArticles(user: user, account: account))
-        entries.withLock { $0[user] = Entry(articles: articles, until: now + ttl) }
-        return articles
+        entries.withLock { $0[user] = Entry(account: account, articles: articles, until: now + ttl) }
+        return (articles, false)
     }
 
     /// Drops the cached sets of `users`.

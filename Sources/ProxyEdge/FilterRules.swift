@@ -12,6 +12,9 @@ enum FilterRules {
         case articles(counters: [Counter], cursors: [[String]] = [], mutating: Bool = false)
         /// Carries no article data: passed (URL rewriting still applies).
         case noArticleData
+        /// Session plumbing the proxy answers itself, never WB: the LK token (the proxy keeps the real one server-side
+        /// and adds it to every request) and logout (which would end the account's session for everyone).
+        case sessionManaged
         /// Refused: a data area whose endpoints are not declared one by one.
         case denied
     }
@@ -31,11 +34,12 @@ enum FilterRules {
         // The SPA shell and its session plumbing: pages, assets, auth, the seller list, the session check.
         Rule(host: "seller.wildberries.ru", methods: reads, pathPrefix: "/", kind: .noArticleData),
         Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .denied),
-        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/suppliers-auth/", kind: .noArticleData),
+        Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/suppliers-auth/", kind: .sessionManaged),
         Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/suppliers/suppliers-portal-core/suppliers", kind: .noArticleData),
         Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/passport-portal/", kind: .noArticleData),
         Rule(host: "seller.wildberries.ru", methods: any, pathPrefix: "/ns/abac/", kind: .noArticleData),
-        Rule(host: "seller-auth.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
+        // The SSO host logs in and refreshes: only the proxy talks to it (an answer there carries WB's tokens).
+        Rule(host: "seller-auth.wildberries.ru", methods: any, pathPrefix: "/", kind: .denied),
         Rule(host: "seller-services.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
         Rule(host: "passport.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),
         Rule(host: "antibot.wildberries.ru", methods: any, pathPrefix: "/", kind: .noArticleData),

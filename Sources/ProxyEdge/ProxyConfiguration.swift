@@ -17,6 +17,10 @@ import Foundation
 ///   - `PROXY_UPSTREAM_TIMEOUT` (default `30s`).
 ///   - `PROXY_CURSOR_KEY` (default: derived from the active `API_JWT_KEYS` secret, so replicas agree): base64 of 32
 ///     bytes sealing paging cursors that carry article ids.
+///   - `PROXY_WB_REFRESH_AGE` (default `25m`): the age at which WB's access token (no `exp`) is refreshed through
+///     `slide-v3`.
+///   - `PROXY_WB_LK_MARGIN` (default `60s`): how long before its end the 300 s LK token is renewed.
+///   - `PROXY_WB_LOCK` (default `15s`): how long one replica may hold an account's renewal (the others wait).
 ///   - and the session settings the API reads (`API_JWT_KEYS`, … : ``SessionSettings``).
 public struct ProxyConfiguration: Sendable {
     public var host: String
@@ -27,6 +31,9 @@ public struct ProxyConfiguration: Sendable {
     public var maxBody: Int
     public var upstreamTimeout: Duration
     public var cursorKey: [UInt8]
+    public var sessionRefreshAge: Duration
+    public var lkMargin: Duration
+    public var sessionLockTTL: Duration
     public var session: SessionSettings
 
     /// Reads the keys above.
@@ -42,6 +49,9 @@ public struct ProxyConfiguration: Sendable {
         articlesCacheTTL = try env.duration("PROXY_ARTICLES_CACHE_TTL", default: .seconds(10), defaultUnit: .seconds)
         maxBody = try env.int("PROXY_MAX_BODY", default: 32 << 20, range: 1024...(1 << 30))
         upstreamTimeout = try env.duration("PROXY_UPSTREAM_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)
+        sessionRefreshAge = try env.duration("PROXY_WB_REFRESH_AGE", default: .seconds(1500), defaultUnit: .seconds)
+        lkMargin = try env.duration("PROXY_WB_LK_MARGIN", default: .seconds(60), defaultUnit: .seconds)
+        sessionLockTTL = try env.duration("PROXY_WB_LOCK", default: .seconds(15), defaultUnit: .seconds)
         let session = try SessionSettings(environment: env)
         self.session = session
         if let text = env.string("PROXY_CURSOR_KEY") {

@@ -2,10 +2,12 @@ import Assignments
 import AsyncHTTPClient
 import FleetAuth
 import FleetCore
+import FleetHTTP
 import FleetStore
 import Hummingbird
 import Logging
 import PostgresNIO
+import Prometheus
 import Queue
 import ServiceLifecycle
 
@@ -16,9 +18,11 @@ public struct ProxyServer: Sendable {
     public let services: [any Service]
 
     /// Builds the proxy from the environment (``ProxyConfiguration``, `REDIS_URL`, `QUEUE_PREFIX`, `DATABASE_URL`,
-    /// `JOYCITY_SECRET_KEYS` to open the accounts' portal credentials).
+    /// `JOYCITY_SECRET_KEYS` to open the accounts' portal credentials and seal their live sessions in Redis).
     /// - Parameters:
     ///   - redis: a Redis client to share (the caller runs it); nil: the proxy makes and runs its own.
+    ///   - metrics: when given, `/metrics` and `/health` are served on `PROXY_METRICS_HOST:PROXY_METRICS_PORT` (default
+    ///     `127.0.0.1:9466`, 0: off); nil when the process serves its registry elsewhere (`joycity all`).
     ///   - onRunning: receives the bound port (useful with `PROXY_PORT=0`).
     /// - Throws: ``ConfigurationError`` naming the variable.
     public static func make(
@@ -26,6 +30,7 @@ public struct ProxyServer: Sendable {
         logger: Logger,
         redis sharedRedis: RedisClient? = nil,
         http: HTTPClient = .shared,
+        metrics: PrometheusCollectorRegistry? = nil,
         onRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> ProxyServer {
         let configuration = try ProxyConfiguration(environment: environment)
@@ -57,14 +62,23 @@ public struct ProxyServer: Sendable {
                 onChange: { change in cache.forget(change.users) }
             )
         )
+        let secrets = try SecretBox(environment: environment)
+        let keeper = PortalSessionKeeper(
+            store: PortalSessionStore(redis: redis, prefix: prefix, secrets: secrets),
+            accounts: AccountStore(client: postgres, secrets: secrets, logger: logger),
+            http: http,
+            configuration: configuration,
+            logger: logger
+        )
         let responder = ProxyResponder(
             configuration: configuration,
             tokens: await configuration.session.tokenIssuer(),
             gate: gate,
-            accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
+            keeper: keeper,
             articles: cache,
             seal: CursorSeal(key: configuration.cursorKey),
             http: http,
+            metrics: ProxyMetrics(),
             logger: logger
         )
         let router = Router()
@@ -77,6 +91,20 @@ public struct ProxyServer: Sendable {
                 logger: logger
             )
         )
+        if let metrics {
+            let port = try environment.int("PROXY_METRICS_PORT", default: 9466, range: 0...65535)
+            if port != 0 {
+                services.append(
+                    PrometheusExposition.application(
+                        registry: metrics,
+                        host: environment.string("PROXY_METRICS_HOST", default: "127.0.0.1"),
+                        port: port,
+                        serverName: "joycity-proxy-metrics",
+                        logger: logger
+                    )
+                )
+            }
+        }
         return ProxyServer(services: services)
     }
 }

@@ -48,7 +48,7 @@ struct AllCommand: AsyncParsableCommand {
                 }
                 // The fake portal behind the proxy edge, host-routed; the demo sellers get its session cookie.
                 let portalPort = try environment.int("FAKE_WB_PORTAL_PORT", default: 9110, range: 1...65535)
-                let portal = FakeWBPortal(validationKey: environment.string("FAKE_WB_PORTAL_VALIDATION_KEY", default: "demo-session"))
+                let portal = FakeWBPortal(settings: try FakeWBPortal.Settings(environment: environment))
                 services.append(portal.application(host: configuration.host, port: portalPort, logger: logger))
                 if environment.string("PROXY_UPSTREAM") == nil { overrides["PROXY_UPSTREAM"] = "http://\(configuration.host):\(portalPort)" }
                 environment = EnvironmentReader(values: environment.values.merging(overrides) { _, new in new })
@@ -114,9 +114,12 @@ struct DemoSyncService: Service {
                         sellerID: claims.sellerID,
                         expiresAt: claims.expiresAt
                     )
-                    // The fake portal's session, so the proxy edge can open the portal for this seller's managers.
-                    let cookie = environment.string("FAKE_WB_PORTAL_VALIDATION_KEY", default: "demo-session")
-                    try await stack.accounts.setPortalCredentials(id: account.id, json: #"{"cookies":"wbx-validation-key=\#(cookie)"}"#)
+                    // The fake portal's login cookies (a device of its own per seller), so the proxy edge can open the
+                    // portal for this seller's managers; it gets the tokens through slide-v3.
+                    let refresh = environment.string("FAKE_WB_PORTAL_REFRESH", default: FakeWBPortal.Settings().seedRefresh)
+                    let cookies =
+                        "wbx-refresh=\(refresh); wbx-seller-device-id=supplier-portal__-demo-\(seller); x-supplier-id-external=\(FakeWBPortal.supplierID)"
+                    try await stack.accounts.setPortalCredentials(id: account.id, json: try JSONCoding.encode(["cookies": cookies]))
                 }
                 logger.info("registered the fake WB's demo sellers", metadata: ["count": "\(fake.sellerIDs.count)"])
             }

@@ -21,7 +21,7 @@ struct ProxyCommand: AsyncParsableCommand {
             if let port { overrides["PROXY_PORT"] = String(port) }
             let environment = EnvironmentReader(overrides: overrides)
             let logger = try Runtime.logger("joycity.proxy", environment: environment)
-            let server = try await ProxyServer.make(environment: environment, logger: logger)
+            let server = try await ProxyServer.make(environment: environment, logger: logger, metrics: Runtime.prometheus())
             try await Runtime.serviceGroup(server.services, environment: environment, logger: logger).run()
         } catch {
             Runtime.fail(error)
@@ -35,7 +35,7 @@ struct FakeWBPortalCommand: AsyncParsableCommand {
         commandName: "fake-wb-portal",
         abstract: "Run the fake WB Seller portal (host-routed) until SIGTERM or SIGINT.",
         discussion:
-            "FAKE_WB_PORTAL_PORT (default 9110); FAKE_WB_PORTAL_VALIDATION_KEY is the wbx-validation-key cookie it accepts (default demo-session)."
+            "FAKE_WB_PORTAL_PORT (default 9110); FAKE_WB_PORTAL_REFRESH is the wbx-refresh cookie a new device logs in with (default demo-refresh); FAKE_WB_PORTAL_ACCESS_LIFETIME (default 30m) and FAKE_WB_PORTAL_LK_LIFETIME (default 300s) how long its tokens are accepted. POST /__fake__/fault?kind=500|slow|truncate|encoding|401&path=…&count=N and POST /__fake__/end-sessions on any host inject faults."
     )
 
     @Option(help: "Port to listen on (overrides FAKE_WB_PORTAL_PORT).") var port: Int?
@@ -45,7 +45,7 @@ struct FakeWBPortalCommand: AsyncParsableCommand {
             let environment = EnvironmentReader()
             let logger = try Runtime.logger("joycity.fake-wb-portal", environment: environment)
             let listen = try port ?? environment.int("FAKE_WB_PORTAL_PORT", default: 9110, range: 0...65535)
-            let portal = FakeWBPortal(validationKey: environment.string("FAKE_WB_PORTAL_VALIDATION_KEY", default: "demo-session"))
+            let portal = FakeWBPortal(settings: try FakeWBPortal.Settings(environment: environment))
             let app = portal.application(host: environment.string("FAKE_WB_PORTAL_HOST", default: "127.0.0.1"), port: listen, logger: logger) {
                 bound in
                 FileHandle.standardOutput.write(Data("fake WB portal listening on port \(bound)\n".utf8))

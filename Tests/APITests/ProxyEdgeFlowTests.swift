@@ -17,14 +17,10 @@ import Testing
 /// The proxy edge end to end: a manager's session cookie, the fake portal behind it (host-routed), the API beside it.
 @Suite("proxy edge: sessions, one origin, the article filter, server-side WB cookies, deny by default", .serialized)
 struct ProxyEdgeFlowTests {
-    struct Reply {
-        let status: Int
-        let headers: HTTPHeaders
-        let text: String
-    }
-
-    /// A browser-like client that shows redirects instead of following them.
-    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    typealias Reply = ProxyHarness.Reply
+    static let client = ProxyHarness.client
+    /// Everything the browser got, to look for WB's secrets in at the end.
+    static let seen = Mutex<[Reply]>([])
 
     static func call(
         _ base: String,
@@ -33,20 +29,10 @@ struct ProxyEdgeFlowTests {
         cookie: String?,
         accept: String = "application/json",
         json: String? = nil
-    )
-        async throws -> Reply
-    {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: accept)
-        if let cookie { request.headers.add(name: "Cookie", value: "joycity_access=\(cookie)") }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: body))
+    ) async throws -> Reply {
+        let reply = try await ProxyHarness.call(base, method, path, cookie: cookie, accept: accept, json: json)
+        seen.withLock { $0.append(reply) }
+        return reply
     }
 
     @Test(
@@ -56,7 +42,8 @@ struct ProxyEdgeFlowTests {
         try await APIHarness.run { api in
             let admin = try await api.admin()
             let accountID = try await api.account(admin, name: "Кристалл")
-            let credentials = #"{"login":"+79990000000","password":"portal-pass","cookies":"wbx-validation-key=demo-key; wbx-seller-device-id=d1"}"#
+            let credentials =
+                #"{"login":"+79990000000","password":"portal-pass","cookies":"wbx-refresh=demo-refresh; wbx-seller-device-id=d1; x-supplier-id-external=\#(FakeWBPortal.supplierID)"}"#
             #expect(try await api.call(.PUT, "/api/accounts/\(accountID)/portal-credentials", token: admin.token, json: credentials).status == 204)
             let anna = try await api.user("anna", [.manager], accountID: accountID)
             let month = "/api/accounts/\(accountID)/assignments/\(AssignmentConfiguration().currentMonth())/users/\(anna.userID)"
@@ -64,31 +51,9 @@ struct ProxyEdgeFlowTests {
                 try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"proxy test"}"#).status == 200
             )
 
-            let portal = FakeWBPortal(validationKey: "demo-key")
-            try await portal.withRunning(logger: TestRedis.logger) { upstream in
-                var environment = api.environment
-                environment["PROXY_PORT"] = "0"
-                environment["PROXY_UPSTREAM"] = upstream
-                environment["PROXY_SIGN_IN_URL"] = "https://app.example.test/signin"
-                let port = Mutex<Int?>(nil)
-                let server = try await ProxyServer.make(environment: EnvironmentReader(values: environment), logger: TestRedis.logger) { bound in
-                    port.withLock { $0 = bound }
-                }
-                let group = ServiceGroup(configuration: .init(services: server.services, gracefulShutdownSignals: [], logger: TestRedis.logger))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await group.run() }
-                    do {
-                        #expect(await eventually(timeout: .seconds(20)) { port.withLock { $0 } != nil })
-                        let base = "http://127.0.0.1:\(port.withLock { $0 } ?? 0)"
-                        try await Self.checks(api: api, admin: admin, anna: anna, month: month, portal: portal, base: base)
-                    } catch {
-                        await group.triggerGracefulShutdown()
-                        try? await tasks.waitForAll()
-                        throw error
-                    }
-                    await group.triggerGracefulShutdown()
-                    try await tasks.waitForAll()
-                }
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal) { _, bases in
+                try await Self.checks(api: api, admin: admin, anna: anna, month: month, portal: portal, base: bases[0])
             }
         }
     }
@@ -134,7 +99,8 @@ struct ProxyEdgeFlowTests {
         let body = cards.text
         let counted = body.contains("\"total\":1") && body.contains("\"nmID\":\"nmc:")
         #expect(counted, "\(body)")
-        #expect(cards.headers["Set-Cookie"].isEmpty && !cards.text.contains("demo-key") && !cards.text.contains("rotated"))
+        #expect(cards.headers["Set-Cookie"].isEmpty)
+        #expect(cards.headers.first(name: "X-Request-Id")?.isEmpty == false)
 
         // An Excel export: only her rows, the title and header rows kept.
         var export = HTTPClientRequest(url: base + "/__weekly__/ns/realization-reports/suppliers-portal-analytics/api/v1/reports/export")
@@ -177,6 +143,10 @@ struct ProxyEdgeFlowTests {
                 return text.contains("231906114") && !text.contains("178231456")
             }
         )
+        // WB's session stayed in the proxy: no cookie value or token the fake issued reached the browser.
+        #expect(portal.slides == 1 && portal.lkTokensIssued == 1)
+        #expect(ProxyHarness.leaked(Self.seen.withLock { $0 }, portal).isEmpty)
+
         // A revoked session stops within a second.
         #expect(try await api.call(.POST, "/api/auth/logout", token: anna.token).status == 204)
         #expect(
