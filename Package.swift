@@ -347,6 +347,7 @@ let package = Package(
                 "FleetAuth",
                 "FleetCore",
                 "FleetHTTP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "FleetStore",
                 "JobCatalog",
                 "FleetTesting",

@@ -1,0 +1,171 @@
+import Assignments
+import FakeWB
+import FleetHTTP
+import FleetStore
+import FleetTesting
+import Foundation
+import NIOHTTP1
+import Prometheus
+import Synchronization
+import Testing
+
+/// The WB portal session behind the proxy edge: kept alive (slide-v3 by age, the LK token ahead of its end) once
+/// across replicas; ended by WB → marked invalid where the API shows it; upstream faults fail closed.
+@Suite("proxy edge: the WB portal session kept server-side, renewed once across replicas, invalid when WB ends it; faults fail closed", .serialized)
+struct ProxySessionTests {
+    typealias Reply = ProxyHarness.Reply
+
+    /// An account with portal cookies for `device` and a manager holding 178231456 this month.
+    static func manager(_ api: APIHarness, device: String) async throws -> (admin: APIHarness.Session, account: Int64, manager: APIHarness.Session) {
+        let admin = try await api.admin()
+        let account = try await api.account(admin, name: "Кристалл")
+        try await Self.storeCookies(api, admin, account, device: device)
+        let anna = try await api.user("anna", [.manager], accountID: account)
+        let month = "/api/accounts/\(account)/assignments/\(AssignmentConfiguration().currentMonth())/users/\(anna.userID)"
+        let assigned = try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"proxy session test"}"#)
+        #expect(assigned.status == 200, "\(assigned.text)")
+        return (admin, account, anna)
+    }
+
+    static func storeCookies(_ api: APIHarness, _ admin: APIHarness.Session, _ account: Int64, device: String) async throws {
+        let cookies = "wbx-refresh=demo-refresh; wbx-seller-device-id=\(device); x-supplier-id-external=\(FakeWBPortal.supplierID)"
+        let stored = try await api.call(.PUT, "/api/accounts/\(account)/portal-credentials", token: admin.token, json: #"{"cookies":"\#(cookies)"}"#)
+        #expect(stored.status == 204, "\(stored.text)")
+    }
+
+    static func portalState(_ api: APIHarness, _ admin: APIHarness.Session, _ account: Int64) async throws -> (String, String) {
+        let reply = try await api.call(.GET, "/api/accounts/\(account)", token: admin.token)
+        let status = reply.json["portalSession"] as? [String: Any]
+        return ((status?["state"] as? String) ?? "?", (status?["reason"] as? String) ?? "")
+    }
+
+    static func cards(_ base: String, _ manager: APIHarness.Session) async throws -> Reply {
+        try await ProxyHarness.call(base, .POST, ProxyHarness.cards, cookie: manager.token, json: "{}")
+    }
+
+    static func onlyAnnas(_ reply: Reply) -> Bool {
+        reply.status == 200 && reply.text.contains("178231456") && !reply.text.contains("209455871")
+    }
+
+    @Test("two proxy replicas refresh a session once; the access token is refreshed by age and the LK token ahead of its end")
+    func singleFlightAndUpkeep() async throws {
+        try await APIHarness.run { api in
+            let (admin, account, anna) = try await Self.manager(api, device: "supplier-portal__-two-replicas")
+            #expect(try await Self.portalState(api, admin, account).0 == "unchecked")
+            let portal = FakeWBPortal(settings: .init(accessLifetime: .seconds(6), lkLifetime: .seconds(4)))
+            let overrides = ["PROXY_WB_REFRESH_AGE": "3s", "PROXY_WB_LK_MARGIN": "2s"]
+            try await ProxyHarness.run(api: api, portal: portal, replicas: 2, overrides: overrides) { _, bases in
+                #expect(bases.count == 2)
+                // Sixteen requests at once, half on each replica, on a session neither has used: one slide-v3.
+                let first = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for index in 0..<16 { group.addTask { try await Self.cards(bases[index % 2], anna) } }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                #expect(first.allSatisfy(Self.onlyAnnas), "\(first.map { "\($0.status) \($0.text.prefix(200))" })")
+                #expect(portal.slides == 1 && portal.lkTokensIssued == 1, "slides \(portal.slides), LK tokens \(portal.lkTokensIssued)")
+                #expect(try await Self.portalState(api, admin, account).0 == "valid")
+
+                // Past the refresh age (3 s) and within the LK margin: renewed once more, again across both.
+                try await Task.sleep(for: .milliseconds(3200))
+                let second = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for index in 0..<8 { group.addTask { try await Self.cards(bases[index % 2], anna) } }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                #expect(second.allSatisfy(Self.onlyAnnas), "\(second.map { "\($0.status) \($0.text.prefix(200))" })")
+                #expect(portal.slides == 2 && portal.lkTokensIssued == 2, "slides \(portal.slides), LK tokens \(portal.lkTokensIssued)")
+                #expect(ProxyHarness.leaked(first + second, portal).isEmpty)
+            }
+        }
+    }
+
+    @Test("WB ending the session marks it invalid (API shows why; WB is not called again); new cookies bring it back")
+    func invalidWhenWBEndsIt() async throws {
+        try await APIHarness.run { api in
+            let (admin, account, anna) = try await Self.manager(api, device: "supplier-portal__-ended")
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal) { _, bases in
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                portal.endSessions()
+                let ended = try await Self.cards(bases[0], anna)
+                #expect(ended.status == 502 && ended.text.contains("WB ended") && ended.text.contains("WB завершил"), "\(ended.text)")
+                #expect(!ended.text.contains("178231456"))
+                let (state, reason) = try await Self.portalState(api, admin, account)
+                #expect(state == "invalid" && reason.contains("slide-v3"), "\(state) \(reason)")
+                // No replica calls WB with it again.
+                let before = portal.requests.count
+                #expect(try await Self.cards(bases[0], anna).status == 502)
+                #expect(portal.requests.count == before)
+
+                // An admin stores fresh cookies (a new login): the proxy starts again from them.
+                try await Self.storeCookies(api, admin, account, device: "supplier-portal__-fresh")
+                #expect(try await Self.portalState(api, admin, account).0 == "unchecked")
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                #expect(try await Self.portalState(api, admin, account).0 == "valid")
+            }
+        }
+    }
+
+    @Test("upstream faults fail closed: 5xx, truncated, unreadable encoding, too slow; a 401 renews and retries once")
+    func faultsFailClosed() async throws {
+        try await APIHarness.run { api in
+            let (_, _, anna) = try await Self.manager(api, device: "supplier-portal__-faults")
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal, overrides: ["PROXY_UPSTREAM_TIMEOUT": "1s"]) { _, bases in
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                let path = "/ns/viewer/content-card/viewer/tableListv6"
+                for fault in [FakeWBPortal.Fault.serverError, .truncate, .encoding, .slow] {
+                    portal.inject(fault, path: path)
+                    let reply = try await Self.cards(bases[0], anna)
+                    #expect(reply.status == 502, "\(fault): \(reply.status)")
+                    #expect(reply.text.contains("<!doctype html>") && !reply.text.contains("nmID"), "\(fault): \(reply.text)")
+                }
+                // A 401 once: the session is renewed (one more slide) and the request retried, the manager never sees it.
+                let slides = portal.slides
+                portal.inject(.unauthorized, path: path)
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                #expect(portal.slides == slides + 1)
+            }
+        }
+    }
+
+    @Test("the SPA's own LK-token call is answered by the proxy, the SSO host is denied; nothing of WB's session reaches the browser")
+    func sessionPlumbingStaysInside() async throws {
+        try await APIHarness.run { api in
+            let (_, _, anna) = try await Self.manager(api, device: "supplier-portal__-plumbing")
+            let registry = PrometheusExposition.registry
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal) { _, bases in
+                var replies = [try await Self.cards(bases[0], anna)]
+                let issued = portal.lkTokensIssued
+                let lk = try await ProxyHarness.call(
+                    bases[0],
+                    .POST,
+                    "/ns/suppliers-auth/suppliers-portal-core/auth/token",
+                    cookie: anna.token,
+                    json: #"{"params":{},"jsonrpc":"2.0","id":"json-rpc_1"}"#
+                )
+                #expect(lk.status == 200 && lk.text.contains("joycity-managed"), "\(lk.text)")
+                #expect(portal.lkTokensIssued == issued)
+                let slides = portal.slides
+                let sso = try await ProxyHarness.call(bases[0], .POST, "/__auth__/auth/v2/auth/slide-v3", cookie: anna.token, json: "{}")
+                #expect(sso.status == 403 && portal.slides == slides)
+                let validate = try await ProxyHarness.call(bases[0], .GET, "/ns/passport-portal/suppliers-portal-ru/validate", cookie: anna.token)
+                #expect(validate.status == 200, "\(validate.text)")
+                let echoed = try await ProxyHarness.call(bases[0], .GET, "/", cookie: anna.token, accept: "text/html", headers: [("X-Request-Id", "probe-1")])
+                #expect(echoed.headers.first(name: "X-Request-Id") == "probe-1")
+                replies += [lk, sso, validate, echoed]
+                #expect(ProxyHarness.leaked(replies, portal).isEmpty)
+                // What it did is counted: requests by route and status, the denial, the filter's time, WB's latency.
+                let metrics = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+                for series in [
+                    #"joycity_proxy_requests_total{route="seller-content.wildberries.ru",status="200"}"#,
+                    #"joycity_proxy_denied_total{reason="endpoint"}"#, #"joycity_proxy_filter_seconds_count{kind="json"}"#,
+                    #"joycity_proxy_upstream_seconds_count{host="seller-content.wildberries.ru"}"#,
+                    #"joycity_proxy_cache_total{cache="articles",result="miss"}"#,
+                ] {
+                    #expect(metrics.contains(series), "\(series)")
+                }
+            }
+        }
+    }
+}
