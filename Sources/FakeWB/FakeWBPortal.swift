@@ -53,6 +53,18 @@ public final class FakeWBPortal: Sendable {
     public static let supplierID = "3f1b6c2e-0000-4000-8000-000000000001"
     /// The anti-bot script, byte for byte (a proxy must not change a byte of it).
     public static let antibotScript = "/*wb-antibot*/(function(){var h='https://seller.wildberries.ru';window.__wbab=h.length+7;})();"
+    /// The SPA bundle's hashed path and content (≈ 200 KB of script naming WB hosts by absolute URL).
+    public static let bundleHash = "3f9a2c71"
+    public static let bundlePath = "/static/js/main.\(bundleHash).js"
+    static let bundle: String = (0..<2000).map { index in
+        #"function m\#(index)(a){return fetch("https://seller-content.wildberries.ru/ns/viewer/content-card/viewer/tableListv6?p=\#(index)",{method:"POST"}).then(function(r){return r.json()})}"#
+            + "\n"
+    }.joined()
+    /// A public reference list of ≈ 250 countries (JSON).
+    static let countries: String =
+        #"{"data":["#
+        + (0..<250).map { #"{"code":"C\#($0)","name":"Страна \#($0)","flag":"https://seller-services.wildberries.ru/static/flags/\#($0).svg"}"# }
+        .joined(separator: ",") + "]}"
     /// How long a `slow` fault stalls.
     public static let slowDelay: Duration = .seconds(3)
 
@@ -174,6 +186,15 @@ public final class FakeWBPortal: Sendable {
                 #"fetch("https://seller-content.wildberries.ru/ns/viewer/content-card/viewer/tableListv6",{method:"POST",credentials:"include"});navigator.sendBeacon("https://a.wb.ru/collect");"#,
                 type: "application/javascript"
             )
+        case ("seller.wildberries.ru", .get, Self.bundlePath):
+            // The SPA's hashed bundle: immutable, revalidated by its ETag.
+            let etag = "\"\(Self.bundleHash)\""
+            let headers: HTTPFields = [.contentType: "application/javascript", .cacheControl: "public, max-age=31536000, immutable", .eTag: etag]
+            if request.headers[.ifNoneMatch] == etag { return Reply(status: .notModified, headers: headers, body: ByteBuffer()) }
+            return Reply(status: .ok, headers: headers, body: ByteBuffer(string: Self.bundle))
+        case ("seller-services.wildberries.ru", .get, "/ns/reference/countries"):
+            // A public reference list (no article data, no session needed).
+            return Self.json(Self.countries)
         case ("antibot.wildberries.ru", .get, "/challenge.js"):
             return Self.text(Self.antibotScript, type: "application/javascript")
         case ("seller.wildberries.ru", .post, "/ns/suppliers/suppliers-portal-core/suppliers"):

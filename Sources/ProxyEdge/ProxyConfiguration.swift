@@ -21,6 +21,8 @@ import Foundation
 ///     `slide-v3`.
 ///   - `PROXY_WB_LK_MARGIN` (default `60s`): how long before its end the 300 s LK token is renewed.
 ///   - `PROXY_WB_LOCK` (default `15s`): how long one replica may hold an account's renewal (the others wait).
+///   - `PROXY_STATIC_CACHE_BYTES` (default `16777216`, 0: off): memory for WB's public static assets
+///     (``StaticCache``).
 ///   - and the session settings the API reads (`API_JWT_KEYS`, … : ``SessionSettings``).
 public struct ProxyConfiguration: Sendable {
     public var host: String
@@ -34,6 +36,7 @@ public struct ProxyConfiguration: Sendable {
     public var sessionRefreshAge: Duration
     public var lkMargin: Duration
     public var sessionLockTTL: Duration
+    public var staticCacheBytes: Int
     public var session: SessionSettings
 
     /// Reads the keys above.
@@ -52,6 +55,7 @@ public struct ProxyConfiguration: Sendable {
         sessionRefreshAge = try env.duration("PROXY_WB_REFRESH_AGE", default: .seconds(1500), defaultUnit: .seconds)
         lkMargin = try env.duration("PROXY_WB_LK_MARGIN", default: .seconds(60), defaultUnit: .seconds)
         sessionLockTTL = try env.duration("PROXY_WB_LOCK", default: .seconds(15), defaultUnit: .seconds)
+        staticCacheBytes = try env.int("PROXY_STATIC_CACHE_BYTES", default: 16 << 20, range: 0...(1 << 32))
         let session = try SessionSettings(environment: env)
         self.session = session
         if let text = env.string("PROXY_CURSOR_KEY") {

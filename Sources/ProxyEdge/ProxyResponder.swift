@@ -22,6 +22,7 @@ struct ProxyResponder: Sendable {
     let seal: CursorSeal
     let http: HTTPClient
     let metrics: ProxyMetrics
+    let staticCache: StaticCache
     let logger: Logger
 
     static let accessCookie = "joycity_access"
@@ -82,8 +83,27 @@ struct ProxyResponder: Sendable {
             )
         }
         if rule.kind == .sessionManaged { return ProxyPages.lkStandIn(now: Date().timeIntervalSince1970) }
-        let (assigned, cached) = try await articles.articles(user: principal.userId, account: account)
-        metrics.cache("articles", hit: cached)
+
+        // WB's public static assets: from memory while fresh, revalidated when stale.
+        let pathAndQuery = upstream.path + (request.uri.query.map { "?\($0)" } ?? "")
+        let cacheKey = StaticCache.key(host: upstream.host, pathAndQuery: pathAndQuery)
+        var validators: [(String, String)] = []
+        let kept = rule.kind == .noArticleData && request.method == .get ? staticCache.lookup(cacheKey) : nil
+        if let kept {
+            if kept.isFresh(.now) {
+                metrics.cache("static", hit: true)
+                return cached(kept, request: request)
+            }
+            if let etag = kept.etag { validators.append(("If-None-Match", etag)) }
+            if let lastModified = kept.lastModified { validators.append(("If-Modified-Since", lastModified)) }
+        }
+
+        var assigned = Set<Int64>()
+        if case .articles = rule.kind {
+            let (articles, cached) = try await articles.articles(user: principal.userId, account: account)
+            metrics.cache("articles", hit: cached)
+            assigned = articles
+        }
         let filter = ArticleFilter(assigned: assigned, seal: seal)
 
         // The request body: cursors opened; a change naming someone else's article never leaves.
@@ -119,7 +139,7 @@ struct ProxyResponder: Sendable {
         }
         var reply: Upstream.Reply
         do {
-            reply = try await send(request, body: body, upstream: upstream, session: session)
+            reply = try await send(request, body: body, upstream: upstream, session: session, validators: validators)
             if reply.status == .unauthorized || reply.status == .forbidden, upstream.treatment != .verbatim {
                 metrics.portalSession("retried")
                 session = try await keeper.renew(account, after: session)
@@ -139,6 +159,12 @@ struct ProxyResponder: Sendable {
             return ProxyPages.page(.badGateway, "WB did not answer; try again shortly. / WB не ответил; попробуйте позже.")
         }
         await keeper.absorb(account, setCookies: reply.setCookies, host: upstream.host)
+        if let kept, reply.status == .notModified, !validators.isEmpty {
+            // Revalidated: WB's copy has not changed.
+            metrics.cache("static", hit: true)
+            staticCache.refresh(cacheKey, cacheControl: reply.headers.first(name: "Cache-Control"))
+            return cached(kept, request: request)
+        }
 
         switch shape(reply, rule: rule, upstream: upstream, filter: filter, assigned: assigned, logger: logger) {
         case .page(let page): return page
@@ -150,8 +176,29 @@ struct ProxyResponder: Sendable {
                 logger.error("an answer carried the account's WB credentials; refused", metadata: ["host": "\(upstream.host)"])
                 return ProxyPages.page(.badGateway, "WB's answer cannot be shown. / Ответ WB нельзя показать.")
             }
+            let control = headers[.cacheControl]
+            if staticCache.cacheable(
+                method: request.method,
+                status: status,
+                cacheControl: control,
+                setsCookie: !reply.setCookies.isEmpty,
+                bytes: bytes.readableBytes
+            ), rule.kind == .noArticleData {
+                metrics.cache("static", hit: false)
+                staticCache.store(cacheKey, status: status, headers: headers, body: bytes)
+            }
             return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
         }
+    }
+
+    /// A kept static asset, or 304 when the browser's copy is the same.
+    func cached(_ entry: StaticCache.Entry, request: Request) -> Response {
+        if StaticCache.matches(entry, ifNoneMatch: request.headers[.ifNoneMatch], ifModifiedSince: request.headers[.ifModifiedSince]) {
+            var headers = HTTPFields()
+            for name in [HTTPField.Name.eTag, .lastModified, .cacheControl] { if let value = entry.headers[name] { headers[name] = value } }
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response(status: entry.status, headers: entry.headers, body: .init(byteBuffer: entry.body))
     }
 
     /// One request upstream with the session's cookies and tokens.
@@ -159,7 +206,8 @@ struct ProxyResponder: Sendable {
         _ request: Request,
         body: ByteBuffer,
         upstream: (host: String, path: String, treatment: PortalHosts.Treatment),
-        session: PortalSession
+        session: PortalSession,
+        validators: [(String, String)] = []
     ) async throws -> Upstream.Reply {
         let pathAndQuery = upstream.path + (request.uri.query.map { "?\($0)" } ?? "")
         var outgoing = HTTPClientRequest(url: configuration.upstreamURL(host: upstream.host, pathAndQuery: pathAndQuery))
@@ -167,6 +215,12 @@ struct ProxyResponder: Sendable {
         if configuration.upstream != nil { outgoing.headers.replaceOrAdd(name: "Host", value: upstream.host) }
         for name in [HTTPField.Name.contentType, .accept, .acceptLanguage, .ifNoneMatch, .ifModifiedSince] {
             if let value = request.headers[name] { outgoing.headers.replaceOrAdd(name: name.rawName, value: value) }
+        }
+        if !validators.isEmpty {
+            // Revalidating the proxy's own copy: its validators, not the browser's.
+            outgoing.headers.remove(name: "If-None-Match")
+            outgoing.headers.remove(name: "If-Modified-Since")
+            for (name, value) in validators { outgoing.headers.replaceOrAdd(name: name, value: value) }
         }
         PortalSessionKeeper.authorize(&outgoing, session: session, host: upstream.host)
         outgoing.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")

@@ -79,6 +79,7 @@ public struct ProxyServer: Sendable {
             seal: CursorSeal(key: configuration.cursorKey),
             http: http,
             metrics: ProxyMetrics(),
+            staticCache: StaticCache(capacity: configuration.staticCacheBytes),
             logger: logger
         )
         let router = Router()

@@ -5,7 +5,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
-        subcommands: [BenchQueue.self, BenchIngest.self, BenchAssignments.self]
+        subcommands: [BenchQueue.self, BenchIngest.self, BenchAssignments.self, BenchProxy.self]
     )
 }
 
@@ -97,6 +97,40 @@ struct BenchAssignments: AsyncParsableCommand {
         do {
             let report = try await AssignmentBenchmark(rows: rows, managers: managers, rounds: rounds, logger: Runtime.cliLogger("joycity.bench"))
                 .run()
+            if json { try printJSON(report) } else { report.printText() }
+        } catch {
+            Runtime.fail(error)
+        }
+    }
+}
+
+struct BenchProxy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract:
+            "wrk through the proxy edge and through nginx proxy_pass to the same fake portal (a static asset, a JSON page); the filter's time on a 1 MB page against pass-through."
+    )
+
+    @Option(help: "Seconds per wrk run.") var seconds = 5
+    @Option(help: "wrk connections.") var connections = 32
+    @Option(help: "Rounds of nginx + proxy per load; the best ratio is reported (machines are noisy).") var rounds = 2
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (1...120).contains(seconds) else { throw ValidationError("--seconds must be 1 to 120") }
+        guard (1...1000).contains(connections) else { throw ValidationError("--connections must be 1 to 1000") }
+        guard (1...10).contains(rounds) else { throw ValidationError("--rounds must be 1 to 10") }
+    }
+
+    func run() async throws {
+        do {
+            let report = try await ProxyBenchmark(
+                seconds: seconds,
+                connections: connections,
+                rounds: rounds,
+                logger: Runtime.cliLogger("joycity.bench")
+            )
+            .run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
             Runtime.fail(error)

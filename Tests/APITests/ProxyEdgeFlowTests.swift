@@ -28,9 +28,10 @@ struct ProxyEdgeFlowTests {
         _ path: String,
         cookie: String?,
         accept: String = "application/json",
-        json: String? = nil
+        json: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Reply {
-        let reply = try await ProxyHarness.call(base, method, path, cookie: cookie, accept: accept, json: json)
+        let reply = try await ProxyHarness.call(base, method, path, cookie: cookie, accept: accept, json: json, headers: headers)
         seen.withLock { $0.append(reply) }
         return reply
     }
@@ -89,6 +90,15 @@ struct ProxyEdgeFlowTests {
         let scriptRewritten = js.contains("\"/__content__/ns/viewer/content-card/viewer/tableListv6\"") && js.contains("/__dropped__/a.wb.ru/collect")
         #expect(scriptRewritten, "\(js)")
         #expect(try await Self.call(base, .POST, "/__dropped__/a.wb.ru/collect", cookie: anna.token).status == 204)
+        // The SPA's hashed bundle: rewritten once, then from memory; the browser's copy revalidates to 304.
+        let bundle = try await Self.call(base, .GET, FakeWBPortal.bundlePath, cookie: anna.token)
+        #expect(bundle.status == 200 && bundle.text.count > 100_000 && !bundle.text.contains("wildberries.ru"))
+        let again = try await Self.call(base, .GET, FakeWBPortal.bundlePath, cookie: anna.token)
+        #expect(again.text == bundle.text && portal.requests.filter { $0.hasSuffix(FakeWBPortal.bundlePath) }.count == 1)
+        let etag = bundle.headers.first(name: "ETag") ?? ""
+        #expect(try await Self.call(base, .GET, FakeWBPortal.bundlePath, cookie: anna.token, headers: [("If-None-Match", etag)]).status == 304)
+        // Without a session the cache serves nothing.
+        #expect(try await Self.call(base, .GET, FakeWBPortal.bundlePath, cookie: nil).status == 401)
         // The anti-bot script passes byte for byte.
         #expect(try await Self.call(base, .GET, "/__antibot__/challenge.js", cookie: anna.token).text == FakeWBPortal.antibotScript)
 

@@ -22,7 +22,12 @@ struct ProxySessionTests {
         try await Self.storeCookies(api, admin, account, device: device)
         let anna = try await api.user("anna", [.manager], accountID: account)
         let month = "/api/accounts/\(account)/assignments/\(AssignmentConfiguration().currentMonth())/users/\(anna.userID)"
-        let assigned = try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"proxy session test"}"#)
+        let assigned = try await api.call(
+            .PUT,
+            month,
+            token: admin.token,
+            json: #"{"nmIds":[178231456],"force":true,"comment":"proxy session test"}"#
+        )
         #expect(assigned.status == 200, "\(assigned.text)")
         return (admin, account, anna)
     }
@@ -151,7 +156,14 @@ struct ProxySessionTests {
                 #expect(sso.status == 403 && portal.slides == slides)
                 let validate = try await ProxyHarness.call(bases[0], .GET, "/ns/passport-portal/suppliers-portal-ru/validate", cookie: anna.token)
                 #expect(validate.status == 200, "\(validate.text)")
-                let echoed = try await ProxyHarness.call(bases[0], .GET, "/", cookie: anna.token, accept: "text/html", headers: [("X-Request-Id", "probe-1")])
+                let echoed = try await ProxyHarness.call(
+                    bases[0],
+                    .GET,
+                    "/",
+                    cookie: anna.token,
+                    accept: "text/html",
+                    headers: [("X-Request-Id", "probe-1")]
+                )
                 #expect(echoed.headers.first(name: "X-Request-Id") == "probe-1")
                 replies += [lk, sso, validate, echoed]
                 #expect(ProxyHarness.leaked(replies, portal).isEmpty)

@@ -8,7 +8,10 @@ import Testing
 struct PortalSessionTests {
     @Test("pasted cookies are scoped (the refresh cookie to the SSO host); WB's Set-Cookie sets, replaces and removes by domain")
     func cookieJar() {
-        var session = PortalSession(pastedCookies: " wbx-refresh=R1; wbx-seller-device-id=D; x-supplier-id-external=S-1 ;broken; =x", accessToken: nil)
+        var session = PortalSession(
+            pastedCookies: " wbx-refresh=R1; wbx-seller-device-id=D; x-supplier-id-external=S-1 ;broken; =x",
+            accessToken: nil
+        )
         #expect(session.supplierID == "S-1" && session.accessToken == nil)
         #expect(session.cookieHeader(host: "seller-auth.wildberries.ru") == "wbx-refresh=R1; wbx-seller-device-id=D; x-supplier-id-external=S-1")
         #expect(session.cookieHeader(host: "seller.wildberries.ru") == "wbx-seller-device-id=D; x-supplier-id-external=S-1")
