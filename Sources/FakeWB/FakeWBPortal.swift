@@ -53,6 +53,50 @@ public final class FakeWBPortal: Sendable {
     public static let supplierID = "3f1b6c2e-0000-4000-8000-000000000001"
     /// The anti-bot script, byte for byte (a proxy must not change a byte of it).
     public static let antibotScript = "/*wb-antibot*/(function(){var h='https://seller.wildberries.ru';window.__wbab=h.length+7;})();"
+    /// The shell's script: renders the cards list (fetched from a host name it builds at run time, which only a
+    /// proxy's run-time routing can fold), asks for the sellers list (JSON-RPC), beacons to analytics.
+    static let appScript = """
+        (function () {
+          var app = document.getElementById("app");
+          var contentHost = "seller-" + "content.wildberries.ru";
+          fetch("https://" + contentHost + "/ns/viewer/content-card/viewer/tableListv6", {
+            method: "POST", headers: {"Content-Type": "application/json"}, body: "{}", credentials: "include"
+          }).then(function (r) { return r.json(); }).then(function (body) {
+            var list = document.createElement("ul");
+            list.id = "cards";
+            (body.data.cards || []).forEach(function (card) {
+              var item = document.createElement("li");
+              item.className = "card";
+              item.textContent = card.nmID + " " + card.title;
+              list.appendChild(item);
+            });
+            app.appendChild(list);
+            document.body.setAttribute("data-cards", "ready");
+          }).catch(function (e) { document.body.setAttribute("data-cards", "error " + e); });
+          var xhr = new XMLHttpRequest();
+          xhr.open("POST", "https://seller.wildberries.ru/ns/suppliers/suppliers-portal-core/suppliers");
+          xhr.setRequestHeader("Content-Type", "application/json");
+          xhr.onload = function () { document.body.setAttribute("data-suppliers", String(xhr.status)); };
+          xhr.send('[{"method":"getUserSuppliers","params":{},"id":"json-rpc_3","jsonrpc":"2.0"}]');
+          if (navigator.sendBeacon) navigator.sendBeacon("https://a" + ".wb.ru/collect", "{}");
+        })();
+        """
+    /// The ads SPA's script: lists the campaigns.
+    static let cmpScript = """
+        document.addEventListener("DOMContentLoaded", function () {
+          fetch("https://cmp.wildberries.ru/api/v5/adv/campaigns", {credentials: "include"})
+            .then(function (r) { return r.json(); }).then(function (body) {
+              var box = document.getElementById("campaigns");
+              (body.adverts || []).forEach(function (advert) {
+                var item = document.createElement("div");
+                item.className = "campaign";
+                item.textContent = advert.advertId + " " + advert.name + " " + advert.nm_settings.map(function (n) { return n.nm_id; }).join(",");
+                box.appendChild(item);
+              });
+              document.body.setAttribute("data-campaigns", "ready");
+            }).catch(function (e) { document.body.setAttribute("data-campaigns", "error " + e); });
+        });
+        """
     /// The SPA bundle's hashed path and content (≈ 200 KB of script naming WB hosts by absolute URL).
     public static let bundleHash = "3f9a2c71"
     public static let bundlePath = "/static/js/main.\(bundleHash).js"
@@ -174,7 +218,8 @@ public final class FakeWBPortal: Sendable {
             return Self.text(
                 """
                 <!doctype html><html><head><meta charset="utf-8"><title>WB Partners</title>
-                <script src="https://seller.wildberries.ru/static/app.js"></script>
+                <script src="https://seller.wildberries.ru/static/app.js" defer></script>
+                <script src="https://seller.wildberries.ru\(Self.bundlePath)" defer></script>
                 <link rel="stylesheet" href="//seller-services.wildberries.ru/static/app.css">
                 <script src="https://antibot.wildberries.ru/challenge.js"></script></head>
                 <body><div id="app"></div><a href="https://cmp.wildberries.ru/campaigns/list/active">ads</a></body></html>
@@ -182,9 +227,22 @@ public final class FakeWBPortal: Sendable {
                 type: "text/html; charset=utf-8"
             )
         case ("seller.wildberries.ru", .get, "/static/app.js"):
+            return Self.text(Self.appScript, type: "application/javascript")
+        case ("cmp.wildberries.ru", .get, "/campaigns/list/active"):
             return Self.text(
-                #"fetch("https://seller-content.wildberries.ru/ns/viewer/content-card/viewer/tableListv6",{method:"POST",credentials:"include"});navigator.sendBeacon("https://a.wb.ru/collect");"#,
-                type: "application/javascript"
+                """
+                <!doctype html><html><head><meta charset="utf-8"><title>ВБ.Продвижение</title>
+                <script src="https://cmp.wildberries.ru/lk-assets/cmp.js"></script></head>
+                <body><div id="campaigns"></div><a id="home" href="https://seller.wildberries.ru/">home</a></body></html>
+                """,
+                type: "text/html; charset=utf-8"
+            )
+        case ("cmp.wildberries.ru", .get, "/lk-assets/cmp.js"):
+            return Self.text(Self.cmpScript, type: "application/javascript")
+        case ("cmp.wildberries.ru", .get, "/api/v5/adv/campaigns"):
+            guard authorized else { return Self.unauthorized(check) }
+            return Self.json(
+                #"{"adverts":[{"advertId":501,"name":"Платья","nm_settings":[{"nm_id":178231456}]},{"advertId":502,"name":"Свитеры","nm_settings":[{"nm_id":209455871}]},{"advertId":503,"name":"Всё","nm_settings":[{"nm_id":231906114},{"nm_id":178231456}]}],"total":3}"#
             )
         case ("seller.wildberries.ru", .get, Self.bundlePath):
             // The SPA's hashed bundle: immutable, revalidated by its ETag.

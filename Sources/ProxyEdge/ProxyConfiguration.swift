@@ -15,6 +15,7 @@ import Foundation
 ///     drops them at once).
 ///   - `PROXY_MAX_BODY` (default `33554432`): the largest request or upstream response body.
 ///   - `PROXY_UPSTREAM_TIMEOUT` (default `30s`).
+///   - `PROXY_UPSTREAM_CONNECTIONS` (default `64`): keep-alive connections per WB host (``ProxyServer``).
 ///   - `PROXY_CURSOR_KEY` (default: derived from the active `API_JWT_KEYS` secret, so replicas agree): base64 of 32
 ///     bytes sealing paging cursors that carry article ids.
 ///   - `PROXY_WB_REFRESH_AGE` (default `25m`): the age at which WB's access token (no `exp`) is refreshed through

@@ -87,8 +87,17 @@ extension ProxyResponder {
                 headers[.contentEncoding] = encoding
                 return .content(status, headers, reply.body)
             }
-            let bytes = rewritable ? ByteBuffer(bytes: URLRewriter.rewrite(Array(reply.body.readableBytesView))) : reply.body
-            return .content(status, headers, bytes)
+            guard rewritable else { return .content(status, headers, reply.body) }
+            var text = URLRewriter.rewrite(Array(reply.body.readableBytesView))
+            if contentType.contains("text/html") {
+                // A portal page: the routing script first, held to this origin by the proxy's policy and WB's own.
+                text = PortalScript.inject(into: text)
+                headers.append(HTTPField(name: .contentSecurityPolicy, value: PortalScript.policy))
+                for policy in reply.headers["Content-Security-Policy"] {
+                    headers.append(HTTPField(name: .contentSecurityPolicy, value: PortalScript.rewritePolicy(policy)))
+                }
+            }
+            return .content(status, headers, ByteBuffer(bytes: text))
         }
     }
 

@@ -45,6 +45,14 @@ struct ProxyResponder: Sendable {
             route = "health"
             return ProxyPages.plain(.ok, "ok")
         }
+        if path == PortalScript.path {
+            route = "script"
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "no-cache", .xContentTypeOptions: "nosniff"],
+                body: .init(byteBuffer: ByteBuffer(string: PortalScript.source))
+            )
+        }
         if path.hasPrefix(URLRewriter.droppedPrefix + "/") {
             route = "dropped"
             return Response(status: .noContent)

@@ -21,6 +21,9 @@ public struct ProxyServer: Sendable {
     /// `JOYCITY_SECRET_KEYS` to open the accounts' portal credentials and seal their live sessions in Redis).
     /// - Parameters:
     ///   - redis: a Redis client to share (the caller runs it); nil: the proxy makes and runs its own.
+    ///   - http: the upstream client to use (the caller shuts it down); nil: the proxy's own — redirects passed to the
+    ///     browser, never followed; `PROXY_UPSTREAM_CONNECTIONS` (default 64) keep-alive connections per WB host —
+    ///     shut down with the proxy.
     ///   - metrics: when given, `/metrics` and `/health` are served on `PROXY_METRICS_HOST:PROXY_METRICS_PORT` (default
     ///     `127.0.0.1:9466`, 0: off); nil when the process serves its registry elsewhere (`joycity all`).
     ///   - onRunning: receives the bound port (useful with `PROXY_PORT=0`).
@@ -29,7 +32,7 @@ public struct ProxyServer: Sendable {
         environment: EnvironmentReader,
         logger: Logger,
         redis sharedRedis: RedisClient? = nil,
-        http: HTTPClient = .shared,
+        http sharedHTTP: HTTPClient? = nil,
         metrics: PrometheusCollectorRegistry? = nil,
         onRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> ProxyServer {
@@ -62,6 +65,18 @@ public struct ProxyServer: Sendable {
                 onChange: { change in cache.forget(change.users) }
             )
         )
+        let http: HTTPClient
+        if let sharedHTTP {
+            http = sharedHTTP
+        } else {
+            var client = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+            client.connectionPool = .init(
+                idleTimeout: .seconds(60),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: try environment.int("PROXY_UPSTREAM_CONNECTIONS", default: 64, range: 1...4096)
+            )
+            http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+            services.append(UpstreamClientService(client: http))
+        }
         let secrets = try SecretBox(environment: environment)
         let keeper = PortalSessionKeeper(
             store: PortalSessionStore(redis: redis, prefix: prefix, secrets: secrets),
@@ -107,6 +122,17 @@ public struct ProxyServer: Sendable {
             }
         }
         return ProxyServer(services: services)
+    }
+}
+
+/// Shuts the proxy's own upstream client down when the service group stops (after the HTTP server, which stops
+/// first: services stop in reverse order).
+struct UpstreamClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 

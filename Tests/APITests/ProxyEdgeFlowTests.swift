@@ -85,9 +85,16 @@ struct ProxyEdgeFlowTests {
         let rewritten = html.contains("src=\"/static/app.js\"") && html.contains("href=\"/__services__/static/app.css\"")
         #expect(rewritten, "\(html)")
         #expect(shell.text.contains("/__cmp__/campaigns/list/active"))
+        // The routing script comes first in <head>, and the page is held to this origin.
+        #expect(html.contains(#"<head><script src="/__joycity__/portal.js"></script>"#), "\(html)")
+        let policies = shell.headers["Content-Security-Policy"]
+        #expect(policies.contains { $0.contains("default-src 'self'") && $0.contains("connect-src 'self'") }, "\(policies)")
+        let routing = try await Self.call(base, .GET, "/__joycity__/portal.js", cookie: nil)
+        #expect(routing.status == 200 && routing.text.contains(#""seller-content.wildberries.ru":"/__content__""#))
         let script = try await Self.call(base, .GET, "/static/app.js", cookie: anna.token)
         let js = script.text
-        let scriptRewritten = js.contains("\"/__content__/ns/viewer/content-card/viewer/tableListv6\"") && js.contains("/__dropped__/a.wb.ru/collect")
+        let scriptRewritten =
+            js.contains(#"xhr.open("POST", "/ns/suppliers/suppliers-portal-core/suppliers")"#) && !js.contains("https://seller.wildberries.ru")
         #expect(scriptRewritten, "\(js)")
         #expect(try await Self.call(base, .POST, "/__dropped__/a.wb.ru/collect", cookie: anna.token).status == 204)
         // The SPA's hashed bundle: rewritten once, then from memory; the browser's copy revalidates to 304.

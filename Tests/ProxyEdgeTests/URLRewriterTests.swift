@@ -33,3 +33,25 @@ struct URLRewriterTests {
         #expect(URLRewriter.location("/relative/path") == "/relative/path")
     }
 }
+
+@Suite("the page script and policy")
+struct PortalScriptTests {
+    @Test("the script goes first into <head> (not <header>), or first of all without one")
+    func injection() {
+        func inject(_ html: String) -> String { String(decoding: PortalScript.inject(into: Array(html.utf8)), as: UTF8.self) }
+        let tag = #"<script src="/__joycity__/portal.js"></script>"#
+        #expect(inject("<html><HEAD lang=\"ru\"><title>x</title></HEAD></html>") == "<html><HEAD lang=\"ru\">\(tag)<title>x</title></HEAD></html>")
+        #expect(inject("<html><body><header>h</header></body></html>") == tag + "<html><body><header>h</header></body></html>")
+        #expect(inject("<head>") == "<head>" + tag)
+    }
+
+    @Test("WB's policy: its hosts become 'self', dropped hosts and report endpoints go, others stay")
+    func policy() {
+        let rewritten = PortalScript.rewritePolicy(
+            "default-src 'self' https://seller.wildberries.ru *.wildberries.ru; img-src https://basket-01.wbbasket.ru data:; connect-src https://a.wb.ru wss://cmp.wildberries.ru https://cdn.example.com; report-uri https://marketplace-sentry.wb.ru/r"
+        )
+        #expect(rewritten == "default-src 'self'; img-src 'self' data:; connect-src 'self' https://cdn.example.com", "\(rewritten)")
+        #expect(PortalScript.classify("wildberries.ru.evil.com") == .other)
+        #expect(PortalScript.source.contains(#""antibot.wildberries.ru":"/__antibot__""#) && PortalScript.source.contains("/__dropped__/"))
+    }
+}
