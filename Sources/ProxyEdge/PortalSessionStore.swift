@@ -2,6 +2,7 @@ import FleetCore
 import FleetStore
 import Foundation
 import Queue
+import Synchronization
 
 /// Where every replica keeps the accounts' WB portal sessions: a Redis hash per account
 /// (``AccountStore/portalSessionKey(prefix:account:)``) holding the session sealed with the fleet's secret keys
@@ -20,6 +21,8 @@ struct PortalSessionStore: Sendable {
     let secrets: SecretBox
     /// How long an unused session stays (every write restarts it).
     let retention: Duration = .seconds(30 * 86_400)
+    /// The last session opened per account, by its sealed text: the same text is not opened again.
+    let opened = OpenedSessions()
 
     func key(_ account: Int64) -> String { AccountStore.portalSessionKey(prefix: prefix, account: account) }
 
@@ -30,7 +33,10 @@ struct PortalSessionStore: Sendable {
         guard let values = reply.array, values.count == 2, let version = values[0].string, let sealed = values[1].string else {
             return Snapshot(session: nil, version: "")
         }
-        return Snapshot(session: open(sealed), version: version)
+        if let session = opened.session(account, sealed: sealed) { return Snapshot(session: session, version: version) }
+        let session = open(sealed)
+        if let session { opened.keep(account, sealed: sealed, session) }
+        return Snapshot(session: session, version: version)
     }
 
     /// Writes `session` if the stored version is still `expected`; returns the new version, or nil when another
@@ -102,4 +108,17 @@ struct PortalSessionStore: Sendable {
         return 0
         """
     )
+}
+
+/// Sessions already opened, by account and sealed text (a changed session has a new text: sealing uses a new nonce).
+final class OpenedSessions: Sendable {
+    private let entries = Mutex<[Int64: (sealed: String, session: PortalSession)]>([:])
+
+    func session(_ account: Int64, sealed: String) -> PortalSession? {
+        entries.withLock { entries in entries[account].flatMap { $0.sealed == sealed ? $0.session : nil } }
+    }
+
+    func keep(_ account: Int64, sealed: String, _ session: PortalSession) {
+        entries.withLock { $0[account] = (sealed, session) }
+    }
 }

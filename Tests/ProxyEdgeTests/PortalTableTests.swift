@@ -44,6 +44,10 @@ struct PortalTableTests {
             return
         }
         #expect(mutating)
+        // The rewriter looks up only hosts ending in `.ru`: every host of the table must.
+        for host in PortalHosts.entries.map(\.host) + PortalHosts.dropped + PortalHosts.aliases.keys + PortalHosts.numbered.map(\.hostSuffix) {
+            #expect(host.hasSuffix(".ru"), "\(host)")
+        }
         // Every rule's host is a proxied host.
         for rule in FilterRules.rules { #expect(PortalHosts.entries.contains { $0.host == rule.host }, "\(rule.host)") }
     }
