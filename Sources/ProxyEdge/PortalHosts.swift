@@ -52,16 +52,12 @@ enum PortalHosts {
     /// Aliases WB redirects to a proxied host.
     static let aliases: [String: String] = ["cmp.wb.ru": "cmp.wildberries.ru"]
 
-    /// The proxy path of an upstream host and path (`nil`: the host is not proxied).
+    /// The proxy path of an upstream host and path (`nil`: the host is not proxied). One lookup with the URL
+    /// rewriter's (``URLRewriter/prefix(of:)``).
     static func proxyPath(host: String, path: String) -> String? {
-        let host = aliases[host.lowercased()] ?? host.lowercased()
-        if let entry = entries.first(where: { $0.host == host }) { return entry.prefix + (path.isEmpty ? "/" : path) }
-        for rule in numbered where host.hasPrefix(rule.hostPrefix) && host.hasSuffix(rule.hostSuffix) {
-            let number = host.dropFirst(rule.hostPrefix.count).dropLast(rule.hostSuffix.count)
-            guard !number.isEmpty, number.allSatisfy(\.isNumber) else { return nil }
-            return "\(rule.prefix)/\(number)" + (path.isEmpty ? "/" : path)
-        }
-        return nil
+        guard !dropped.contains(host.lowercased()) else { return nil }
+        let prefix = Array(host.utf8).withUnsafeBufferPointer { URLRewriter.prefix(of: $0) }
+        return prefix.map { String(decoding: $0, as: UTF8.self) + (path.isEmpty ? "/" : path) }
     }
 
     /// The upstream host, path and treatment of a proxy path (`nil`: no host is folded there).

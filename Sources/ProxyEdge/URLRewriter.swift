@@ -58,15 +58,21 @@ enum URLRewriter {
                     break
                 }
             }
-            var replacement = prefix
             let pathFollows = hostEnd < count && (text[hostEnd] == 0x2F || text[hostEnd] == 0x5C || text[hostEnd] == 0x25)
-            if replacement.isEmpty && !pathFollows { replacement = "/" }
-            switch slashes {
-            case 4: replacement = replacement.replacingOccurrences(of: "/", with: "\\/")
-            case 6: replacement = replacement.replacingOccurrences(of: "/", with: "%2F")
-            default: break
+            if prefix.isEmpty && !pathFollows {
+                out.append(0x2F)
+            } else {
+                // `/` written as the escape in use: `\/` in JSON strings, `%2F` percent-encoded.
+                for byte in prefix {
+                    if byte == 0x2F && slashes == 4 {
+                        out.append(contentsOf: [0x5C, 0x2F])
+                    } else if byte == 0x2F && slashes == 6 {
+                        out.append(contentsOf: [0x25, 0x32, 0x46])
+                    } else {
+                        out.append(byte)
+                    }
+                }
             }
-            out.append(contentsOf: replacement.utf8)
             index = hostEnd
             copied = hostEnd
         }
@@ -77,35 +83,36 @@ enum URLRewriter {
     static let schemes = [Array("https:".utf8), Array("http:".utf8)]
     static let encodedSchemes = [Array("https%3a".utf8), Array("http%3a".utf8)]
 
-    /// The prefix of every named host (proxied, aliased and dropped), looked up without building strings for the
-    /// hosts that are not WB's (most `//` in a body).
-    static let named: [String: String] = {
-        var named: [String: String] = [:]
-        for entry in PortalHosts.entries { named[entry.host] = entry.prefix }
-        for (alias, host) in PortalHosts.aliases { named[alias] = named[host] }
-        for host in PortalHosts.dropped { named[host] = "\(droppedPrefix)/\(host)" }
+    /// The prefix of every named host (proxied, aliased and dropped), by its lower-case bytes.
+    static let named: [[UInt8]: [UInt8]] = {
+        var named: [[UInt8]: [UInt8]] = [:]
+        for entry in PortalHosts.entries { named[Array(entry.host.utf8)] = Array(entry.prefix.utf8) }
+        for (alias, host) in PortalHosts.aliases { named[Array(alias.utf8)] = named[Array(host.utf8)] }
+        for host in PortalHosts.dropped { named[Array(host.utf8)] = Array("\(droppedPrefix)/\(host)".utf8) }
         return named
     }()
 
-    /// The prefix of a host written in a body (any case).
-    static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        // Every WB host ends in `.ru`: anything else is not looked up at all.
+    static let numbered = PortalHosts.numbered.map { (Array($0.hostPrefix.utf8), Array($0.hostSuffix.utf8), Array($0.prefix.utf8)) }
+
+    /// The prefix of a host written in a body (any case), without building strings; nil for hosts that are not WB's
+    /// (most `//` in a body: every WB host ends in `.ru`, anything else is not looked up at all).
+    static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard bytes.count >= 4, bytes[bytes.count - 3] == 0x2E, bytes[bytes.count - 2] | 0x20 == 0x72, bytes[bytes.count - 1] | 0x20 == 0x75 else {
             return nil
         }
-        return prefix(of: String(decoding: bytes, as: UTF8.self).lowercased())
+        let host = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        if let prefix = named[host] { return prefix }
+        for (hostPrefix, hostSuffix, prefix) in numbered where host.count > hostPrefix.count + hostSuffix.count {
+            guard host.starts(with: hostPrefix), host.suffix(hostSuffix.count).elementsEqual(hostSuffix) else { continue }
+            let number = host[hostPrefix.count..<(host.count - hostSuffix.count)]
+            guard number.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            return prefix + [0x2F] + number
+        }
+        return nil
     }
 
     /// A `Location` header value (absolute or relative) as the browser must see it.
     static func location(_ value: String) -> String { String(decoding: rewrite(Array(value.utf8)), as: UTF8.self) }
-
-    /// The proxy path prefix of a host: its table prefix, its basket prefix, or the dropped prefix; nil for hosts that
-    /// are not WB's portal hosts.
-    static func prefix(of host: String) -> String? {
-        if let prefix = named[host] { return prefix }
-        guard let path = PortalHosts.proxyPath(host: host, path: "/") else { return nil }
-        return String(path.dropLast())
-    }
 
     private static func isHostByte(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
