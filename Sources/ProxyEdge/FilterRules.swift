@@ -65,6 +65,12 @@ enum FilterRules {
         Rule(host: "seller-analytics.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [])),
         Rule(host: "discounts-prices.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [], mutating: true)),
         Rule(host: "cmp.wildberries.ru", methods: any, pathPrefix: "/api/", kind: .articles(counters: [], mutating: true)),
+        Rule(
+            host: "cmp.wildberries.ru",
+            methods: reads,
+            pathPrefix: "/api/v5/adv/campaigns",
+            kind: .articles(counters: [Counter(path: ["total"], of: ["adverts"])])
+        ),
         Rule(host: "cmp.wildberries.ru", methods: reads, pathPrefix: "/", kind: .noArticleData),
     ]
 

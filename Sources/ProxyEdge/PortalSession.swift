@@ -97,8 +97,13 @@ struct PortalSession: Codable, Sendable, Equatable {
         return changed
     }
 
-    /// Every secret the session holds (cookie values and tokens): none may ever reach a browser.
-    var secrets: [String] { cookies.map(\.value) + [accessToken, lkToken].compactMap { $0 } }
+    /// Cookies that name things the portal shows anyway (the selected supplier, the language): not secrets.
+    static let publicCookies: Set<String> = ["x-supplier-id-external", "x-supplier-id", "locale", "external-locale"]
+
+    /// Every secret the session holds (the other cookies' values and the tokens): none may ever reach a browser.
+    var secrets: [String] {
+        cookies.filter { !Self.publicCookies.contains($0.name) }.map(\.value) + [accessToken, lkToken].compactMap { $0 }
+    }
 
     static func httpDate(_ text: String) -> Date? {
         let formatter = DateFormatter()

@@ -119,6 +119,16 @@ struct ProxyEdgeFlowTests {
         #expect(cards.headers["Set-Cookie"].isEmpty)
         #expect(cards.headers.first(name: "X-Request-Id")?.isEmpty == false)
 
+        // The sellers list (JSON-RPC, no article data) passes; the supplier id it names is not a secret.
+        let suppliers = try await Self.call(
+            base,
+            .POST,
+            "/ns/suppliers/suppliers-portal-core/suppliers",
+            cookie: anna.token,
+            json: #"[{"method":"getUserSuppliers","params":{},"id":"json-rpc_3","jsonrpc":"2.0"}]"#
+        )
+        #expect(suppliers.status == 200 && suppliers.text.contains(FakeWBPortal.supplierID), "\(suppliers.text)")
+
         // An Excel export: only her rows, the title and header rows kept.
         var export = HTTPClientRequest(url: base + "/__weekly__/ns/realization-reports/suppliers-portal-analytics/api/v1/reports/export")
         export.headers.add(name: "Cookie", value: "joycity_access=\(anna.token)")
