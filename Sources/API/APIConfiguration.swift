@@ -32,6 +32,9 @@ import Foundation
 ///   - `API_BCRYPT_COST` (int 4–16, default `12`): password hashing cost.
 ///   - `API_MAX_BODY` (default `1048576`): largest JSON request body in bytes.
 ///   - `API_AVATAR_MAX_BYTES` (default `262144`): largest avatar upload; avatars are JPEG of at most 512×512.
+///   - `API_PROXY_URL` (default: none): the proxy edge's base URL; when set, portal credentials are checked against
+///     WB through it (`POST /__joycity__/validate`, with `API_INTERNAL_SECRET`) before they are stored, and stored
+///     as WB rotated them. Without it they are stored unchecked.
 ///   - `API_INTERNAL_SECRET` (default: none, `/internal` answers 404 to everyone): the proxy edge's shared secret,
 ///     sent as `X-Internal-Secret`; at least 32 characters.
 ///   - `API_REQUEST_TIMEOUT` (default `30s`): the longest a request may take; past it the caller gets 503 (a
@@ -66,6 +69,8 @@ public struct APIConfiguration: Sendable {
     public var maxBody: Int
     public var avatarMaxBytes: Int
     public var internalSecret: String?
+    /// The proxy edge that checks portal credentials against WB before they are stored (`API_PROXY_URL`).
+    public var proxyURL: String?
     public var swaggerUIDirectory: String
     public var requestTimeout: Duration
     public var hstsMaxAge: Int
@@ -140,6 +145,23 @@ public struct APIConfiguration: Sendable {
         internalSecret = env.string("API_INTERNAL_SECRET")
         if let secret = internalSecret, secret.utf8.count < 32 {
             throw ConfigurationError(variable: "API_INTERNAL_SECRET", value: "(hidden)", expected: "at least 32 characters (openssl rand -hex 32)")
+        }
+        proxyURL = env.string("API_PROXY_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let proxyURL {
+            guard proxyURL.hasPrefix("http://") || proxyURL.hasPrefix("https://") else {
+                throw ConfigurationError(
+                    variable: "API_PROXY_URL",
+                    value: proxyURL,
+                    expected: "the proxy edge's base URL, e.g. http://127.0.0.1:8090"
+                )
+            }
+            guard internalSecret != nil else {
+                throw ConfigurationError(
+                    variable: "API_INTERNAL_SECRET",
+                    value: "(unset)",
+                    expected: "the secret the API and the proxy edge share; API_PROXY_URL needs it (openssl rand -hex 32)"
+                )
+            }
         }
         requestTimeout = try env.duration("API_REQUEST_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)
         if requestTimeout < .seconds(1) {

@@ -114,6 +114,8 @@ struct AccountCreate: Codable, Sendable {
     var syncIntervalSeconds: Int?
     var reportSource: SellerAccount.ReportSource?
     var syncEnabled: Bool?
+    /// The WB portal credentials, checked by the proxy edge against WB before anything is stored.
+    var portalCredentials: PortalCredentials?
 }
 
 /// `PATCH /api/accounts/{id}`: absent fields stay; `syncIntervalSeconds: null` returns to the fleet default.

@@ -60,7 +60,7 @@ public final class APIRoutes: @unchecked Sendable {
         case .anyone:
             break
         case .internalSecret:
-            guard let secret, let given = request.headers[.xInternalSecret], Self.constantTimeEquals(given, secret) else {
+            guard let secret, let given = request.headers[.xInternalSecret], SharedSecret.equals(given, secret) else {
                 throw APIError.notFound("no such endpoint; see /api/openapi.json")
             }
         case .signedIn, .roles:
@@ -88,7 +88,7 @@ public final class APIRoutes: @unchecked Sendable {
     /// Whether `request` carries the configured internal secret.
     func carriesInternalSecret(_ request: Request) -> Bool {
         guard let internalSecret, let given = request.headers[.xInternalSecret] else { return false }
-        return Self.constantTimeEquals(given, internalSecret)
+        return SharedSecret.equals(given, internalSecret)
     }
 
     static func refusal(_ access: Access, _ principal: Principal) -> String {
@@ -96,13 +96,5 @@ public final class APIRoutes: @unchecked Sendable {
         let needed = allowed.sorted().map(\.rawValue).joined(separator: ", ")
         let held = principal.roles.isEmpty ? "none" : principal.roles.map(\.rawValue).joined(separator: ", ")
         return "this needs one of the roles \(needed); yours: \(held). Ask an admin to grant one."
-    }
-
-    /// Compares two secrets in time that depends only on their lengths (HMAC both, compare the digests).
-    static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
-        let key = SymmetricKey(size: .bits256)
-        let a = HMAC<SHA256>.authenticationCode(for: Data(given.utf8), using: key)
-        let b = HMAC<SHA256>.authenticationCode(for: Data(expected.utf8), using: key)
-        return a == b
     }
 }

@@ -163,6 +163,7 @@ enum APISchemas {
                     "token": ["type": "string", "writeOnly": true],
                     "syncIntervalSeconds": nullable("integer", [("minimum", 60), ("maximum", 604800)]),
                     "reportSource": ["type": "string", "enum": ["statistics", "finance"]], "syncEnabled": ["type": "boolean"],
+                    "portalCredentials": .ref("PortalCredentials"),
                 ],
             ]
         ),

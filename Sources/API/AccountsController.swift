@@ -69,6 +69,14 @@ struct AccountsController: Sendable {
         }
         let token = body.token.trimmingSpaces()
         let claims = try await checkToken(token)
+        // Both checks before anything is stored: the WB token (above), then the portal credentials through the proxy.
+        var portal: String?
+        var portalChecked = false
+        if let credentials = body.portalCredentials {
+            let (stored, checked) = try await checkPortal(credentials)
+            portal = stored
+            portalChecked = checked
+        }
         // One statement: a failure leaves no account with defaults behind for a retry to collide with.
         let account = try await api.accounts.add(
             name: name,
@@ -79,7 +87,9 @@ struct AccountsController: Sendable {
             reportSource: body.reportSource ?? .statistics,
             syncIntervalSeconds: body.syncIntervalSeconds,
             syncEnabled: body.syncEnabled ?? true,
-            tokenChecked: true
+            tokenChecked: true,
+            portalCredentials: portal,
+            portalChecked: portalChecked
         )
         return try JSONBodies.response(account, status: .created)
     }
@@ -146,16 +156,31 @@ struct AccountsController: Sendable {
     @Sendable func setPortalCredentials(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
         let body = try await JSONBodies.decode(PortalCredentials.self, from: request, context: context)
-        guard body.login != nil || body.password != nil || body.cookies != nil else {
-            throw APIError.invalid("give at least one of login, password, cookies")
-        }
-        let json = try JSONCoding.encode(body)
-        guard json.utf8.count <= 64 << 10 else { throw APIError.tooLarge("portal credentials may be at most 64 KiB") }
+        _ = try await api.accounts.account(id: id)
+        let (json, checked) = try await checkPortal(body)
         try await api.accounts.setPortalCredentials(id: id, json: json)
+        if checked { try await api.accounts.setPortalSessionState(id: id, valid: true, reason: nil) }
         // Every proxy replica starts again from the new credentials (its live session of the old ones goes).
         let key = AccountStore.portalSessionKey(prefix: api.queue.configuration.prefix, account: id)
         _ = try await api.queue.redis.send(RedisCommand("DEL", key)).throwingError()
         return JSONBodies.noContent()
+    }
+
+    /// Portal credentials as they are to be stored, and whether WB accepted them: checked through the proxy edge when
+    /// `API_PROXY_URL` is set (the rotated cookies come back), otherwise stored unchecked.
+    /// - Throws: ``APIError`` 400 when empty, 413 when too large, 422/503 from ``PortalCredentialsCheck``.
+    func checkPortal(_ credentials: PortalCredentials) async throws -> (json: String, checked: Bool) {
+        guard credentials.login != nil || credentials.password != nil || credentials.cookies != nil else {
+            throw APIError.invalid("give at least one of login, password, cookies")
+        }
+        guard try JSONCoding.encode(credentials).utf8.count <= 64 << 10 else {
+            throw APIError.tooLarge("portal credentials may be at most 64 KiB")
+        }
+        guard let proxyURL = api.configuration.proxyURL, let secret = api.configuration.internalSecret, credentials.cookies != nil else {
+            return (try JSONCoding.encode(credentials), false)
+        }
+        let checked = try await PortalCredentialsCheck(proxyURL: proxyURL, secret: secret).check(credentials)
+        return (try JSONCoding.encode(checked), true)
     }
 
     /// Decodes the WB token (already trimmed: it is stored as checked) locally (shape, expiry, Statistics scope), then

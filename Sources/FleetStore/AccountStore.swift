@@ -31,6 +31,8 @@ public struct AccountStore: Sendable {
     ///   - token: the WB API token; `sellerID` and `expiresAt` are what the caller decoded from it.
     ///   - syncIntervalSeconds: its own sync interval (nil: the fleet default); `syncEnabled`: whether it syncs.
     ///   - tokenChecked: WB accepted the token just now (its status starts `ok`, not `unchecked`).
+    ///   - portalCredentials: the WB portal credentials (JSON), sealed into the same row; `portalChecked`: WB accepted
+    ///     them just now (the portal session starts `valid`).
     /// - Throws: ``StoreError`` `invalidInput` for an empty name or an INN that is not 10 or 12 digits,
     ///   `alreadyExists` for an INN that is already registered; `secretKeyMissing` when no encryption key is configured.
     public func add(
@@ -42,7 +44,9 @@ public struct AccountStore: Sendable {
         reportSource: SellerAccount.ReportSource = .statistics,
         syncIntervalSeconds: Int? = nil,
         syncEnabled: Bool = true,
-        tokenChecked: Bool = false
+        tokenChecked: Bool = false,
+        portalCredentials: String? = nil,
+        portalChecked: Bool = false
     ) async throws -> SellerAccount {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "an account needs a name") }
@@ -51,11 +55,16 @@ public struct AccountStore: Sendable {
         let interval = syncIntervalSeconds.map(Int32.init)
         let status = tokenChecked && token != nil ? "ok" : "unchecked"
         let sealed = try token.map { try secrets.seal($0) }
+        let portal = try portalCredentials.map { try secrets.seal($0) }
+        let portalState = portal != nil && portalChecked ? "valid" : "unchecked"
+        let portalCheckedAt: Date? = portal != nil && portalChecked ? Date() : nil
         let query: PostgresQuery = """
             INSERT INTO seller_accounts (name, inn, wb_token, wb_token_key_id, wb_token_hint, wb_seller_id, wb_token_expires_at, report_source,
-              sync_interval_seconds, sync_enabled, token_status)
+              sync_interval_seconds, sync_enabled, token_status, portal_credentials, portal_credentials_key_id, portal_session_state,
+              portal_session_checked_at)
             VALUES (\(name), \(inn), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID), \(Self.hint(token)), \(sellerID), \(expiresAt), \(reportSource.rawValue),
-              \(interval), \(syncEnabled), \(status))
+              \(interval), \(syncEnabled), \(status), \(portal.map { ByteBuffer(bytes: $0.ciphertext) }), \(portal?.keyID), \(portalState),
+              \(portalCheckedAt))
             ON CONFLICT (inn) DO NOTHING
             RETURNING id
             """
@@ -245,6 +254,28 @@ public struct AccountStore: Sendable {
               portal_session_state = 'unchecked', portal_session_error = NULL, portal_session_checked_at = NULL,
               updated_at = now() WHERE id = \(id) RETURNING id
             """
+        )
+    }
+
+    /// Replaces the cookies and access token inside the stored portal credentials (after WB rotated them), keeping
+    /// the rest (login, password) and the session state — only while the stored cookies still contain
+    /// `ifCookiesContain` (the cookie that was spent), so credentials an admin stored meanwhile stay.
+    public func replacePortalSession(id: Int64, cookies: String, accessToken: String?, ifCookiesContain spent: String) async throws {
+        guard let json = try await portalCredentials(id: id),
+            var document = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+            let stored = document["cookies"] as? String,
+            stored.split(separator: ";").contains(where: { $0.trimmingCharacters(in: .whitespaces) == spent })
+        else { return }
+        document["cookies"] = cookies
+        document["accessToken"] = accessToken
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self)
+        let sealed = try secrets.seal(text)
+        try await client.query(
+            """
+            UPDATE seller_accounts SET portal_credentials = \(ByteBuffer(bytes: sealed.ciphertext)), portal_credentials_key_id = \(sealed.keyID)
+              WHERE id = \(id) AND portal_credentials IS NOT NULL
+            """,
+            logger: logger
         )
     }
 

@@ -97,6 +97,10 @@ struct PortalSession: Codable, Sendable, Equatable {
         return changed
     }
 
+    /// The cookies as an admin pastes them (`name=value; …`), to store back: read again, each lands on the domain
+    /// it has now (the refresh cookie on the SSO host, the others on every portal host).
+    var pastedCookies: String { cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ") }
+
     /// Cookies that name things the portal shows anyway (the selected supplier, the language): not secrets.
     static let publicCookies: Set<String> = ["x-supplier-id-external", "x-supplier-id", "locale", "external-locale"]
 

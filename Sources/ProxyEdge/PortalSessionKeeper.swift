@@ -126,22 +126,27 @@ struct PortalSessionKeeper: Sendable {
         if let reason = session.invalid { throw PortalSessionError.invalid(reason) }
         let needs = needs(session, replacing: stale)
         guard needs.any else { return session }
+        let refreshBefore = session.cookies.first { $0.name == "wbx-refresh" }?.value
         var slid = false
         var setCookies: [(String, [String])] = []
-        if needs.slide {
-            setCookies += try await slide(account, &session)
-            slid = true
-        }
         do {
-            setCookies += try await issueLK(&session)
-        } catch LKRefused.refused where !slid {
-            // The access token is no longer accepted before its age says so: slide now.
-            setCookies += try await slide(account, &session)
-            slid = true
-            setCookies += try await issueLK(&session)
-        } catch LKRefused.refused {
-            await markInvalid(account, "WB refused a new LK token right after slide-v3")
-            throw PortalSessionError.invalid("WB refused a new LK token right after slide-v3")
+            if needs.slide {
+                setCookies += try await slide(&session)
+                slid = true
+            }
+            do {
+                setCookies += try await issueLK(&session)
+            } catch LKRefused.refused where !slid {
+                // The access token is no longer accepted before its age says so: slide now.
+                setCookies += try await slide(&session)
+                slid = true
+                setCookies += try await issueLK(&session)
+            } catch LKRefused.refused {
+                throw PortalSessionError.invalid("WB refused a new LK token right after slide-v3")
+            }
+        } catch PortalSessionError.invalid(let reason) {
+            await markInvalid(account, reason)
+            throw PortalSessionError.invalid(reason)
         }
         let result = session
         let written = try await store.update(account) { stored in
@@ -152,8 +157,19 @@ struct PortalSessionKeeper: Sendable {
             stored.lkExpiresAt = result.lkExpiresAt
         }
         if slid {
+            let renewed = written?.session ?? result
             logger.info("renewed the WB portal session", metadata: ["account": "\(account)"])
             do {
+                // The rotated cookies go back to the stored credentials too (a lost Redis does not lose the session),
+                // unless an admin stored new ones meanwhile (they no longer name the refresh cookie slid with).
+                if let spent = refreshBefore {
+                    try await accounts.replacePortalSession(
+                        id: account,
+                        cookies: renewed.pastedCookies,
+                        accessToken: renewed.accessToken,
+                        ifCookiesContain: "wbx-refresh=\(spent)"
+                    )
+                }
                 try await accounts.setPortalSessionState(id: account, valid: true, reason: nil)
             } catch {
                 logger.warning("could not record the renewed portal session", metadata: ["account": "\(account)", "error": "\(error)"])
@@ -164,13 +180,41 @@ struct PortalSessionKeeper: Sendable {
 
     enum LKRefused: Error { case refused }
 
+    /// Checks credentials an admin is about to store against WB, for the API (nothing is stored here): a slide-v3
+    /// with the refresh cookie when no access token is given (which rotates the cookies), then the portal's session
+    /// check. Returns the credentials to store — the rotated cookies and the access token.
+    /// - Throws: ``PortalSessionError`` `invalid` (WB refused them: say why) or `unreachable`.
+    func validate(cookies pasted: String, accessToken: String?) async throws -> (cookies: String, accessToken: String) {
+        var session = PortalSession(pastedCookies: pasted, accessToken: accessToken)
+        guard !session.cookies.isEmpty else { throw PortalSessionError.invalid("no cookies were given (name=value; …)") }
+        if session.accessToken == nil { _ = try await slide(&session) }
+        var check = HTTPClientRequest(
+            url: configuration.upstreamURL(host: Self.shellHost, pathAndQuery: "/ns/passport-portal/suppliers-portal-ru/validate")
+        )
+        if configuration.upstream != nil { check.headers.replaceOrAdd(name: "Host", value: Self.shellHost) }
+        Self.authorize(&check, session: session, host: Self.shellHost)
+        check.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")
+        let answer: HTTPClientResponse
+        do {
+            answer = try await http.execute(check, timeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds))
+            _ = try await answer.body.collect(upTo: 1 << 20)
+        } catch {
+            throw PortalSessionError.unreachable("the session check: \(error)")
+        }
+        if answer.status == .unauthorized || answer.status == .forbidden {
+            throw PortalSessionError.invalid("WB's session check answered \(answer.status.code)")
+        }
+        guard answer.status == .ok, let token = session.accessToken else {
+            throw PortalSessionError.unreachable("WB's session check answered \(answer.status.code)")
+        }
+        return (session.pastedCookies, token)
+    }
+
     /// `slide-v3` with the refresh cookie, then `slide-v3-confirm` with the sticker; returns the cookies WB set.
-    func slide(_ account: Int64, _ session: inout PortalSession) async throws -> [(String, [String])] {
+    func slide(_ session: inout PortalSession) async throws -> [(String, [String])] {
         let slid = try await call(host: Self.authHost, path: "/auth/v2/auth/slide-v3", body: "{}", session: session, authorized: false)
         if slid.status == .unauthorized || slid.status == .forbidden {
-            let reason = "slide-v3 answered \(slid.status.code): the refresh cookie is no longer accepted"
-            await markInvalid(account, reason)
-            throw PortalSessionError.invalid(reason)
+            throw PortalSessionError.invalid("slide-v3 answered \(slid.status.code): the refresh cookie is no longer accepted")
         }
         guard slid.status == .ok, let payload = Self.object(slid.body)?["payload"] as? [String: Any],
             let token = payload["access_token"] as? String, !token.isEmpty, let sticker = payload["sticker"] as? String

@@ -24,6 +24,8 @@ import Foundation
 ///   - `PROXY_WB_LOCK` (default `15s`): how long one replica may hold an account's renewal (the others wait).
 ///   - `PROXY_STATIC_CACHE_BYTES` (default `16777216`, 0: off): memory for WB's public static assets
 ///     (``StaticCache``).
+///   - `API_INTERNAL_SECRET` (default: none, `/__joycity__/validate` answers 404): the secret the API sends to have
+///     portal credentials checked (the same variable as the API's).
 ///   - and the session settings the API reads (`API_JWT_KEYS`, … : ``SessionSettings``).
 public struct ProxyConfiguration: Sendable {
     public var host: String
@@ -38,6 +40,7 @@ public struct ProxyConfiguration: Sendable {
     public var lkMargin: Duration
     public var sessionLockTTL: Duration
     public var staticCacheBytes: Int
+    public var internalSecret: String?
     public var session: SessionSettings
 
     /// Reads the keys above.
@@ -57,6 +60,10 @@ public struct ProxyConfiguration: Sendable {
         lkMargin = try env.duration("PROXY_WB_LK_MARGIN", default: .seconds(60), defaultUnit: .seconds)
         sessionLockTTL = try env.duration("PROXY_WB_LOCK", default: .seconds(15), defaultUnit: .seconds)
         staticCacheBytes = try env.int("PROXY_STATIC_CACHE_BYTES", default: 16 << 20, range: 0...(1 << 32))
+        internalSecret = env.string("API_INTERNAL_SECRET")
+        if let secret = internalSecret, secret.utf8.count < 32 {
+            throw ConfigurationError(variable: "API_INTERNAL_SECRET", value: "(hidden)", expected: "at least 32 characters (openssl rand -hex 32)")
+        }
         let session = try SessionSettings(environment: env)
         self.session = session
         if let text = env.string("PROXY_CURSOR_KEY") {

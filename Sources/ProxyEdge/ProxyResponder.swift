@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FleetAuth
 import FleetCore
+import FleetHTTP
 import FleetStore
 import Foundation
 import HTTPTypes
@@ -26,15 +27,14 @@ struct ProxyResponder: Sendable {
     let logger: Logger
 
     static let accessCookie = "joycity_access"
-    static let requestIDHeader = HTTPField.Name("X-Request-Id")!
 
     func respond(_ request: Request) async throws -> Response {
-        let requestID = Self.requestID(request.headers[Self.requestIDHeader])
+        let requestID = Self.requestID(request.headers[.xRequestID])
         var logger = logger
         logger[metadataKey: "request"] = "\(requestID)"
         var route = "unknown"
         var response = try await answer(request, logger: logger, route: &route)
-        response.headers[Self.requestIDHeader] = requestID
+        response.headers[.xRequestID] = requestID
         metrics.request(route: route, status: Int(response.status.code))
         return response
     }
@@ -44,6 +44,10 @@ struct ProxyResponder: Sendable {
         if path == "/__joycity__/health" {
             route = "health"
             return ProxyPages.plain(.ok, "ok")
+        }
+        if path == "/__joycity__/validate", request.method == .post {
+            route = "validate"
+            return try await validate(request)
         }
         if path == PortalScript.path {
             route = "script"
@@ -239,6 +243,40 @@ struct ProxyResponder: Sendable {
         let bytes = try await answer.body.collect(upTo: configuration.maxBody)
         metrics.upstream(upstream.host, .now - started)
         return Upstream.Reply(status: answer.status, headers: answer.headers, body: bytes)
+    }
+
+    /// `POST /__joycity__/validate` (the API only, with `X-Internal-Secret`; 404 to anyone else): checks portal
+    /// credentials `{"cookies", "accessToken"?}` against WB; answers `{"valid":true,"cookies","accessToken"}` (what to
+    /// store: WB rotates the cookies on a refresh), 422 `{"valid":false,"reason"}`, or 503 when WB cannot be reached.
+    func validate(_ request: Request) async throws -> Response {
+        guard let secret = configuration.internalSecret, let given = request.headers[.xInternalSecret], SharedSecret.equals(given, secret) else {
+            return ProxyPages.page(.notFound, "No WB host is served here. / Такого адреса нет.")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 64 << 10)
+        struct Credentials: Decodable {
+            var cookies: String
+            var accessToken: String?
+        }
+        func answer(_ status: HTTPResponse.Status, _ fields: [String: Any]) -> Response {
+            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
+            return Response(
+                status: status,
+                headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
+            )
+        }
+        guard let credentials = try? JSONCoding.decode(Credentials.self, from: Data(body.readableBytesView)) else {
+            return answer(.badRequest, ["valid": false, "reason": "the body must be {\"cookies\": \"name=value; …\", \"accessToken\"?: …}"])
+        }
+        do {
+            let (cookies, token) = try await keeper.validate(cookies: credentials.cookies, accessToken: credentials.accessToken)
+            return answer(.ok, ["valid": true, "cookies": cookies, "accessToken": token])
+        } catch PortalSessionError.invalid(let reason) {
+            return answer(.init(code: 422), ["valid": false, "reason": reason])
+        } catch {
+            return answer(.serviceUnavailable, ["valid": false, "reason": "\(error)"])
+        }
     }
 
     func principal(_ token: String) async throws -> Principal {

@@ -66,6 +66,16 @@ struct AllCommand: AsyncParsableCommand {
                 )
                 logger.warning("API_JWT_KEYS is not set: signing sessions with a key that lives as long as this process")
             }
+            // The API has the proxy edge beside it check portal credentials against WB before storing them.
+            var linked: [String: String] = [:]
+            if environment.string("API_INTERNAL_SECRET") == nil {
+                linked["API_INTERNAL_SECRET"] = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            }
+            if environment.string("API_PROXY_URL") == nil {
+                let proxyPort = try environment.int("PROXY_PORT", default: 8090, range: 1...65535)
+                linked["API_PROXY_URL"] = "http://127.0.0.1:\(proxyPort)"
+            }
+            environment = EnvironmentReader(values: environment.values.merging(linked) { $1 })
             // One process, one migration pass: the worker's store migrates, the API waits for it.
             environment = EnvironmentReader(values: environment.values.merging(["API_MIGRATE": "false"]) { $1 })
             // The worker's metrics listener (METRICS_PORT) serves the process's one registry, the API's series too.

@@ -180,4 +180,67 @@ struct ProxySessionTests {
             }
         }
     }
+
+    @Test(
+        "the API has the proxy check portal cookies against WB before storing them (and stores them as WB rotated them); refused ones store nothing"
+    )
+    func dualValidation() async throws {
+        let port = Int.random(in: 30_000...32_000)
+        try await APIHarness.run(["API_PROXY_URL": "http://127.0.0.1:\(port)"]) { api in
+            let admin = try await api.admin()
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal, overrides: ["PROXY_PORT": String(port)]) { _, bases in
+                // A new account with bad portal cookies: neither the account nor anything else is stored.
+                let token = api.fake.token(seller: 1)
+                let refused = try await api.call(
+                    .POST,
+                    "/api/accounts",
+                    token: admin.token,
+                    json: APIHarness.jsonString([
+                        "name": "Кристалл", "inn": "7701234567", "token": token,
+                        "portalCredentials": ["cookies": "wbx-refresh=stolen-or-old; wbx-seller-device-id=supplier-portal__-create"],
+                    ])
+                )
+                #expect(refused.status == 422 && refused.errorCode == "portal_credentials_invalid", "\(refused.text)")
+                #expect(try await api.call(.GET, "/api/accounts", token: admin.token).items.isEmpty)
+
+                // Good ones: checked (one slide-v3), stored as WB rotated them, the session valid at once.
+                let created = try await api.call(
+                    .POST,
+                    "/api/accounts",
+                    token: admin.token,
+                    json: APIHarness.jsonString([
+                        "name": "Кристалл", "inn": "7701234567", "token": token,
+                        "portalCredentials": ["cookies": "wbx-refresh=demo-refresh; wbx-seller-device-id=supplier-portal__-create"],
+                    ])
+                )
+                #expect(created.status == 201, "\(created.text)")
+                let account = (created.json["id"] as? NSNumber)?.int64Value ?? 0
+                #expect((created.json["portalSession"] as? [String: Any])?["state"] as? String == "valid", "\(created.text)")
+                #expect(portal.slides == 1)
+                let anna = try await api.user("anna", [.manager], accountID: account)
+                let month = "/api/accounts/\(account)/assignments/\(AssignmentConfiguration().currentMonth())/users/\(anna.userID)"
+                #expect(
+                    try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"dual"}"#).status == 200
+                )
+                // The proxy uses what was stored: the rotated refresh and the access token, no second slide.
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                #expect(portal.slides == 1)
+
+                // Changing them to cookies WB refuses: 422, the stored ones stay and keep working.
+                let bad = try await api.call(
+                    .PUT,
+                    "/api/accounts/\(account)/portal-credentials",
+                    token: admin.token,
+                    json: #"{"cookies":"wbx-refresh=expired; wbx-seller-device-id=supplier-portal__-other"}"#
+                )
+                #expect(bad.status == 422 && bad.errorCode == "portal_credentials_invalid", "\(bad.text)")
+                #expect(Self.onlyAnnas(try await Self.cards(bases[0], anna)))
+                #expect(try await Self.portalState(api, admin, account).0 == "valid")
+                // Nobody but the API may ask the proxy to check: 404 without the shared secret.
+                let probe = try await ProxyHarness.call(bases[0], .POST, "/__joycity__/validate", cookie: nil, json: #"{"cookies":"a=b"}"#)
+                #expect(probe.status == 404)
+            }
+        }
+    }
 }
