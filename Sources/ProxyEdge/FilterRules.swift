@@ -15,6 +15,8 @@ enum FilterRules {
         /// Session plumbing the proxy answers itself, never WB: the LK token (the proxy keeps the real one server-side
         /// and adds it to every request) and logout (which would end the account's session for everyone).
         case sessionManaged
+        /// The balance widget: answered by the proxy with the user's own balance (``PortalBalance``), never WB's.
+        case balance
         /// Refused: a data area whose endpoints are not declared one by one.
         case denied
     }
@@ -59,6 +61,12 @@ enum FilterRules {
         ),
         Rule(host: "seller-content.wildberries.ru", methods: any, pathPrefix: "/ns/analytics-api/content-analytics/", kind: .articles(counters: [])),
         Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/realization-reports/", kind: .articles(counters: [])),
+        Rule(
+            host: "seller-weekly-report.wildberries.ru",
+            methods: reads,
+            pathPrefix: "/ns/realization-reports/suppliers-portal-analytics/api/v1/balance",
+            kind: .balance
+        ),
         Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/shifts/", kind: .articles(counters: [])),
         Rule(host: "seller-supply.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [], mutating: true)),
         Rule(host: "seller-communications.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [])),

@@ -79,7 +79,7 @@ extension ProxyResponder {
                 metrics.filtered("json", .now - started)
                 return .content(status, headers, bytes)
             }
-        case .noArticleData, .denied, .sessionManaged:
+        case .noArticleData, .denied, .sessionManaged, .balance:
             let rewritable = ["text/", "javascript", "json", "xml"].contains { contentType.contains($0) }
             if encoded {
                 // Text that cannot be rewritten would send the browser to WB itself.

@@ -24,6 +24,7 @@ struct ProxyResponder: Sendable {
     let http: HTTPClient
     let metrics: ProxyMetrics
     let staticCache: StaticCache
+    let balance: PortalBalance
     let logger: Logger
 
     static let accessCookie = "joycity_access"
@@ -95,6 +96,7 @@ struct ProxyResponder: Sendable {
             )
         }
         if rule.kind == .sessionManaged { return ProxyPages.lkStandIn(now: Date().timeIntervalSince1970) }
+        if rule.kind == .balance { return try await ownBalance(request, user: principal.userId, account: account) }
 
         // WB's public static assets: from memory while fresh, revalidated when stale.
         let pathAndQuery = upstream.path + (request.uri.query.map { "?\($0)" } ?? "")
@@ -276,6 +278,30 @@ struct ProxyResponder: Sendable {
             return answer(.init(code: 422), ["valid": false, "reason": reason])
         } catch {
             return answer(.serviceUnavailable, ["valid": false, "reason": "\(error)"])
+        }
+    }
+
+    /// The balance widget's answer: the user's own figures (``PortalBalance``) in WB's content-card envelope.
+    func ownBalance(_ request: Request, user: Int64, account: Int64) async throws -> Response {
+        let query = request.uri.queryParameters
+        do {
+            let (from, to) = try balance.period(dateFrom: query["dateFrom"].map(String.init), dateTo: query["dateTo"].map(String.init))
+            let figures = try await balance.figures(user: user, account: account, from: from, to: to)
+            let data = try JSONEncoder().encode(["data": figures])
+            var body = Array(data.dropLast())
+            body += Array(#","error":false,"errorText":""}"#.utf8)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
+            )
+        } catch PortalBalance.Problem.badPeriod(let problem) {
+            let body = #"{"data":null,"error":true,"errorText":"\#(problem) / неверный период"}"#
+            return Response(
+                status: .badRequest,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
         }
     }
 

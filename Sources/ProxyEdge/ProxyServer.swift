@@ -49,9 +49,10 @@ public struct ProxyServer: Sendable {
         let postgres = try DatabaseConfiguration(environment: environment).makeClient(logger: logger)
         services.append(postgres)
         let (_, _, gate) = configuration.session.sessionGate(redis: redis, prefix: prefix, postgres: postgres, logger: logger)
+        let assignmentConfiguration = try AssignmentConfiguration(environment: environment)
         let store = AssignmentStore(
             client: postgres,
-            configuration: try AssignmentConfiguration(environment: environment),
+            configuration: assignmentConfiguration,
             events: nil,
             logger: logger
         )
@@ -95,6 +96,7 @@ public struct ProxyServer: Sendable {
             http: http,
             metrics: ProxyMetrics(),
             staticCache: StaticCache(capacity: configuration.staticCacheBytes),
+            balance: PortalBalance(postgres: postgres, configuration: assignmentConfiguration, logger: logger),
             logger: logger
         )
         let router = Router()

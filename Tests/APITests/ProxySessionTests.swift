@@ -5,6 +5,7 @@ import FleetStore
 import FleetTesting
 import Foundation
 import NIOHTTP1
+import PostgresNIO
 import Prometheus
 import Synchronization
 import Testing
@@ -240,6 +241,47 @@ struct ProxySessionTests {
                 // Nobody but the API may ask the proxy to check: 404 without the shared secret.
                 let probe = try await ProxyHarness.call(bases[0], .POST, "/__joycity__/validate", cookie: nil, json: #"{"cookies":"a=b"}"#)
                 #expect(probe.status == 404)
+            }
+        }
+    }
+
+    @Test("the balance widget answers the manager's own balance from the report rows of the articles they held that month; WB is not asked")
+    func ownBalance() async throws {
+        try await APIHarness.run { api in
+            let (_, account, anna) = try await Self.manager(api, device: "supplier-portal__-balance")
+            let month = AssignmentConfiguration().currentMonth()
+            try await api.database.withClient(logger: TestRedis.logger) { postgres in
+                let rows: [(Int64, Int64, String, String)] = [
+                    (1, 178_231_456, month.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":1000.5,"delivery_rub":50}"#),
+                    (2, 178_231_456, month.firstDay, #"{"docTypeName":"Возврат","forPay":"100.25","deliveryRub":"10"}"#),
+                    (3, 209_455_871, month.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":5000}"#),
+                    (4, 0, month.firstDay, #"{"storage_fee":300}"#),
+                    (5, 178_231_456, month.previous.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":7000}"#),
+                ]
+                for (rrd, nm, day, doc) in rows {
+                    try await postgres.query(
+                        """
+                        INSERT INTO wb_report_rows (account_id, rrd_id, rr_dt, nm_id, source, sync_run, doc)
+                        VALUES (\(account), \(rrd), \(day)::date, \(nm), 'statistics', 1, \(doc)::jsonb)
+                        """,
+                        logger: TestRedis.logger
+                    )
+                }
+            }
+            let portal = FakeWBPortal()
+            try await ProxyHarness.run(api: api, portal: portal) { _, bases in
+                let path = "/__weekly__/ns/realization-reports/suppliers-portal-analytics/api/v1/balance"
+                let this = try await ProxyHarness.call(bases[0], .GET, path, cookie: anna.token)
+                #expect(this.status == 200, "\(this.text)")
+                let figures = (try? JSONSerialization.jsonObject(with: Data(this.text.utf8)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
+                #expect((figures["forPay"] as? Double) == 900.25 && (figures["logistics"] as? Double) == 60, "\(this.text)")
+                #expect((figures["balance"] as? Double) == 840.25 && (figures["rows"] as? Int) == 2, "\(this.text)")
+                // Last month's row was nobody's of hers (she held no article then): a longer period adds nothing.
+                let longer = try await ProxyHarness.call(bases[0], .GET, path + "?dateFrom=\(month.previous.firstDay)", cookie: anna.token)
+                #expect(longer.text.contains(#""balance":840.25"#), "\(longer.text)")
+                let bad = try await ProxyHarness.call(bases[0], .GET, path + "?dateFrom=2026-13-01", cookie: anna.token)
+                #expect(bad.status == 400 && bad.text.contains("dateFrom"), "\(bad.text)")
+                #expect(!portal.requests.contains { $0.contains("/balance") })
             }
         }
     }
