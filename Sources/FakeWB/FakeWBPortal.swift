@@ -68,6 +68,13 @@ public final class FakeWBPortal: Sendable {
               var item = document.createElement("li");
               item.className = "card";
               item.textContent = card.nmID + " " + card.title;
+              if (card.photos && card.photos.length) {
+                var photo = new Image();
+                photo.className = "photo";
+                photo.alt = card.title;
+                photo.src = card.photos[0].big;
+                item.appendChild(photo);
+              }
               list.appendChild(item);
             });
             app.appendChild(list);
@@ -97,6 +104,11 @@ public final class FakeWBPortal: Sendable {
             }).catch(function (e) { document.body.setAttribute("data-campaigns", "error " + e); });
         });
         """
+    /// A card photo's URL on its basket host (`/vol{nm/100000}/part{nm/1000}/{nm}/images/big/1.webp`).
+    public static func photo(_ nm: Int64) -> String {
+        "https://basket-01.wbbasket.ru/vol\(nm / 100_000)/part\(nm / 1000)/\(nm)/images/big/1.webp"
+    }
+
     /// The SPA bundle's hashed path and content (≈ 200 KB of script naming WB hosts by absolute URL).
     public static let bundleHash = "3f9a2c71"
     public static let bundlePath = "/static/js/main.\(bundleHash).js"
@@ -250,6 +262,13 @@ public final class FakeWBPortal: Sendable {
             let headers: HTTPFields = [.contentType: "application/javascript", .cacheControl: "public, max-age=31536000, immutable", .eTag: etag]
             if request.headers[.ifNoneMatch] == etag { return Reply(status: .notModified, headers: headers, body: ByteBuffer()) }
             return Reply(status: .ok, headers: headers, body: ByteBuffer(string: Self.bundle))
+        case (let basket, .get, _) where basket.hasPrefix("basket-") && basket.hasSuffix(".wbbasket.ru") && path.hasSuffix(".webp"):
+            // A card photo (public, cached by browsers and proxies).
+            return Reply(
+                status: .ok,
+                headers: [.contentType: "image/webp", .cacheControl: "public, max-age=86400"],
+                body: ByteBuffer(bytes: Array("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8))
+            )
         case ("seller-services.wildberries.ru", .get, "/ns/reference/countries"):
             // A public reference list (no article data, no session needed).
             return Self.json(Self.countries)
@@ -262,7 +281,9 @@ public final class FakeWBPortal: Sendable {
             )
         case ("seller-content.wildberries.ru", .post, "/ns/viewer/content-card/viewer/tableListv6"):
             guard authorized else { return Self.unauthorized(check) }
-            let cards = Self.articles.map { #"{"nmID":\#($0.nmId),"vendorCode":"\#($0.vendorCode)","title":"\#($0.title)"}"# }
+            let cards = Self.articles.map {
+                #"{"nmID":\#($0.nmId),"vendorCode":"\#($0.vendorCode)","title":"\#($0.title)","photos":[{"big":"\#(Self.photo($0.nmId))"}]}"#
+            }
             var response = Self.json(
                 #"{"data":{"cards":[\#(cards.joined(separator: ","))],"cursor":{"updatedAt":"2026-12-01T10:00:00Z","nmID":\#(Self.articles.last!.nmId),"total":\#(cards.count)}},"error":false,"errorText":"","additionalErrors":null}"#
             )

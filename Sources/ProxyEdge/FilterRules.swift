@@ -17,6 +17,9 @@ enum FilterRules {
         case sessionManaged
         /// The balance widget: answered by the proxy with the user's own balance (``PortalBalance``), never WB's.
         case balance
+        /// Media named by article in its path (`/vol1782/part178231/178231456/images/…` on the baskets): passed only
+        /// for an assigned nmId, refused otherwise.
+        case articlePath
         /// Refused: a data area whose endpoints are not declared one by one.
         case denied
     }
@@ -80,11 +83,41 @@ enum FilterRules {
             kind: .articles(counters: [Counter(path: ["total"], of: ["adverts"])])
         ),
         Rule(host: "cmp.wildberries.ru", methods: reads, pathPrefix: "/", kind: .noArticleData),
+        // Card images and media: every basket host (`basket-NN`, `static-basket-NN`), by the nmId in the path.
+        Rule(host: Self.basketHost, methods: reads, pathPrefix: "/", kind: .articlePath),
+        Rule(host: Self.staticBasketHost, methods: reads, pathPrefix: "/", kind: .articlePath),
     ]
+
+    /// How the numbered basket hosts appear in the table.
+    static let basketHost = "basket-NN.wbbasket.ru"
+    static let staticBasketHost = "static-basket-NN.wbbasket.ru"
+
+    /// The table's name of a host: numbered basket hosts by their pattern, others as they are.
+    static func tableHost(_ host: String) -> String {
+        for (hostPrefix, hostSuffix, _) in PortalHosts.numbered where host.hasPrefix(hostPrefix) && host.hasSuffix(hostSuffix) {
+            let number = host.dropFirst(hostPrefix.count).dropLast(hostSuffix.count)
+            if !number.isEmpty, number.allSatisfy(\.isNumber) { return hostPrefix + "NN" + hostSuffix }
+        }
+        return host
+    }
+
+    /// The nmId a media path names (`/vol{nm/100000}/part{nm/1000}/{nm}/…`), only when the three agree.
+    static func articleInPath(_ path: String) -> Int64? {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 3 else { return nil }
+        for index in 0..<(parts.count - 2) where parts[index].hasPrefix("vol") && parts[index + 1].hasPrefix("part") {
+            guard let vol = Int64(parts[index].dropFirst(3)), let part = Int64(parts[index + 1].dropFirst(4)), let nm = Int64(parts[index + 2]),
+                nm > 0, vol == nm / 100_000, part == nm / 1000
+            else { return nil }
+            return nm
+        }
+        return nil
+    }
 
     /// The rule for a request (`nil`: denied).
     static func rule(method: String, host: String, path: String) -> Rule? {
         let method = method.uppercased()
+        let host = tableHost(host)
         let best =
             rules
             .filter { $0.host == host && path.hasPrefix($0.pathPrefix) && ($0.methods?.contains(method) ?? true) }

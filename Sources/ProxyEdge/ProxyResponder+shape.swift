@@ -75,11 +75,12 @@ extension ProxyResponder {
                 metrics.refused("foreign")
                 return .page(ProxyPages.page(.forbidden, "This is not one of your articles this month. / Это не ваш артикул в этом месяце."))
             case .filtered(let filtered):
-                let bytes = ByteBuffer(bytes: JSONCodec.write(filtered))
+                // What is left is rewritten too: card photos, links to other hosts stay on the origin.
+                let bytes = ByteBuffer(bytes: URLRewriter.rewrite(JSONCodec.write(filtered)))
                 metrics.filtered("json", .now - started)
                 return .content(status, headers, bytes)
             }
-        case .noArticleData, .denied, .sessionManaged, .balance:
+        case .noArticleData, .denied, .sessionManaged, .balance, .articlePath:
             let rewritable = ["text/", "javascript", "json", "xml"].contains { contentType.contains($0) }
             if encoded {
                 // Text that cannot be rewritten would send the browser to WB itself.

@@ -97,12 +97,22 @@ struct ProxyResponder: Sendable {
         }
         if rule.kind == .sessionManaged { return ProxyPages.lkStandIn(now: Date().timeIntervalSince1970) }
         if rule.kind == .balance { return try await ownBalance(request, user: principal.userId, account: account) }
+        if rule.kind == .articlePath {
+            // Media of an article: only the user's.
+            let (articles, cached) = try await articles.articles(user: principal.userId, account: account)
+            metrics.cache("articles", hit: cached)
+            guard let nm = FilterRules.articleInPath(upstream.path), articles.contains(nm) else {
+                metrics.denied("foreign_media")
+                return ProxyPages.page(.forbidden, "This is not one of your articles this month. / Это не ваш артикул в этом месяце.")
+            }
+        }
 
         // WB's public static assets: from memory while fresh, revalidated when stale.
         let pathAndQuery = upstream.path + (request.uri.query.map { "?\($0)" } ?? "")
         let cacheKey = StaticCache.key(host: upstream.host, pathAndQuery: pathAndQuery)
         var validators: [(String, String)] = []
-        let kept = rule.kind == .noArticleData && request.method == .get ? staticCache.lookup(cacheKey) : nil
+        let cachable = rule.kind == .noArticleData || rule.kind == .articlePath
+        let kept = cachable && request.method == .get ? staticCache.lookup(cacheKey) : nil
         if let kept {
             if kept.isFresh(.now) {
                 metrics.cache("static", hit: true)
@@ -197,7 +207,7 @@ struct ProxyResponder: Sendable {
                 cacheControl: control,
                 setsCookie: !reply.setCookies.isEmpty,
                 bytes: bytes.readableBytes
-            ), rule.kind == .noArticleData {
+            ), cachable {
                 metrics.cache("static", hit: false)
                 staticCache.store(cacheKey, status: status, headers: headers, body: bytes)
             }

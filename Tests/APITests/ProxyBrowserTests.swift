@@ -42,6 +42,13 @@ struct ProxyBrowserTests {
                 #expect((report["campaigns"] as? [String]) == ["501 Платья 178231456", "503 Всё 178231456"], "\(output)")
                 #expect((report["offOrigin"] as? [String]) == [], "\(output)")
                 #expect((report["suppliers"] as? String) == "200", "\(output)")
+                // Her card's photo, on the origin (its URL came rewritten inside the filtered JSON).
+                let photos = report["photos"] as? [String] ?? []
+                #expect(
+                    photos.count == 1 && photos.allSatisfy { $0.hasPrefix(bases[0] + "/__basket__/01/") && $0.contains("178231456") },
+                    "\(output)"
+                )
+                #expect(portal.requests.contains { $0.hasPrefix("basket-01.wbbasket.ru /vol1782/part178231/178231456/") })
                 #expect(((report["requests"] as? Int) ?? 0) >= 8, "\(output)")
                 // The browser's run-time request for the cards reached WB through the proxy, as did the ads API.
                 #expect(portal.requests.contains("seller-content.wildberries.ru /ns/viewer/content-card/viewer/tableListv6"))
@@ -97,6 +104,7 @@ struct ProxyBrowserTests {
                 problems.append("cards: " + attribute("data-cards"))
             report["cards"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#cards .card")]
             report["suppliers"] = attribute("data-suppliers")
+            report["photos"] = [e.get_attribute("src") for e in driver.find_elements(By.CSS_SELECTOR, "#cards .photo")]
             driver.find_element(By.LINK_TEXT, "ads").click()
             if attribute("data-campaigns") != "ready":
                 problems.append("campaigns: " + attribute("data-campaigns"))

@@ -119,6 +119,12 @@ struct ProxyEdgeFlowTests {
         #expect(cards.headers["Set-Cookie"].isEmpty)
         #expect(cards.headers.first(name: "X-Request-Id")?.isEmpty == false)
 
+        // Her card's photo is on the origin and passes; another manager's never reaches WB.
+        #expect(cards.text.contains("\"/__basket__/01/vol1782/part178231/178231456/images/big/1.webp\""), "\(cards.text)")
+        #expect(try await Self.call(base, .GET, "/__basket__/01/vol1782/part178231/178231456/images/big/1.webp", cookie: anna.token).status == 200)
+        #expect(try await Self.call(base, .GET, "/__basket__/01/vol2094/part209455/209455871/images/big/1.webp", cookie: anna.token).status == 403)
+        #expect(!portal.requests.contains { $0.contains("209455871") })
+
         // The sellers list (JSON-RPC, no article data) passes; the supplier id it names is not a secret.
         let suppliers = try await Self.call(
             base,

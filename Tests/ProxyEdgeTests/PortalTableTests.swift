@@ -48,7 +48,19 @@ struct PortalTableTests {
         for host in PortalHosts.entries.map(\.host) + PortalHosts.dropped + PortalHosts.aliases.keys + PortalHosts.numbered.map(\.hostSuffix) {
             #expect(host.hasSuffix(".ru"), "\(host)")
         }
-        // Every rule's host is a proxied host.
-        for rule in FilterRules.rules { #expect(PortalHosts.entries.contains { $0.host == rule.host }, "\(rule.host)") }
+        // Every rule's host is a proxied host (baskets by their pattern).
+        for rule in FilterRules.rules {
+            let basket = rule.host == FilterRules.basketHost || rule.host == FilterRules.staticBasketHost
+            #expect(basket || PortalHosts.entries.contains { $0.host == rule.host }, "\(rule.host)")
+        }
+        // Card images pass by the nmId in their path, which must agree with its vol and part.
+        #expect(
+            FilterRules.rule(method: "GET", host: "basket-12.wbbasket.ru", path: "/vol1782/part178231/178231456/images/big/1.webp")?.kind
+                == .articlePath
+        )
+        #expect(FilterRules.rule(method: "POST", host: "basket-12.wbbasket.ru", path: "/x") == nil)
+        #expect(FilterRules.articleInPath("/vol1782/part178231/178231456/images/big/1.webp") == 178_231_456)
+        #expect(FilterRules.articleInPath("/vol1782/part178231/209455871/images/big/1.webp") == nil)
+        #expect(FilterRules.articleInPath("/static/logo.svg") == nil && FilterRules.articleInPath("/vol1/partx/1/") == nil)
     }
 }
