@@ -85,6 +85,33 @@ public final class FakeWBPortal: Sendable {
           xhr.setRequestHeader("Content-Type", "application/json");
           xhr.onload = function () { document.body.setAttribute("data-suppliers", String(xhr.status)); };
           xhr.send('[{"method":"getUserSuppliers","params":{},"id":"json-rpc_3","jsonrpc":"2.0"}]');
+          // Every data section the shell shows: the nmIds each answered with go into a data-* attribute.
+          function ids(value, out) {
+            if (Array.isArray(value)) { value.forEach(function (v) { ids(v, out); }); }
+            else if (value && typeof value === "object") {
+              Object.keys(value).forEach(function (k) {
+                if (/^nm_?id$/i.test(k)) out.push(String(value[k])); else ids(value[k], out);
+              });
+            }
+            return out;
+          }
+          function section(name, url, options) {
+            fetch(url, options || {credentials: "include"}).then(function (r) { return r.json(); }).then(function (body) {
+              document.body.setAttribute("data-" + name, ids(body, []).join(",") || "none");
+            }).catch(function (e) { document.body.setAttribute("data-" + name, "error " + e); });
+          }
+          var post = {method: "POST", headers: {"Content-Type": "application/json"}, credentials: "include"};
+          section("prices", "https://discounts-prices.wildberries.ru/ns/dp-api/discounts-prices/suppliers/api/v1/list/goods/filter");
+          section("funnel", "https://seller-content.wildberries.ru/ns/analytics-api/content-analytics/api/v2/product/search-report/table",
+                  Object.assign({body: "{}"}, post));
+          section("stocks", "https://seller-weekly-report.wildberries.ru/ns/shifts/analytics-back/api/v1/stocks");
+          section("feedbacks", "https://seller-communications.wildberries.ru/ns/feedbacks/suppliers-portal-feedbacks/api/v1/feedbacks");
+          section("drafts", "https://seller-supply.wildberries.ru/ns/sm-draft/supply-manager/api/v1/draft/listDrafts",
+                  Object.assign({body: '{"jsonrpc":"2.0","id":"json-rpc_5","method":"listDrafts","params":{}}'}, post));
+          fetch("https://seller-weekly-report.wildberries.ru/ns/realization-reports/suppliers-portal-analytics/api/v1/balance", {credentials: "include"})
+            .then(function (r) { return r.json(); })
+            .then(function (body) { document.body.setAttribute("data-balance", String(body.data.balance)); })
+            .catch(function (e) { document.body.setAttribute("data-balance", "error " + e); });
           if (navigator.sendBeacon) navigator.sendBeacon("https://a" + ".wb.ru/collect", "{}");
         })();
         """
@@ -308,6 +335,35 @@ public final class FakeWBPortal: Sendable {
                 ],
                 body: ByteBuffer(bytes: data)
             )
+        case ("discounts-prices.wildberries.ru", .get, "/ns/dp-api/discounts-prices/suppliers/api/v1/list/goods/filter"):
+            guard authorized else { return Self.unauthorized(check) }
+            let goods = Self.articles.enumerated().map {
+                #"{"nmID":\#($1.nmId),"vendorCode":"\#($1.vendorCode)","sizes":[{"price":\#(1000 + $0 * 500),"discountedPrice":\#(900 + $0 * 450)}]}"#
+            }
+            return Self.json(#"{"data":{"listGoods":[\#(goods.joined(separator: ","))]},"error":false}"#)
+        case ("seller-content.wildberries.ru", .post, "/ns/analytics-api/content-analytics/api/v2/product/search-report/table"):
+            guard authorized else { return Self.unauthorized(check) }
+            let products = Self.articles.enumerated().map {
+                #"{"product":{"nmId":\#($1.nmId),"title":"\#($1.title)"},"statistic":{"selected":{"openCard":\#(100 * ($0 + 1)),"addToCart":\#(10 * ($0 + 1)),"orderCount":\#($0 + 1)}}}"#
+            }
+            return Self.json(#"{"data":{"products":[\#(products.joined(separator: ","))],"total":\#(products.count)},"error":false}"#)
+        case ("seller-weekly-report.wildberries.ru", .get, "/ns/shifts/analytics-back/api/v1/stocks"):
+            guard authorized else { return Self.unauthorized(check) }
+            let stocks = Self.articles.enumerated().map { #"{"nmId":"\#($1.nmId)","warehouse":"Коледино","quantity":\#(5 + $0)}"# }
+            return Self.json(#"{"data":[\#(stocks.joined(separator: ","))],"error":false}"#)
+        case ("seller-communications.wildberries.ru", .get, "/ns/feedbacks/suppliers-portal-feedbacks/api/v1/feedbacks"):
+            guard authorized else { return Self.unauthorized(check) }
+            let feedbacks = Self.articles.enumerated().map {
+                #"{"id":"fb-\#($0)","text":"Отзыв \#($0)","productValuation":5,"productDetails":{"nmId":\#($1.nmId),"productName":"\#($1.title)"}}"#
+            }
+            return Self.json(#"{"data":{"feedbacks":[\#(feedbacks.joined(separator: ","))],"countUnanswered":\#(feedbacks.count)},"error":false}"#)
+        case ("seller-supply.wildberries.ru", .post, "/ns/sm-draft/supply-manager/api/v1/draft/listDrafts"):
+            guard authorized else { return Self.unauthorized(check) }
+            let drafts = Self.articles.enumerated().map { #"{"draftId":"d-\#($0)","goods":[{"nmId":\#($1.nmId),"quantity":\#(10 * ($0 + 1))}]}"# }
+            return Self.json(#"{"jsonrpc":"2.0","id":"json-rpc_5","result":{"drafts":[\#(drafts.joined(separator: ","))],"total":\#(drafts.count)}}"#)
+        case ("seller-supply.wildberries.ru", .post, "/ns/sm-draft/supply-manager/api/v1/draft/create"):
+            guard authorized else { return Self.unauthorized(check) }
+            return Self.json(#"{"jsonrpc":"2.0","id":"json-rpc_6","result":{"draftId":"d-new"}}"#)
         case ("discounts-prices.wildberries.ru", .post, "/ns/prices/upload"):
             guard authorized else { return Self.unauthorized(check) }
             return Self.json(#"{"data":{"uploaded":true},"error":false}"#)

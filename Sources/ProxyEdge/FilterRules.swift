@@ -62,7 +62,12 @@ enum FilterRules {
             pathPrefix: "/ns/source/content-card/",
             kind: .articles(counters: [], mutating: true)
         ),
-        Rule(host: "seller-content.wildberries.ru", methods: any, pathPrefix: "/ns/analytics-api/content-analytics/", kind: .articles(counters: [])),
+        Rule(
+            host: "seller-content.wildberries.ru",
+            methods: any,
+            pathPrefix: "/ns/analytics-api/content-analytics/",
+            kind: .articles(counters: [Counter(path: ["data", "total"], of: ["data", "products"])])
+        ),
         Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/realization-reports/", kind: .articles(counters: [])),
         Rule(
             host: "seller-weekly-report.wildberries.ru",
@@ -72,7 +77,19 @@ enum FilterRules {
         ),
         Rule(host: "seller-weekly-report.wildberries.ru", methods: any, pathPrefix: "/ns/shifts/", kind: .articles(counters: [])),
         Rule(host: "seller-supply.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [], mutating: true)),
+        Rule(
+            host: "seller-supply.wildberries.ru",
+            methods: any,
+            pathPrefix: "/ns/sm-draft/supply-manager/api/v1/draft/listDrafts",
+            kind: .articles(counters: [Counter(path: ["total"], of: ["drafts"])])
+        ),
         Rule(host: "seller-communications.wildberries.ru", methods: any, pathPrefix: "/ns/", kind: .articles(counters: [])),
+        Rule(
+            host: "seller-communications.wildberries.ru",
+            methods: reads,
+            pathPrefix: "/ns/feedbacks/",
+            kind: .articles(counters: [Counter(path: ["data", "countUnanswered"], of: ["data", "feedbacks"])])
+        ),
         Rule(host: "seller-analytics.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [])),
         Rule(host: "discounts-prices.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [], mutating: true)),
         Rule(host: "cmp.wildberries.ru", methods: any, pathPrefix: "/api/", kind: .articles(counters: [], mutating: true)),

@@ -4,6 +4,7 @@ import FleetStore
 import FleetTesting
 import Foundation
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 /// A real browser (Debian's chromium, headless, driven by Selenium from PyPI) through the proxy edge: it signs in
@@ -29,6 +30,20 @@ struct ProxyBrowserTests {
                 try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[178231456],"force":true,"comment":"browser"}"#).status == 200
             )
 
+            // One synced report row of hers, one of another manager's article: the balance widget shows hers only.
+            try await api.database.withClient(logger: TestRedis.logger) { postgres in
+                let day = AssignmentConfiguration().currentMonth().firstDay
+                for (rrd, nm, pay) in [(Int64(1), Int64(178_231_456), 1234.5), (2, 209_455_871, 9999)] {
+                    let doc = #"{"doc_type_name":"Продажа","ppvz_for_pay":\#(pay)}"#
+                    try await postgres.query(
+                        """
+                        INSERT INTO wb_report_rows (account_id, rrd_id, rr_dt, nm_id, source, sync_run, doc)
+                        VALUES (\(account), \(rrd), \(day)::date, \(nm), 'statistics', 1, \(doc)::jsonb)
+                        """,
+                        logger: TestRedis.logger
+                    )
+                }
+            }
             let portal = FakeWBPortal()
             try await ProxyHarness.run(api: api, portal: portal) { _, bases in
                 let (status, output) = try runPython(
@@ -42,6 +57,12 @@ struct ProxyBrowserTests {
                 #expect((report["campaigns"] as? [String]) == ["501 Платья 178231456", "503 Всё 178231456"], "\(output)")
                 #expect((report["offOrigin"] as? [String]) == [], "\(output)")
                 #expect((report["suppliers"] as? String) == "200", "\(output)")
+                // Every data section of the shell named her article only.
+                let sections = report["sections"] as? [String: String] ?? [:]
+                for name in ["prices", "funnel", "stocks", "feedbacks", "drafts"] {
+                    #expect(sections[name] == "178231456", "\(name): \(output)")
+                }
+                #expect(sections["balance"] == "1234.5", "\(output)")
                 // Her card's photo, on the origin (its URL came rewritten inside the filtered JSON).
                 let photos = report["photos"] as? [String] ?? []
                 #expect(
@@ -104,6 +125,7 @@ struct ProxyBrowserTests {
                 problems.append("cards: " + attribute("data-cards"))
             report["cards"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#cards .card")]
             report["suppliers"] = attribute("data-suppliers")
+            report["sections"] = {name: attribute("data-" + name) for name in ["prices", "funnel", "stocks", "feedbacks", "drafts", "balance"]}
             report["photos"] = [e.get_attribute("src") for e in driver.find_elements(By.CSS_SELECTOR, "#cards .photo")]
             driver.find_element(By.LINK_TEXT, "ads").click()
             if attribute("data-campaigns") != "ready":

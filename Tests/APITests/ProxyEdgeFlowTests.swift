@@ -167,6 +167,29 @@ struct ProxyEdgeFlowTests {
         )
         #expect(own.status == 200 && portal.requests.filter { $0.hasSuffix("/ns/prices/upload") }.count == 1)
 
+        // A supply draft naming another manager's article never reaches WB; hers does.
+        let draft = "/__supply__/ns/sm-draft/supply-manager/api/v1/draft/create"
+        let foreignDraft = try await Self.call(
+            base,
+            .POST,
+            draft,
+            cookie: anna.token,
+            json: #"{"params":{"goods":[{"nmId":231906114,"quantity":5}]}}"#
+        )
+        #expect(foreignDraft.status == 403 && !portal.requests.contains { $0.hasSuffix("/draft/create") })
+        let ownDraft = try await Self.call(base, .POST, draft, cookie: anna.token, json: #"{"params":{"goods":[{"nmId":178231456,"quantity":5}]}}"#)
+        #expect(ownDraft.status == 200 && portal.requests.filter { $0.hasSuffix("/draft/create") }.count == 1, "\(ownDraft.text)")
+        // The drafts list keeps hers, its total agrees.
+        let drafts = try await Self.call(
+            base,
+            .POST,
+            "/__supply__/ns/sm-draft/supply-manager/api/v1/draft/listDrafts",
+            cookie: anna.token,
+            json: #"{"jsonrpc":"2.0","id":"json-rpc_5","method":"listDrafts","params":{}}"#
+        )
+        let draftsFiltered = drafts.text.contains("178231456") && !drafts.text.contains("209455871") && drafts.text.contains("\"total\":1")
+        #expect(draftsFiltered, "\(drafts.text)")
+
         // An assignment change shows within a second.
         #expect(try await api.call(.PUT, month, token: admin.token, json: #"{"nmIds":[231906114],"force":true,"comment":"swap"}"#).status == 200)
         #expect(
