@@ -114,6 +114,7 @@ struct BenchProxy: AsyncParsableCommand {
     @Option(help: "Seconds per wrk run.") var seconds = 5
     @Option(help: "wrk connections.") var connections = 32
     @Option(help: "Rounds of nginx + proxy per load; the best ratio is reported (machines are noisy).") var rounds = 2
+    @Flag(help: "Only the filter's own time (no servers, no wrk): for profiling it.") var filterOnly = false
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -128,6 +129,7 @@ struct BenchProxy: AsyncParsableCommand {
                 seconds: seconds,
                 connections: connections,
                 rounds: rounds,
+                filterOnly: filterOnly,
                 logger: Runtime.cliLogger("joycity.bench")
             )
             .run()

@@ -17,6 +17,7 @@ struct ProxyBenchmark {
     let seconds: Int
     let connections: Int
     let rounds: Int
+    let filterOnly: Bool
     let logger: Logger
     let prefix = "bench.proxy.\(UInt32.random(in: 0...UInt32.max))"
 
@@ -88,13 +89,13 @@ struct ProxyBenchmark {
     func run() async throws -> Report {
         // The filter alone first: no servers running beside it.
         let page = FilterBenchmark.cardsPage(bytes: 1 << 20, assignedEvery: 10)
-        let timing = FilterBenchmark.measure(body: page.body, assigned: page.assigned, rounds: max(20, rounds * 20))
+        let timing = FilterBenchmark.measure(body: page.body, assigned: page.assigned, rounds: filterOnly ? 200 : max(20, rounds * 20))
         let filter = timing.filter.map { $0.seconds * 1000 }.sorted()
         let pass = timing.passThrough.map { $0.seconds * 1000 }.sorted()
 
         let environment = EnvironmentReader()
         let database = try DatabaseConfiguration(environment: environment)
-        let (loads, peak) = try await database.withTemporaryDatabase(prefix: "joycity_bench_proxy", logger: logger) { temporary in
+        let (loads, peak) = filterOnly ? ([], .nan) : try await database.withTemporaryDatabase(prefix: "joycity_bench_proxy", logger: logger) { temporary in
             try await temporary.withClient(logger: logger) { postgres in
                 try await measureLoad(postgres: postgres, database: temporary, environment: environment)
             }
