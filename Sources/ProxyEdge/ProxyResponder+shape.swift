@@ -62,7 +62,13 @@ extension ProxyResponder {
                 if let disposition = reply.headers.first(name: "Content-Disposition") { headers[.contentDisposition] = disposition }
                 return .content(status, headers, ByteBuffer(bytes: workbook))
             }
-            guard contentType.contains("json"), let node = try? JSONCodec.parse(Array(reply.body.readableBytesView)) else {
+            let outcome: ArticleFilter.BytesOutcome?
+            if contentType.contains("json") {
+                outcome = try? filter.apply(bytes: Array(reply.body.readableBytesView), counters: counters, cursors: cursors)
+            } else {
+                outcome = nil
+            }
+            guard let outcome else {
                 metrics.refused("unreadable")
                 logger.warning(
                     "an article endpoint answered what the filter cannot read",
@@ -70,13 +76,13 @@ extension ProxyResponder {
                 )
                 return .page(unfilterable())
             }
-            switch filter.apply(node, counters: counters, cursors: cursors) {
+            switch outcome {
             case .refused:
                 metrics.refused("foreign")
                 return .page(ProxyPages.page(.forbidden, "This is not one of your articles this month. / Это не ваш артикул в этом месяце."))
             case .filtered(let filtered):
                 // What is left is rewritten too: card photos, links to other hosts stay on the origin.
-                let bytes = ByteBuffer(bytes: URLRewriter.rewrite(JSONCodec.write(filtered)))
+                let bytes = ByteBuffer(bytes: URLRewriter.rewrite(filtered))
                 metrics.filtered("json", .now - started)
                 return .content(status, headers, bytes)
             }

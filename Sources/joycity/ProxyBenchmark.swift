@@ -95,11 +95,14 @@ struct ProxyBenchmark {
 
         let environment = EnvironmentReader()
         let database = try DatabaseConfiguration(environment: environment)
-        let (loads, peak) = filterOnly ? ([], .nan) : try await database.withTemporaryDatabase(prefix: "joycity_bench_proxy", logger: logger) { temporary in
-            try await temporary.withClient(logger: logger) { postgres in
-                try await measureLoad(postgres: postgres, database: temporary, environment: environment)
+        let (loads, peak) =
+            filterOnly
+            ? ([], .nan)
+            : try await database.withTemporaryDatabase(prefix: "joycity_bench_proxy", logger: logger) { temporary in
+                try await temporary.withClient(logger: logger) { postgres in
+                    try await measureLoad(postgres: postgres, database: temporary, environment: environment)
+                }
             }
-        }
         return Report(
             seconds: seconds,
             connections: connections,

@@ -8,10 +8,32 @@ import Testing
 struct ArticleFilterTests {
     static let filter = ArticleFilter(assigned: [178_231_456, 231_906_114], seal: CursorSeal(key: Array(repeating: 9, count: 32)))
 
+    /// Runs the proxy's fast path, and checks it against the tree filter (the reference): the same refusals, the same
+    /// values (sealed cursors compared by what they open to: every seal has a fresh nonce).
     static func run(_ json: String, counters: [Counter] = [], cursors: [[String]] = []) throws -> String? {
         let node = try JSONCodec.parse(Array(json.utf8))
-        guard case .filtered(let out) = filter.apply(node, counters: counters, cursors: cursors) else { return nil }
-        return String(decoding: JSONCodec.write(out), as: UTF8.self)
+        let tree = filter.apply(node, counters: counters, cursors: cursors)
+        let fast = try filter.apply(bytes: Array(json.utf8), counters: counters, cursors: cursors)
+        switch (tree, fast) {
+        case (.refused, .refused): return nil
+        case (.filtered(let expected), .filtered(let bytes)):
+            let got = try JSONCodec.parse(bytes)
+            #expect(Self.opened(got) == Self.opened(expected), "fast \(String(decoding: bytes, as: UTF8.self))")
+            return String(decoding: bytes, as: UTF8.self)
+        default:
+            Issue.record("the tree filter and the fast path disagree on \(json.prefix(80))")
+            return nil
+        }
+    }
+
+    /// `node` with every sealed cursor replaced by what it opens to.
+    static func opened(_ node: JSONNode) -> JSONNode {
+        switch node {
+        case .array(let items): return .array(items.map(opened))
+        case .object(let pairs): return .object(pairs.map { ($0.key, opened($0.value)) })
+        case .string(let text) where CursorSeal.isSealed(node): return .string("opened:\(filter.seal?.open(text) ?? -1)")
+        default: return node
+        }
     }
 
     @Test("cards list: unassigned cards go, the total agrees, the cursor's nmID is sealed and opens again")
@@ -120,8 +142,19 @@ struct ArticleFilterTests {
             #"{"data":{"cards":[{"nmID":1"#, "<html>", #"{"a":"\#u{1}"}"#, String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
         ] {
             #expect(throws: JSONSyntaxError.self, "\(body.prefix(40))") { try JSONCodec.parse(Array(body.utf8)) }
+            #expect(throws: JSONSyntaxError.self, "\(body.prefix(40))") { try JSONTape(Array(body.utf8)) }
         }
         #expect(throws: JSONSyntaxError.self) { try JSONCodec.parse([0x22, 0xFF, 0xFE, 0x22]) }
+        #expect(throws: JSONSyntaxError.self) { try JSONTape([0x22, 0xFF, 0xFE, 0x22]) }
+        // The tape reads exactly what the codec reads: escapes, surrogates, numbers, literals, whitespace.
+        for body in [
+            #""\ud83d\ude00""#, #""\ud83d""#, #""\ude00""#, #""\x""#, #""\u12g4""#, "01", "-", "1.", "1e", "-0.5E+3", "tru", "nul", "[1,]",
+            #"{"a":1,}"#, #"{"a" 1}"#, "[1 2]", " \n[\t1 ]\r", #"{"n\u006did":1}"#, "[]", "{}", "\"\u{7F}\"",
+        ] {
+            let codec = (try? JSONCodec.parse(Array(body.utf8))) != nil
+            let tape = (try? JSONTape(Array(body.utf8))) != nil
+            #expect(codec == tape, "\(body): codec \(codec), tape \(tape)")
+        }
         // What passes unchanged is the same text (numbers as written, key order kept).
         let text = #"{"b":1.50,"a":[true,null,-0.0e+1,"\u00e9\n"]}"#
         let once = try? JSONCodec.parse(Array(text.utf8))

@@ -106,14 +106,30 @@ struct FilterLeakTests {
         var lost = 0
         var refused = 0
         var checked = 0
+        var mismatches = 0
         for round in 0..<10_000 {
             let assigned = Set(Self.universe.filter { _ in random.unit() < 0.3 })
             var generator = Generator(random: SplitMix64(seed: random.next()), assigned: assigned)
             let input = generator.response()
             let filter = ArticleFilter(assigned: assigned, seal: nil)
             // Through the wire format too: what the proxy reads is bytes.
-            let parsed = try JSONCodec.parse(JSONCodec.write(input))
-            switch filter.apply(parsed) {
+            let wire = JSONCodec.write(input)
+            let parsed = try JSONCodec.parse(wire)
+            // The fast path (what the proxy runs) answers exactly what the tree filter answers.
+            let tree = filter.apply(parsed)
+            let fast = try filter.apply(bytes: wire)
+            switch (tree, fast) {
+            case (.refused, .refused): break
+            case (.filtered(let expected), .filtered(let bytes)):
+                if try JSONCodec.parse(bytes) != expected {
+                    mismatches += 1
+                    Issue.record("round \(round): the fast path wrote \(String(decoding: bytes.prefix(300), as: UTF8.self))")
+                }
+            default:
+                mismatches += 1
+                Issue.record("round \(round): tree \(tree == .refused ? "refused" : "filtered"), fast the other")
+            }
+            switch tree {
             case .refused:
                 refused += 1
             case .filtered(let output):
@@ -130,9 +146,9 @@ struct FilterLeakTests {
                     Issue.record("round \(round): assigned \(Set(owners).subtracting(out).sorted().prefix(5)) lost")
                 }
             }
-            if leaks + lost > 5 { break }
+            if leaks + lost + mismatches > 5 { break }
         }
-        #expect(leaks == 0 && lost == 0)
+        #expect(leaks == 0 && lost == 0 && mismatches == 0)
         #expect(checked > 8_000, "most generated responses are filtered, not refused (\(refused) refused)")
     }
 
