@@ -21,17 +21,29 @@ extension ArticleFilter {
         return .filtered(out)
     }
 
-    /// ``isArticleKey(_:)`` on a key's raw bytes (without quotes; an escaped key is decoded first).
+    /// ``isArticleKey(_:)`` on a key's raw bytes (without quotes; an escaped key is decoded first), without
+    /// allocating: `nmid` or `nmids`, case, `_` and `-` ignored.
     static func isArticleKey(bytes key: UnsafeBufferPointer<UInt8>) -> Bool {
-        var folded: [UInt8] = []
-        folded.reserveCapacity(6)
+        guard key.count >= 4, key.count <= 16 else { return false }
+        var matched = 0
         for byte in key {
-            if byte == 0x5C { return isArticleKey((try? JSONCodec.parse(Array("\"".utf8) + Array(key) + Array("\"".utf8))).flatMap(Self.text) ?? "") }
+            if byte == 0x5C {
+                let quoted = [0x22] + Array(key) + [0x22]
+                return isArticleKey((try? JSONCodec.parse(quoted)).flatMap(Self.text) ?? "")
+            }
             if byte == 0x5F || byte == 0x2D { continue }
-            folded.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
-            if folded.count > 5 { return false }
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            switch matched {
+            case 0: guard lower == 0x6E else { return false }
+            case 1: guard lower == 0x6D else { return false }
+            case 2: guard lower == 0x69 else { return false }
+            case 3: guard lower == 0x64 else { return false }
+            case 4: guard lower == 0x73 else { return false }
+            default: return false
+            }
+            matched += 1
         }
-        return folded == [0x6E, 0x6D, 0x69, 0x64] || folded == [0x6E, 0x6D, 0x69, 0x64, 0x73]
+        return matched == 4 || matched == 5
     }
 
     static func text(_ node: JSONNode) -> String? {
@@ -52,13 +64,22 @@ struct TapeWriter {
     var counted: [Int: Int] = [:]
     /// Counter spots to patch, collected per JSON-RPC result (or the root) and applied at its end.
     var patches: [(range: Range<Int>, value: [UInt8])] = []
+    /// Paths are followed only as deep as a counter or cursor reaches; below, no key is looked at.
+    let trackedDepth: Int
 
     init(tape: JSONTape, filter: ArticleFilter, counters: [Counter], cursors: [[String]]) {
         self.tape = tape
         self.filter = filter
         self.counters = counters
         self.cursors = cursors
+        trackedDepth = (counters.flatMap { [$0.path.count, $0.of.count] } + cursors.map(\.count)).max() ?? 0
         out.reserveCapacity(tape.bytes.count)
+    }
+
+    /// The path of a child: nil once deeper than any counter or cursor reaches.
+    func child(_ path: [String]?, _ key: @autoclosure () -> String) -> [String]? {
+        guard let path, path.count < trackedDepth else { return nil }
+        return path + [key()]
     }
 
     struct Written {
@@ -106,11 +127,11 @@ struct TapeWriter {
 
     /// An object's (key, value) token indices.
     func members(_ index: Int) -> [(key: Int, value: Int)] {
-        var list: [(Int, Int)] = []
+        var list: [(key: Int, value: Int)] = []
         var key = index + 1
         let end = Int(tape.tokens[index].next)
         while key < end {
-            list.append((key, key + 1))
+            list.append((key: key, value: key + 1))
             key = Int(tape.tokens[key + 1].next)
         }
         return list
@@ -226,7 +247,7 @@ struct TapeWriter {
     // MARK: Values
 
     /// Writes the value at `index` (at key `path` from the root or result), or cuts it off again when it goes.
-    mutating func write(_ index: Int, path: [String]) -> Written {
+    mutating func write(_ index: Int, path: [String]?) -> Written {
         let token = tape.tokens[index]
         switch token.kind {
         case .object: return object(index, path: path)
@@ -234,15 +255,17 @@ struct TapeWriter {
         default:
             let start = out.count
             raw(index)
-            for (number, counter) in counters.enumerated() where counter.path == path { counterAt[number] = start..<out.count }
+            if let path {
+                for (number, counter) in counters.enumerated() where counter.path == path { counterAt[number] = start..<out.count }
+            }
             return Written(kept: true, namedIn: false, namedOut: false)
         }
     }
 
-    mutating func array(_ index: Int, path: [String]) -> Written {
+    mutating func array(_ index: Int, path: [String]?) -> Written {
         let token = tape.tokens[index]
         var written = Written(kept: true, namedIn: false, namedOut: false)
-        let counting = counters.indices.filter { counters[$0].of == path }
+        let counting = path.map { path in counters.indices.filter { counters[$0].of == path } } ?? []
         if !token.flag, counting.isEmpty {
             raw(index)
             return written
@@ -253,15 +276,15 @@ struct TapeWriter {
             let mark = out.count
             let patchMark = patches.count
             if kept > 0 { out.append(0x2C) }
-            let child = tape.tokens[element]
-            if child.kind != .object && child.kind != .array || !child.flag {
+            let item = tape.tokens[element]
+            if item.kind != .object && item.kind != .array || !item.flag {
                 raw(element)
                 kept += 1
                 continue
             }
-            let inner = write(element, path: path + ["[]"])
+            let inner = write(element, path: child(path, "[]"))
             // An element that was about articles, none of them assigned, goes too.
-            if !inner.kept || (child.kind == .object && inner.namedIn && !inner.namedOut) {
+            if !inner.kept || (item.kind == .object && inner.namedIn && !inner.namedOut) {
                 out.removeSubrange(mark...)
                 patches.removeSubrange(patchMark...)
                 // Either way the element named an article.
@@ -277,12 +300,13 @@ struct TapeWriter {
         return written
     }
 
-    mutating func object(_ index: Int, path: [String]) -> Written {
+    mutating func object(_ index: Int, path: [String]?) -> Written {
         let token = tape.tokens[index]
-        let sealing = cursors.contains(path)
-        let reachesCounter = counters.contains {
-            $0.path.starts(with: path) && $0.path.count > path.count || $0.of.starts(with: path) && $0.of.count > path.count
-        }
+        let sealing = path.map { cursors.contains($0) } ?? false
+        let reachesCounter =
+            path.map { path in
+                counters.contains { $0.path.starts(with: path) && $0.path.count > path.count || $0.of.starts(with: path) && $0.of.count > path.count }
+            } ?? false
         if !token.flag, !sealing, !reachesCounter {
             raw(index)
             return Written(kept: true, namedIn: false, namedOut: false)
@@ -348,7 +372,7 @@ struct TapeWriter {
             } else {
                 raw(member.key)
                 out.append(0x3A)
-                let inner = write(member.value, path: path + [keyText(member.key)])
+                let inner = write(member.value, path: child(path, keyText(member.key)))
                 guard inner.kept else { return drop() }
                 written.namedIn = written.namedIn || inner.namedIn
                 written.namedOut = written.namedOut || inner.namedOut

@@ -191,6 +191,12 @@ struct JSONTape {
                 if byte < 0x20 { throw fail("a control character inside a string") }
                 if byte != 0x5C {
                     index += 1
+                    // Runs of plain bytes in one tight loop.
+                    while index < bytes.count {
+                        let next = bytes[index]
+                        guard next != 0x22, next != 0x5C, next >= 0x20 else { break }
+                        index += 1
+                    }
                     continue
                 }
                 escaped = true
