@@ -59,8 +59,8 @@ public enum FilterBenchmark {
             timing.passThrough.append(clock.measure { rewritten = URLRewriter.rewrite(body) })
             precondition(!rewritten.isEmpty)
         }
-        if let node = try? JSONCodec.parse(body), case .filtered(let kept) = filter.apply(node, counters: counters, cursors: cursors),
-            case .array(let cards)? = kept.at(["data", "cards"])
+        if case .filtered(let kept)? = try? filter.apply(bytes: body, counters: counters, cursors: cursors),
+            case .array(let cards)? = (try? JSONCodec.parse(kept))?.at(["data", "cards"])
         {
             timing.kept = cards.count
         }
