@@ -112,6 +112,9 @@ public final class FakeWBPortal: Sendable {
             .then(function (r) { return r.json(); })
             .then(function (body) { document.body.setAttribute("data-balance", String(body.data.balance)); })
             .catch(function (e) { document.body.setAttribute("data-balance", "error " + e); });
+          // The anti-bot script computes its check from its own text: a proxy that changed a byte breaks it.
+          document.body.setAttribute("data-antibot", window.__wbab === 36 ? "ok" : "broken " + window.__wbab);
+          section("questions", "https://seller-communications.wildberries.ru/ns/questions/suppliers-portal-questions/api/v1/questions");
           if (navigator.sendBeacon) navigator.sendBeacon("https://a" + ".wb.ru/collect", "{}");
         })();
         """
@@ -357,6 +360,15 @@ public final class FakeWBPortal: Sendable {
                 #"{"id":"fb-\#($0)","text":"Отзыв \#($0)","productValuation":5,"productDetails":{"nmId":\#($1.nmId),"productName":"\#($1.title)"}}"#
             }
             return Self.json(#"{"data":{"feedbacks":[\#(feedbacks.joined(separator: ","))],"countUnanswered":\#(feedbacks.count)},"error":false}"#)
+        case ("seller-communications.wildberries.ru", .get, "/ns/questions/suppliers-portal-questions/api/v1/questions"):
+            guard authorized else { return Self.unauthorized(check) }
+            let questions = Self.articles.enumerated().map {
+                #"{"id":"q-\#($0)","text":"Вопрос \#($0)","productDetails":{"nmId":\#($1.nmId),"productName":"\#($1.title)"}}"#
+            }
+            return Self.json(#"{"data":{"questions":[\#(questions.joined(separator: ","))],"countUnanswered":\#(questions.count)},"error":false}"#)
+        case ("cmp.wildberries.ru", .post, "/api/v5/adv/budget"):
+            guard authorized else { return Self.unauthorized(check) }
+            return Self.json(#"{"ok":true}"#)
         case ("seller-supply.wildberries.ru", .post, "/ns/sm-draft/supply-manager/api/v1/draft/listDrafts"):
             guard authorized else { return Self.unauthorized(check) }
             let drafts = Self.articles.enumerated().map { #"{"draftId":"d-\#($0)","goods":[{"nmId":\#($1.nmId),"quantity":\#(10 * ($0 + 1))}]}"# }

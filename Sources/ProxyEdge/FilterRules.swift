@@ -90,6 +90,12 @@ enum FilterRules {
             pathPrefix: "/ns/feedbacks/",
             kind: .articles(counters: [Counter(path: ["data", "countUnanswered"], of: ["data", "feedbacks"])])
         ),
+        Rule(
+            host: "seller-communications.wildberries.ru",
+            methods: reads,
+            pathPrefix: "/ns/questions/",
+            kind: .articles(counters: [Counter(path: ["data", "countUnanswered"], of: ["data", "questions"])])
+        ),
         Rule(host: "seller-analytics.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [])),
         Rule(host: "discounts-prices.wildberries.ru", methods: any, pathPrefix: "/", kind: .articles(counters: [], mutating: true)),
         Rule(host: "cmp.wildberries.ru", methods: any, pathPrefix: "/api/", kind: .articles(counters: [], mutating: true)),

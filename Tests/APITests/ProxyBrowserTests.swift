@@ -59,10 +59,12 @@ struct ProxyBrowserTests {
                 #expect((report["suppliers"] as? String) == "200", "\(output)")
                 // Every data section of the shell named her article only.
                 let sections = report["sections"] as? [String: String] ?? [:]
-                for name in ["prices", "funnel", "stocks", "feedbacks", "drafts"] {
+                for name in ["prices", "funnel", "stocks", "feedbacks", "questions", "drafts"] {
                     #expect(sections[name] == "178231456", "\(name): \(output)")
                 }
                 #expect(sections["balance"] == "1234.5", "\(output)")
+                // The anti-bot script ran as WB wrote it.
+                #expect(sections["antibot"] == "ok", "\(output)")
                 // Her card's photo, on the origin (its URL came rewritten inside the filtered JSON).
                 let photos = report["photos"] as? [String] ?? []
                 #expect(
@@ -125,7 +127,7 @@ struct ProxyBrowserTests {
                 problems.append("cards: " + attribute("data-cards"))
             report["cards"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#cards .card")]
             report["suppliers"] = attribute("data-suppliers")
-            report["sections"] = {name: attribute("data-" + name) for name in ["prices", "funnel", "stocks", "feedbacks", "drafts", "balance"]}
+            report["sections"] = {name: attribute("data-" + name) for name in ["prices", "funnel", "stocks", "feedbacks", "questions", "drafts", "balance", "antibot"]}
             report["photos"] = [e.get_attribute("src") for e in driver.find_elements(By.CSS_SELECTOR, "#cards .photo")]
             driver.find_element(By.LINK_TEXT, "ads").click()
             if attribute("data-campaigns") != "ready":

@@ -179,6 +179,15 @@ struct ProxyEdgeFlowTests {
         #expect(foreignDraft.status == 403 && !portal.requests.contains { $0.hasSuffix("/draft/create") })
         let ownDraft = try await Self.call(base, .POST, draft, cookie: anna.token, json: #"{"params":{"goods":[{"nmId":178231456,"quantity":5}]}}"#)
         #expect(ownDraft.status == 200 && portal.requests.filter { $0.hasSuffix("/draft/create") }.count == 1, "\(ownDraft.text)")
+        // A campaign change naming another manager's article never reaches WB either.
+        let budget = try await Self.call(
+            base,
+            .POST,
+            "/__cmp__/api/v5/adv/budget",
+            cookie: anna.token,
+            json: #"{"advertId":502,"nm_id":209455871,"sum":1000}"#
+        )
+        #expect(budget.status == 403 && !portal.requests.contains { $0.hasSuffix("/adv/budget") })
         // The drafts list keeps hers, its total agrees.
         let drafts = try await Self.call(
             base,
