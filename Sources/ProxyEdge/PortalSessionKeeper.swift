@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Keeps each account's WB portal session usable (../shared/wb/WB-API.md §4.2): the access JWT refreshed through
 /// `slide-v3` (and confirmed with its sticker) before it reaches `PROXY_WB_REFRESH_AGE` (it has no `exp`), the LK
@@ -17,6 +18,8 @@ struct PortalSessionKeeper: Sendable {
     let http: HTTPClient
     let configuration: ProxyConfiguration
     let logger: Logger
+    /// Sessions this replica used in the last second.
+    let recent = RecentSessions(lifetime: .seconds(1))
 
     static let authHost = "seller-auth.wildberries.ru"
     static let shellHost = "seller.wildberries.ru"
@@ -24,13 +27,21 @@ struct PortalSessionKeeper: Sendable {
     /// A session fit to send now.
     /// - Throws: ``PortalSessionError``; Redis and PostgreSQL errors.
     func session(_ account: Int64) async throws -> PortalSession {
-        try await ensure(account, replacing: nil)
+        // What this replica used within the last second, while it needs no renewal: no Redis round trip. A renewal
+        // elsewhere shows here within that second (the old tokens stay good meanwhile: WB accepts them by age).
+        if let recent = recent.session(account), recent.invalid == nil, !needs(recent, replacing: nil).any { return recent }
+        let session = try await ensure(account, replacing: nil)
+        recent.keep(account, session)
+        return session
     }
 
     /// After WB answered 401/403 to a request sent with `used`: new tokens, once across replicas (a replica that finds
     /// the token already replaced uses the new one).
     func renew(_ account: Int64, after used: PortalSession) async throws -> PortalSession {
-        try await ensure(account, replacing: used.accessToken ?? "")
+        recent.forget(account)
+        let session = try await ensure(account, replacing: used.accessToken ?? "")
+        recent.keep(account, session)
+        return session
     }
 
     /// Takes in the cookies WB set on an answer (the anti-bot cookie rotates, say); kept, never passed on.
@@ -45,6 +56,7 @@ struct PortalSessionKeeper: Sendable {
 
     /// Marks the session invalid everywhere (Redis for every replica, PostgreSQL for the API and UI).
     func markInvalid(_ account: Int64, _ reason: String) async {
+        recent.forget(account)
         logger.warning("WB refused the portal session", metadata: ["account": "\(account)", "reason": "\(reason)"])
         _ = try? await store.update(account) { $0.invalid = reason }
         do {
@@ -295,4 +307,24 @@ struct PortalSessionKeeper: Sendable {
 struct StoredPortalCredentials: Decodable {
     var cookies: String?
     var accessToken: String?
+}
+
+/// The sessions a replica used lately, each for `lifetime` after it was read from Redis.
+final class RecentSessions: Sendable {
+    let lifetime: Duration
+    private let entries = Mutex<[Int64: (session: PortalSession, until: ContinuousClock.Instant)]>([:])
+
+    init(lifetime: Duration) { self.lifetime = lifetime }
+
+    func session(_ account: Int64) -> PortalSession? {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in entries[account].flatMap { $0.until > now ? $0.session : nil } }
+    }
+
+    func keep(_ account: Int64, _ session: PortalSession) {
+        let until = ContinuousClock.now + lifetime
+        entries.withLock { $0[account] = (session, until) }
+    }
+
+    func forget(_ account: Int64) { _ = entries.withLock { $0.removeValue(forKey: account) } }
 }
