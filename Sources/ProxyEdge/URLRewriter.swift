@@ -83,13 +83,18 @@ enum URLRewriter {
     static let schemes = [Array("https:".utf8), Array("http:".utf8)]
     static let encodedSchemes = [Array("https%3a".utf8), Array("http%3a".utf8)]
 
-    /// The prefix of every named host (proxied, aliased and dropped), by its lower-case bytes.
-    static let named: [[UInt8]: [UInt8]] = {
-        var named: [[UInt8]: [UInt8]] = [:]
-        for entry in PortalHosts.entries { named[Array(entry.host.utf8)] = Array(entry.prefix.utf8) }
-        for (alias, host) in PortalHosts.aliases { named[Array(alias.utf8)] = named[Array(host.utf8)] }
-        for host in PortalHosts.dropped { named[Array(host.utf8)] = Array("\(droppedPrefix)/\(host)".utf8) }
-        return named
+    /// Every named host (proxied, aliased and dropped) with its prefix, bucketed by the host's length: a lookup
+    /// compares bytes with the few names of that length, allocating nothing.
+    static let named: [[(host: [UInt8], prefix: [UInt8])]] = {
+        var pairs: [(host: [UInt8], prefix: [UInt8])] = []
+        for entry in PortalHosts.entries { pairs.append((Array(entry.host.utf8), Array(entry.prefix.utf8))) }
+        for (alias, host) in PortalHosts.aliases {
+            if let entry = PortalHosts.entries.first(where: { $0.host == host }) { pairs.append((Array(alias.utf8), Array(entry.prefix.utf8))) }
+        }
+        for host in PortalHosts.dropped { pairs.append((Array(host.utf8), Array("\(droppedPrefix)/\(host)".utf8))) }
+        var buckets = Array(repeating: [(host: [UInt8], prefix: [UInt8])](), count: (pairs.map(\.host.count).max() ?? 0) + 1)
+        for pair in pairs { buckets[pair.host.count].append(pair) }
+        return buckets
     }()
 
     static let numbered = PortalHosts.numbered.map { (Array($0.hostPrefix.utf8), Array($0.hostSuffix.utf8), Array($0.prefix.utf8)) }
@@ -100,11 +105,15 @@ enum URLRewriter {
         guard bytes.count >= 4, bytes[bytes.count - 3] == 0x2E, bytes[bytes.count - 2] | 0x20 == 0x72, bytes[bytes.count - 1] | 0x20 == 0x75 else {
             return nil
         }
-        let host = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        if let prefix = named[host] { return prefix }
-        for (hostPrefix, hostSuffix, prefix) in numbered where host.count > hostPrefix.count + hostSuffix.count {
-            guard host.starts(with: hostPrefix), host.suffix(hostSuffix.count).elementsEqual(hostSuffix) else { continue }
-            let number = host[hostPrefix.count..<(host.count - hostSuffix.count)]
+        @inline(__always) func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        if bytes.count < named.count {
+            for pair in named[bytes.count] where zip(pair.host, bytes).allSatisfy({ $0 == lower($1) }) { return pair.prefix }
+        }
+        for (hostPrefix, hostSuffix, prefix) in numbered where bytes.count > hostPrefix.count + hostSuffix.count {
+            guard zip(hostPrefix, bytes).allSatisfy({ $0 == lower($1) }),
+                zip(hostSuffix, bytes[(bytes.count - hostSuffix.count)...]).allSatisfy({ $0 == lower($1) })
+            else { continue }
+            let number = bytes[hostPrefix.count..<(bytes.count - hostSuffix.count)]
             guard number.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
             return prefix + [0x2F] + number
         }
