@@ -285,4 +285,42 @@ struct ProxySessionTests {
             }
         }
     }
+
+    @Test("two `joycity proxy` processes on one fresh session: one slide-v3 between them; both stop cleanly on SIGTERM")
+    func twoProcesses() async throws {
+        try await APIHarness.run { api in
+            let (_, _, anna) = try await Self.manager(api, device: "supplier-portal__-processes")
+            let portal = FakeWBPortal()
+            try await portal.withRunning(logger: TestRedis.logger) { upstream in
+                let first = Int.random(in: 30_000...30_999)
+                let ports = [first, first + 1000]
+                let processes = try ports.map { port in
+                    try FleetProcess(
+                        ["proxy"],
+                        environment: api.environment.merging([
+                            "PROXY_PORT": String(port), "PROXY_UPSTREAM": upstream, "PROXY_METRICS_PORT": "0", "LOG_LEVEL": "warning",
+                        ]) { $1 }
+                    )
+                }
+                let bases = ports.map { "http://127.0.0.1:\($0)" }
+                for base in bases {
+                    let up = await eventually(timeout: .seconds(60)) {
+                        try await ProxyHarness.call(base, .GET, "/__joycity__/health", cookie: nil).status == 200
+                    }
+                    #expect(up, "\(processes.map(\.output))")
+                }
+                let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for index in 0..<16 { group.addTask { try await Self.cards(bases[index % 2], anna) } }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                #expect(replies.allSatisfy(Self.onlyAnnas), "\(replies.map { "\($0.status) \($0.text.prefix(160))" })")
+                #expect(portal.slides == 1 && portal.lkTokensIssued == 1, "slides \(portal.slides), LK tokens \(portal.lkTokensIssued)")
+                for process in processes { process.send(SIGTERM) }
+                for process in processes {
+                    let status = await process.waitForExit(timeout: .seconds(15))
+                    #expect(status == 0, "\(process.output)")
+                }
+            }
+        }
+    }
 }
