@@ -27,7 +27,9 @@ struct JSONTape {
     /// - Throws: ``JSONSyntaxError`` where the body stops being JSON the filter can read.
     init(_ bytes: [UInt8]) throws {
         self.bytes = bytes
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw JSONSyntaxError(offset: 0, problem: "the body is not UTF-8") }
+        if let offset = bytes.withUnsafeBufferPointer(Self.firstInvalidUTF8) {
+            throw JSONSyntaxError(offset: offset, problem: "the body is not UTF-8")
+        }
         tokens.reserveCapacity(bytes.count / 8)
         var tokens = self.tokens
         try bytes.withUnsafeBufferPointer { buffer in
@@ -39,6 +41,48 @@ struct JSONTape {
             tokens = reader.tokens
         }
         self.tokens = tokens
+    }
+
+    /// Where `bytes` stop being well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF), or nil;
+    /// eight ASCII bytes at a time, nothing allocated.
+    static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            while index + 8 <= count, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { index += 8 }
+            guard index < count else { return nil }
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0:
+                length = 3
+                low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED:
+                length = 3
+                high = 0x9F
+            case 0xF0:
+                length = 4
+                low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4:
+                length = 4
+                high = 0x8F
+            default: return index
+            }
+            guard index + length <= count, bytes[index + 1] >= low, bytes[index + 1] <= high else { return index }
+            for next in (index + 2)..<(index + length) where bytes[next] < 0x80 || bytes[next] > 0xBF { return index }
+            index += length
+        }
+        return nil
     }
 
     private struct Reader {

@@ -146,6 +146,17 @@ struct ArticleFilterTests {
         }
         #expect(throws: JSONSyntaxError.self) { try JSONCodec.parse([0x22, 0xFF, 0xFE, 0x22]) }
         #expect(throws: JSONSyntaxError.self) { try JSONTape([0x22, 0xFF, 0xFE, 0x22]) }
+        // UTF-8 exactly as the standard library reads it: overlong, surrogate, past U+10FFFF, cut short — and good ones.
+        for bytes: [UInt8] in [
+            [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22],
+            [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], [0x22, 0xD0, 0x9F, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0x22],
+            Array(#""Кристалл, ровно восемь+""#.utf8),
+        ] {
+            let stdlib = String(validating: bytes, as: UTF8.self) != nil
+            let tape = (try? JSONTape(bytes)) != nil
+            let codec = (try? JSONCodec.parse(bytes)) != nil
+            #expect(tape == stdlib && codec == stdlib, "\(bytes)")
+        }
         // The tape reads exactly what the codec reads: escapes, surrogates, numbers, literals, whitespace.
         for body in [
             #""\ud83d\ude00""#, #""\ud83d""#, #""\ude00""#, #""\x""#, #""\u12g4""#, "01", "-", "1.", "1e", "-0.5E+3", "tru", "nul", "[1,]",
