@@ -1,6 +1,8 @@
 import API
 import ArgumentParser
+import Assignments
 import FakeWB
+import FleetAuth
 import FleetCore
 import FleetStore
 import Foundation
@@ -109,6 +111,36 @@ struct DemoSyncService: Service {
     let environment: EnvironmentReader
     let logger: Logger
 
+    /// A manager of the first demo seller (login `manager`, the admin's password `JOYCITY_ADMIN_PASSWORD`) holding the
+    /// fake portal's first article this month, so the proxy edge has someone to show the portal to; nothing without
+    /// that password.
+    func addDemoManager(account: Int64) async throws {
+        guard let password = environment.string("JOYCITY_ADMIN_PASSWORD"), !password.isEmpty else { return }
+        let users = UserStore(client: stack.store.client, logger: logger)
+        let manager = try await users.create(
+            login: "manager",
+            email: nil,
+            name: "Demo manager",
+            passwordHash: try await PasswordHasher.hash(password, cost: 10),
+            roles: [.manager],
+            accountID: account
+        )
+        let configuration = try AssignmentConfiguration(environment: environment)
+        let assignments = AssignmentStore(client: stack.store.client, configuration: configuration, events: nil, logger: logger)
+        _ = try await assignments.commit(
+            [
+                SetChange(
+                    account: account,
+                    month: configuration.currentMonth(),
+                    user: manager.id,
+                    operation: .replace([FakeWBPortal.articles[0].nmId])
+                )
+            ],
+            context: ChangeContext(actorId: nil, actor: "joycity all", source: .cli, force: true, comment: "demo manager of the fake portal")
+        )
+        logger.info("added the demo manager", metadata: ["login": "manager", "account": "\(account)", "nmId": "\(FakeWBPortal.articles[0].nmId)"])
+    }
+
     func run() async throws {
         let interval = try environment.duration("DEMO_SYNC_INTERVAL", default: .seconds(60), defaultUnit: .seconds)
         do {
@@ -130,6 +162,7 @@ struct DemoSyncService: Service {
                     let cookies =
                         "wbx-refresh=\(refresh); wbx-seller-device-id=supplier-portal__-demo-\(seller); x-supplier-id-external=\(FakeWBPortal.supplierID)"
                     try await stack.accounts.setPortalCredentials(id: account.id, json: try JSONCoding.encode(["cookies": cookies]))
+                    if seller == 1 { try await addDemoManager(account: account.id) }
                 }
                 logger.info("registered the fake WB's demo sellers", metadata: ["count": "\(fake.sellerIDs.count)"])
             }

@@ -31,19 +31,15 @@ struct ProxyBrowserTests {
             )
 
             // One synced report row of hers, one of another manager's article: the balance widget shows hers only.
-            try await api.database.withClient(logger: TestRedis.logger) { postgres in
-                let day = AssignmentConfiguration().currentMonth().firstDay
-                for (rrd, nm, pay) in [(Int64(1), Int64(178_231_456), 1234.5), (2, 209_455_871, 9999)] {
-                    let doc = #"{"doc_type_name":"Продажа","ppvz_for_pay":\#(pay)}"#
-                    try await postgres.query(
-                        """
-                        INSERT INTO wb_report_rows (account_id, rrd_id, rr_dt, nm_id, source, sync_run, doc)
-                        VALUES (\(account), \(rrd), \(day)::date, \(nm), 'statistics', 1, \(doc)::jsonb)
-                        """,
-                        logger: TestRedis.logger
-                    )
-                }
-            }
+            let day = AssignmentConfiguration().currentMonth().firstDay
+            try await ProxyHarness.reportRows(
+                api,
+                account: account,
+                [
+                    (1, 178_231_456, day, #"{"doc_type_name":"Продажа","ppvz_for_pay":1234.5}"#),
+                    (2, 209_455_871, day, #"{"doc_type_name":"Продажа","ppvz_for_pay":9999}"#),
+                ]
+            )
             let portal = FakeWBPortal()
             try await ProxyHarness.run(api: api, portal: portal) { _, bases in
                 let (status, output) = try runPython(

@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import FakeWB
 import FleetCore
+import FleetStore
 import FleetTesting
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PostgresNIO
 import ProxyEdge
 import ServiceLifecycle
 import Synchronization
@@ -83,6 +85,22 @@ enum ProxyHarness {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: body))
+    }
+
+    /// Synced realization-report rows (`rrd_id`, `nm_id`, `rr_dt`, the row as WB sent it) of `account`, written as
+    /// the database's owner.
+    static func reportRows(_ api: APIHarness, account: Int64, _ rows: [(rrd: Int64, nm: Int64, day: String, doc: String)]) async throws {
+        try await api.database.withClient(logger: TestRedis.logger) { postgres in
+            for row in rows {
+                try await postgres.query(
+                    """
+                    INSERT INTO wb_report_rows (account_id, rrd_id, rr_dt, nm_id, source, sync_run, doc)
+                    VALUES (\(account), \(row.rrd), \(row.day)::date, \(row.nm), 'statistics', 1, \(row.doc)::jsonb)
+                    """,
+                    logger: TestRedis.logger
+                )
+            }
+        }
     }
 
     /// The cards list through the proxy.

@@ -250,24 +250,17 @@ struct ProxySessionTests {
         try await APIHarness.run { api in
             let (_, account, anna) = try await Self.manager(api, device: "supplier-portal__-balance")
             let month = AssignmentConfiguration().currentMonth()
-            try await api.database.withClient(logger: TestRedis.logger) { postgres in
-                let rows: [(Int64, Int64, String, String)] = [
+            try await ProxyHarness.reportRows(
+                api,
+                account: account,
+                [
                     (1, 178_231_456, month.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":1000.5,"delivery_rub":50}"#),
                     (2, 178_231_456, month.firstDay, #"{"docTypeName":"Возврат","forPay":"100.25","deliveryRub":"10"}"#),
                     (3, 209_455_871, month.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":5000}"#),
                     (4, 0, month.firstDay, #"{"storage_fee":300}"#),
                     (5, 178_231_456, month.previous.firstDay, #"{"doc_type_name":"Продажа","ppvz_for_pay":7000}"#),
                 ]
-                for (rrd, nm, day, doc) in rows {
-                    try await postgres.query(
-                        """
-                        INSERT INTO wb_report_rows (account_id, rrd_id, rr_dt, nm_id, source, sync_run, doc)
-                        VALUES (\(account), \(rrd), \(day)::date, \(nm), 'statistics', 1, \(doc)::jsonb)
-                        """,
-                        logger: TestRedis.logger
-                    )
-                }
-            }
+            )
             let portal = FakeWBPortal()
             try await ProxyHarness.run(api: api, portal: portal) { _, bases in
                 let path = "/__weekly__/ns/realization-reports/suppliers-portal-analytics/api/v1/balance"

@@ -90,13 +90,15 @@ struct AccountsCLITests {
 
     @Test("joycity all with no WB configured serves the fake, registers demo sellers and syncs them, and runs the proxy edge")
     func allRunsTheFakeAndSyncs() async throws {
-        let proxyPort = String(Int.random(in: 20_000...29_999))
+        let proxyPort = String(Int.random(in: 20_000...24_999))
+        let apiPort = String(Int.random(in: 25_000...29_999))
         try await TestPostgres.withDatabase { postgres, database in
             try await TestRedis.withQueue { queue in
                 let env = [
                     "DATABASE_URL": TestPostgres.url(database), "JOYCITY_SECRET_KEYS": testSecretKeys, "QUEUE_PREFIX": queue.configuration.prefix,
                     "FAKE_WB_PORT": String(Int.random(in: 30_000...31_999)), "FAKE_WB_DAYS": "5", "DEMO_SYNC_INTERVAL": "2s", "METRICS_PORT": "0",
-                    "FAKE_WB_PORTAL_PORT": String(Int.random(in: 32_000...32_767)), "PROXY_PORT": proxyPort,
+                    "FAKE_WB_PORTAL_PORT": String(Int.random(in: 32_000...32_767)), "PROXY_PORT": proxyPort, "API_PORT": apiPort,
+                    "JOYCITY_ADMIN_PASSWORD": "demo-password-1", "API_METRICS_PORT": "0", "PROXY_METRICS_PORT": "0",
                 ]
                 let all = try FleetProcess(["all"], environment: env)
                 // The proxy edge runs too: healthy, and a browser without a session goes to the sign-in.
@@ -119,6 +121,29 @@ struct AccountsCLITests {
                         return n == 3
                     }
                 )
+                // The demo manager signs in with the API and sees the demo seller's portal through the proxy, her
+                // article only.
+                let shown = await eventually(timeout: .seconds(30)) {
+                    var login = HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)/api/auth/login")
+                    login.method = .POST
+                    login.headers.add(name: "Content-Type", value: "application/json")
+                    login.body = .bytes(ByteBuffer(string: #"{"login":"manager","password":"demo-password-1"}"#))
+                    let signed = try await HTTPClient.shared.execute(login, timeout: .seconds(10))
+                    let body = try await signed.body.collect(upTo: 1 << 20)
+                    guard signed.status == .ok,
+                        let token = (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["accessToken"]
+                            as? String
+                    else { return false }
+                    var cards = HTTPClientRequest(url: "http://127.0.0.1:\(proxyPort)/__content__/ns/viewer/content-card/viewer/tableListv6")
+                    cards.method = .POST
+                    cards.headers.add(name: "Cookie", value: "joycity_access=\(token)")
+                    cards.headers.add(name: "Content-Type", value: "application/json")
+                    cards.body = .bytes(ByteBuffer(string: "{}"))
+                    let answer = try await HTTPClient.shared.execute(cards, timeout: .seconds(10))
+                    let text = String(buffer: try await answer.body.collect(upTo: 1 << 20))
+                    return answer.status == .ok && text.contains("178231456") && !text.contains("209455871")
+                }
+                #expect(shown, "\(all.output.suffix(3000))")
                 all.send(SIGTERM)
                 #expect(await all.waitForExit(timeout: .seconds(30)) == 0)
                 // A clean start and a clean shutdown log no error (the scheduler used to read accounts before the
