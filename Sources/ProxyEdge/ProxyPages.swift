@@ -12,15 +12,39 @@ import Darwin
 
 /// The proxy's own answers: a small page in English and Russian where the portal would have been, and plain text.
 enum ProxyPages {
-    /// A page saying what happened and what to do, never cached.
+    /// The language the current request prefers (`ru` when its `Accept-Language` names Russian first, else `en`).
+    @TaskLocal static var language = "en"
+
+    /// `ru` or `en` from an `Accept-Language` value: the first of the two it names wins.
+    static func language(accept: String?) -> String {
+        for part in (accept ?? "").lowercased().split(separator: ",") {
+            let tag = part.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if tag.hasPrefix("ru") { return "ru" }
+            if tag.hasPrefix("en") { return "en" }
+        }
+        return "en"
+    }
+
+    /// A page saying what happened and what to do, never cached. `message` is "English / Русский": the request's
+    /// language leads, the other follows smaller.
     static func page(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let html =
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>JoyCity</title></head><body><p>\(XMLEntities.escape(message))</p></body></html>"
+        let html = html(message)
         return Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .xContentTypeOptions: "nosniff"],
             body: .init(byteBuffer: ByteBuffer(string: html))
         )
+    }
+
+    /// The page's HTML in the request's language, the other language after it.
+    static func html(_ message: String) -> String {
+        let parts = message.components(separatedBy: " / ")
+        let english = parts.first ?? message
+        let russian = parts.count > 1 ? parts[1...].joined(separator: " / ") : english
+        let (first, firstLang, second, secondLang) = language == "ru" ? (russian, "ru", english, "en") : (english, "en", russian, "ru")
+        let other = first == second ? "" : "<p lang=\"\(secondLang)\"><small>\(XMLEntities.escape(second))</small></p>"
+        return
+            "<!doctype html><html lang=\"\(firstLang)\"><head><meta charset=\"utf-8\"><title>JoyCity</title></head><body><p>\(XMLEntities.escape(first))</p>\(other)</body></html>"
     }
 
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -34,7 +34,9 @@ struct ProxyResponder: Sendable {
         var logger = logger
         logger[metadataKey: "request"] = "\(requestID)"
         var route = "unknown"
-        var response = try await answer(request, logger: logger, route: &route)
+        var response = try await ProxyPages.$language.withValue(ProxyPages.language(accept: request.headers[.acceptLanguage])) {
+            try await answer(request, logger: logger, route: &route)
+        }
         response.headers[.xRequestID] = requestID
         metrics.request(route: route, status: Int(response.status.code))
         return response

@@ -94,6 +94,19 @@ struct ProxySessionTests {
                 portal.endSessions()
                 let ended = try await Self.cards(bases[0], anna)
                 #expect(ended.status == 502 && ended.text.contains("WB ended") && ended.text.contains("WB завершил"), "\(ended.text)")
+                // In Russian for a Russian browser.
+                let russian = try await ProxyHarness.call(
+                    bases[0],
+                    .POST,
+                    ProxyHarness.cards,
+                    cookie: anna.token,
+                    json: "{}",
+                    headers: [("Accept-Language", "ru-RU,ru;q=0.9")]
+                )
+                #expect(
+                    russian.text.contains(#"<html lang="ru"><head><meta charset="utf-8"><title>JoyCity</title></head><body><p>WB завершил"#),
+                    "\(russian.text)"
+                )
                 #expect(!ended.text.contains("178231456"))
                 let (state, reason) = try await Self.portalState(api, admin, account)
                 #expect(state == "invalid" && reason.contains("slide-v3"), "\(state) \(reason)")
