@@ -22,6 +22,14 @@ enum FilterRules {
         case articlePath
         /// Refused: a data area whose endpoints are not declared one by one.
         case denied
+
+        /// Whether answering needs the user's articles (filtered data, or media named by article).
+        var needsArticles: Bool {
+            switch self {
+            case .articles, .articlePath: true
+            default: false
+            }
+        }
     }
 
     struct Rule: Equatable, Sendable {

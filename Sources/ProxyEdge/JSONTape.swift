@@ -144,20 +144,10 @@ struct JSONTape {
                     index += 1
                     skipSpace()
                     if try value(depth: depth + 1) { articles = true }
-                    skipSpace()
-                    guard index < bytes.count else { throw fail("the object is not closed (truncated)") }
-                    if bytes[index] == 0x2C {
-                        index += 1
-                        continue
-                    }
-                    guard bytes[index] == 0x7D else { throw fail("expected , or } in an object") }
-                    index += 1
-                    break
+                    guard try more(closing: 0x7D, "an object", "}") else { break }
                 }
             }
-            tokens[me].end = Int32(index)
-            tokens[me].next = Int32(tokens.count)
-            tokens[me].flag = articles
+            close(me, articles: articles)
             return articles
         }
 
@@ -173,21 +163,31 @@ struct JSONTape {
                 while true {
                     skipSpace()
                     if try value(depth: depth + 1) { articles = true }
-                    skipSpace()
-                    guard index < bytes.count else { throw fail("the array is not closed (truncated)") }
-                    if bytes[index] == 0x2C {
-                        index += 1
-                        continue
-                    }
-                    guard bytes[index] == 0x5D else { throw fail("expected , or ] in an array") }
-                    index += 1
-                    break
+                    guard try more(closing: 0x5D, "an array", "]") else { break }
                 }
             }
+            close(me, articles: articles)
+            return articles
+        }
+
+        /// After a member or element: `,` (true: another follows) or the closing bracket (false, consumed).
+        mutating func more(closing: UInt8, _ container: String, _ bracket: String) throws -> Bool {
+            skipSpace()
+            guard index < bytes.count else { throw fail("\(container == "an object" ? "the object" : "the array") is not closed (truncated)") }
+            if bytes[index] == 0x2C {
+                index += 1
+                return true
+            }
+            guard bytes[index] == closing else { throw fail("expected , or \(bracket) in \(container)") }
+            index += 1
+            return false
+        }
+
+        /// A container's token, completed once its last child is read.
+        mutating func close(_ me: Int, articles: Bool) {
             tokens[me].end = Int32(index)
             tokens[me].next = Int32(tokens.count)
             tokens[me].flag = articles
-            return articles
         }
 
         mutating func literal(_ word: [UInt8], _ name: String) throws {

@@ -200,12 +200,12 @@ struct PortalSessionKeeper: Sendable {
         var session = PortalSession(pastedCookies: pasted, accessToken: accessToken)
         guard !session.cookies.isEmpty else { throw PortalSessionError.invalid("no cookies were given (name=value; …)") }
         if session.accessToken == nil { _ = try await slide(&session) }
-        var check = HTTPClientRequest(
-            url: configuration.upstreamURL(host: Self.shellHost, pathAndQuery: "/ns/passport-portal/suppliers-portal-ru/validate")
+        var check = configuration.upstreamRequest(
+            host: Self.shellHost,
+            pathAndQuery: "/ns/passport-portal/suppliers-portal-ru/validate",
+            method: .GET
         )
-        if configuration.upstream != nil { check.headers.replaceOrAdd(name: "Host", value: Self.shellHost) }
         Self.authorize(&check, session: session, host: Self.shellHost)
-        check.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")
         let answer: HTTPClientResponse
         do {
             answer = try await http.execute(check, timeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds))
@@ -277,16 +277,12 @@ struct PortalSessionKeeper: Sendable {
     }
 
     func call(host: String, path: String, body: String, session: PortalSession, authorized: Bool) async throws -> Answer {
-        var request = HTTPClientRequest(url: configuration.upstreamURL(host: host, pathAndQuery: path))
-        request.method = .POST
-        if configuration.upstream != nil { request.headers.replaceOrAdd(name: "Host", value: host) }
+        var request = configuration.upstreamRequest(host: host, pathAndQuery: path, method: .POST)
         var sent = session
         sent.lkToken = nil
         if !authorized { sent.accessToken = nil }
         Self.authorize(&request, session: sent, host: host)
         request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        request.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")
-        request.headers.replaceOrAdd(name: "Referer", value: "https://seller.wildberries.ru/")
         request.body = .bytes(ByteBuffer(string: body))
         do {
             let response = try await http.execute(request, timeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds))

@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Crypto
 import FleetAuth
 import FleetCore
 import Foundation
+import NIOHTTP1
 
 /// How the proxy edge serves.
 ///
@@ -79,4 +81,15 @@ public struct ProxyConfiguration: Sendable {
 
     /// The URL a request for `host` and `pathAndQuery` goes to.
     func upstreamURL(host: String, pathAndQuery: String) -> String { (upstream ?? "https://\(host)") + pathAndQuery }
+
+    /// A request to WB's `host` as the portal's own pages send it: to ``upstreamURL(host:pathAndQuery:)`` (with the
+    /// WB host in `Host` when an upstream stands in), `Origin` and `Referer` the SPA shell's.
+    func upstreamRequest(host: String, pathAndQuery: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: upstreamURL(host: host, pathAndQuery: pathAndQuery))
+        request.method = method
+        if upstream != nil { request.headers.replaceOrAdd(name: "Host", value: host) }
+        request.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")
+        request.headers.replaceOrAdd(name: "Referer", value: "https://seller.wildberries.ru/")
+        return request
+    }
 }

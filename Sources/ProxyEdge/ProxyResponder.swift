@@ -99,11 +99,16 @@ struct ProxyResponder: Sendable {
         }
         if rule.kind == .sessionManaged { return ProxyPages.lkStandIn(now: Date().timeIntervalSince1970) }
         if rule.kind == .balance { return try await ownBalance(request, user: principal.userId, account: account) }
-        if rule.kind == .articlePath {
-            // Media of an article: only the user's.
+        // The user's articles, where the endpoint is about articles.
+        var assigned = Set<Int64>()
+        if rule.kind.needsArticles {
             let (articles, cached) = try await articles.articles(user: principal.userId, account: account)
             metrics.cache("articles", hit: cached)
-            guard let nm = FilterRules.articleInPath(upstream.path), articles.contains(nm) else {
+            assigned = articles
+        }
+        if rule.kind == .articlePath {
+            // Media of an article: only the user's.
+            guard let nm = FilterRules.articleInPath(upstream.path), assigned.contains(nm) else {
                 metrics.denied("foreign_media")
                 return ProxyPages.page(.forbidden, "This is not one of your articles this month. / Это не ваш артикул в этом месяце.")
             }
@@ -124,12 +129,6 @@ struct ProxyResponder: Sendable {
             if let lastModified = kept.lastModified { validators.append(("If-Modified-Since", lastModified)) }
         }
 
-        var assigned = Set<Int64>()
-        if case .articles = rule.kind {
-            let (articles, cached) = try await articles.articles(user: principal.userId, account: account)
-            metrics.cache("articles", hit: cached)
-            assigned = articles
-        }
         let filter = ArticleFilter(assigned: assigned, seal: seal)
 
         // The request body: cursors opened; a change naming someone else's article never leaves.
@@ -165,12 +164,12 @@ struct ProxyResponder: Sendable {
         }
         var reply: Upstream.Reply
         do {
-            reply = try await send(request, body: body, upstream: upstream, session: session, validators: validators)
-            if reply.status == .unauthorized || reply.status == .forbidden, upstream.treatment != .verbatim {
+            reply = try await send(request, body: body, host: upstream.host, pathAndQuery: pathAndQuery, session: session, validators: validators)
+            if reply.sessionEnded, upstream.treatment != .verbatim {
                 metrics.portalSession("retried")
                 session = try await keeper.renew(account, after: session)
-                reply = try await send(request, body: body, upstream: upstream, session: session)
-                if reply.status == .unauthorized || reply.status == .forbidden {
+                reply = try await send(request, body: body, host: upstream.host, pathAndQuery: pathAndQuery, session: session)
+                if reply.sessionEnded {
                     let reason = "\(upstream.host) answered \(reply.status.code) with a renewed session"
                     await keeper.markInvalid(account, reason)
                     metrics.portalSession("invalid")
@@ -231,14 +230,12 @@ struct ProxyResponder: Sendable {
     func send(
         _ request: Request,
         body: ByteBuffer,
-        upstream: (host: String, path: String, treatment: PortalHosts.Treatment),
+        host: String,
+        pathAndQuery: String,
         session: PortalSession,
         validators: [(String, String)] = []
     ) async throws -> Upstream.Reply {
-        let pathAndQuery = upstream.path + (request.uri.query.map { "?\($0)" } ?? "")
-        var outgoing = HTTPClientRequest(url: configuration.upstreamURL(host: upstream.host, pathAndQuery: pathAndQuery))
-        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-        if configuration.upstream != nil { outgoing.headers.replaceOrAdd(name: "Host", value: upstream.host) }
+        var outgoing = configuration.upstreamRequest(host: host, pathAndQuery: pathAndQuery, method: HTTPMethod(rawValue: request.method.rawValue))
         for name in [HTTPField.Name.contentType, .accept, .acceptLanguage, .ifNoneMatch, .ifModifiedSince] {
             if let value = request.headers[name] { outgoing.headers.replaceOrAdd(name: name.rawName, value: value) }
         }
@@ -248,14 +245,12 @@ struct ProxyResponder: Sendable {
             outgoing.headers.remove(name: "If-Modified-Since")
             for (name, value) in validators { outgoing.headers.replaceOrAdd(name: name, value: value) }
         }
-        PortalSessionKeeper.authorize(&outgoing, session: session, host: upstream.host)
-        outgoing.headers.replaceOrAdd(name: "Origin", value: "https://seller.wildberries.ru")
-        outgoing.headers.replaceOrAdd(name: "Referer", value: "https://seller.wildberries.ru/")
+        PortalSessionKeeper.authorize(&outgoing, session: session, host: host)
         if body.readableBytes > 0 { outgoing.body = .bytes(body) }
         let started = ContinuousClock.now
         let answer = try await http.execute(outgoing, timeout: .nanoseconds(configuration.upstreamTimeout.nanoseconds))
         let bytes = try await answer.body.collect(upTo: configuration.maxBody)
-        metrics.upstream(upstream.host, .now - started)
+        metrics.upstream(host, .now - started)
         return Upstream.Reply(status: answer.status, headers: answer.headers, body: bytes)
     }
 
@@ -340,5 +335,7 @@ enum Upstream {
         var headers: HTTPHeaders
         var body: ByteBuffer
         var setCookies: [String] { headers["Set-Cookie"] }
+        /// 401 or 403: WB says the portal session ended (WB-API.md §4.2).
+        var sessionEnded: Bool { status == .unauthorized || status == .forbidden }
     }
 }
