@@ -244,9 +244,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web UI's files (HTML shell, plain JS modules, CSS; no build step) and how they are served: read once,
+        // versioned by content, the shell rendered in the browser's language and theme. The API serves it at `/`.
+        .target(
+            name: "WebUI",
+            dependencies: [
+                "FleetCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Site")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "API",
             dependencies: [
+                "WebUI",
                 "Assignments",
                 "AvatarStorage",
                 "FleetAuth",
@@ -338,6 +350,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
+                "WebUI",
                 "ProxyEdge",
                 "Assignments",
                 "Spreadsheet",
@@ -421,6 +434,7 @@ let package = Package(
         .testTarget(
             name: "ProxyEdgeTests",
             dependencies: [
+                "FleetHTTP",
                 "ProxyEdge",
                 "Spreadsheet",
             ],

@@ -40,17 +40,17 @@ if ! command -v soffice >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null
 fi
 
-# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation), openpyxl (makes and reads the assignment spreadsheets), Selenium (drives Chromium through the proxy edge),
+# Python tools of the tests, from PyPI: PyJWT (checks our tokens with an independent JOSE implementation), openpyxl (makes and reads the assignment spreadsheets), Selenium (drives Chromium through the proxy edge and the web UI), axe-selenium-python (axe-core accessibility checks of the web UI),
 # schemathesis (fuzzes the live API from its own OpenAPI document) and redis-py (a producer written from
 # docs/wire-format.md alone). Into the same private virtualenv when the system Python refuses pip.
 VENV="$HOME/.cache/joycity/moto"
-PY_TOOLS=(pyjwt schemathesis 'redis>=5' openpyxl selenium)
+PY_TOOLS=(pyjwt schemathesis 'redis>=5' openpyxl selenium axe-selenium-python)
 tools_missing() {
   if [ -x "$VENV/bin/schemathesis" ]; then
-    "$VENV/bin/python" -c "import jwt, redis, openpyxl, selenium" 2>/dev/null && return 1
+    "$VENV/bin/python" -c "import jwt, redis, openpyxl, selenium, axe_selenium_python" 2>/dev/null && return 1
     return 0
   fi
-  python3 -c "import jwt, redis, openpyxl, selenium" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
+  python3 -c "import jwt, redis, openpyxl, selenium, axe_selenium_python" 2>/dev/null && command -v schemathesis >/dev/null 2>&1 && return 1
   return 0
 }
 if tools_missing; then

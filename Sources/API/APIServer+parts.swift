@@ -69,7 +69,8 @@ extension APIServer {
     /// The router with its middleware (outermost first) and every controller's routes.
     static func router(
         api: APIServices,
-        authenticator: Authenticator
+        authenticator: Authenticator,
+        webUI: WebUIController
     ) -> (Router<APIRequestContext>, APIRoutes) {
         let configuration = api.configuration
         let router = Router(context: APIRequestContext.self)
@@ -98,6 +99,7 @@ extension APIServer {
         OperationsController(api: api, routes: routes).addRoutes(to: routes)
         AssignmentsController(api: api).addRoutes(to: routes)
         InternalController(api: api).addRoutes(to: routes)
+        webUI.addRoutes(to: routes)
         return (router, routes)
     }
 

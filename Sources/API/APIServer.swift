@@ -114,7 +114,8 @@ public struct APIServer: Sendable {
         )
 
         services.append(AssignmentOutboxService(events: assignmentEvents))
-        let (router, routes) = router(api: api, authenticator: authenticator)
+        let webUI = try WebUIController.make(environment: environment, allowedOrigins: configuration.allowedOrigins, logger: logger)
+        let (router, routes) = router(api: api, authenticator: authenticator, webUI: webUI)
         let app = application(router: router, configuration: configuration, logger: logger, onRunning: onRunning)
         services.append(app)
         if let metrics, let listener = try metricsListener(registry: metrics, environment: environment, logger: logger) {

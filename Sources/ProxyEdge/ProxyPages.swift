@@ -15,16 +15,6 @@ enum ProxyPages {
     /// The language the current request prefers (`ru` when its `Accept-Language` names Russian first, else `en`).
     @TaskLocal static var language = "en"
 
-    /// `ru` or `en` from an `Accept-Language` value: the first of the two it names wins.
-    static func language(accept: String?) -> String {
-        for part in (accept ?? "").lowercased().split(separator: ",") {
-            let tag = part.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            if tag.hasPrefix("ru") { return "ru" }
-            if tag.hasPrefix("en") { return "en" }
-        }
-        return "en"
-    }
-
     /// A page saying what happened and what to do, never cached. `message` is "English / Русский": the request's
     /// language leads, the other follows smaller.
     static func page(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -34,7 +34,7 @@ struct ProxyResponder: Sendable {
         var logger = logger
         logger[metadataKey: "request"] = "\(requestID)"
         var route = "unknown"
-        var response = try await ProxyPages.$language.withValue(ProxyPages.language(accept: request.headers[.acceptLanguage])) {
+        var response = try await ProxyPages.$language.withValue(PreferredLanguage.from(acceptLanguage: request.headers[.acceptLanguage])) {
             try await answer(request, logger: logger, route: &route)
         }
         response.headers[.xRequestID] = requestID
@@ -69,7 +69,8 @@ struct ProxyResponder: Sendable {
         guard let token = request.cookies[Self.accessCookie]?.value, let principal = try? await principal(token) else {
             metrics.denied("signin")
             if (request.headers[.accept] ?? "").contains("text/html") {
-                let next = path + (request.uri.query.map { "?\($0)" } ?? "")
+                // The whole address, so the sign-in page (another origin) can return here; it checks the origin.
+                let next = Self.publicOrigin(request) + path + (request.uri.query.map { "?\($0)" } ?? "")
                 let target = configuration.signInURL + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")
                 return Response(status: .found, headers: [.location: target, .cacheControl: "no-store"])
             }
@@ -325,6 +326,14 @@ struct ProxyResponder: Sendable {
             return given
         }
         return UUID().uuidString.lowercased()
+    }
+
+    /// The origin the browser used: its `Host`, over HTTPS when a TLS-terminating proxy in front says so
+    /// (`X-Forwarded-Proto: https`).
+    static func publicOrigin(_ request: Request) -> String {
+        let host = request.head.authority ?? "127.0.0.1"
+        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        return (secure ? "https://" : "http://") + host
     }
 }
 

@@ -1,3 +1,4 @@
+import FleetHTTP
 import HTTPTypes
 import NIOCore
 import Testing
@@ -56,10 +57,10 @@ struct StaticCacheTests {
 struct ProxyPagesTests {
     @Test("Accept-Language picks Russian or English (English by default); the other language follows")
     func language() {
-        #expect(ProxyPages.language(accept: "ru-RU,ru;q=0.9,en;q=0.8") == "ru")
-        #expect(ProxyPages.language(accept: "en-US,en;q=0.9,ru;q=0.8") == "en")
-        #expect(ProxyPages.language(accept: "de-DE, ru;q=0.5") == "ru")
-        #expect(ProxyPages.language(accept: nil) == "en" && ProxyPages.language(accept: "fr") == "en")
+        #expect(PreferredLanguage.from(acceptLanguage: "ru-RU,ru;q=0.9,en;q=0.8") == "ru")
+        #expect(PreferredLanguage.from(acceptLanguage: "en-US,en;q=0.9,ru;q=0.8") == "en")
+        #expect(PreferredLanguage.from(acceptLanguage: "de-DE, ru;q=0.5") == "ru")
+        #expect(PreferredLanguage.from(acceptLanguage: nil) == "en" && PreferredLanguage.from(acceptLanguage: "fr") == "en")
         let texts = [ProxyPages.$language.withValue("ru") { ProxyPages.html("Not yours. / Не ваш.") }, ProxyPages.html("Not yours. / Не ваш.")]
         #expect(texts[0].contains(#"<html lang="ru">"#) && texts[0].contains("<p>Не ваш.</p>") && texts[0].contains("<small>Not yours.</small>"))
         #expect(texts[1].contains(#"<html lang="en">"#) && texts[1].contains("<p>Not yours.</p>") && texts[1].contains("<small>Не ваш.</small>"))

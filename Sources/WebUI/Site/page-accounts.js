@@ -1,0 +1,60 @@
+// Seller accounts: token status and expiry, sync state and last error, the portal session the proxy edge uses;
+// admins add accounts (the API checks the WB token and, when given, the portal cookies before storing anything).
+import { api } from "./api.js";
+import { can } from "./app.js";
+import { h, replace, table } from "./dom.js";
+import { duration, moscowTime, t } from "./i18n.js";
+
+export async function render(main) {
+  const list = h("div", { id: "account-list" });
+  const message = h("p", { role: "status", id: "accounts-message" });
+  async function load() {
+    const accounts = await api("GET", "/api/accounts");
+    replace(list, table([
+      [t("accounts.name"), (account) => account.name],
+      [t("accounts.inn"), (account) => account.inn],
+      [t("accounts.token"), (account) => h("span", { class: "badge " + (account.tokenStatus === "ok" ? "ok" : account.tokenStatus === "invalid" ? "error" : "warn") },
+        t("accounts.tokenStatus." + account.tokenStatus))],
+      [t("accounts.tokenExpires"), (account) => moscowTime(account.tokenExpiresAt)],
+      [t("accounts.sync"), (account) => account.syncEnabled ? (account.lastSyncState || t("accounts.never")) : t("accounts.syncOff")],
+      [t("accounts.lastSync"), (account) => moscowTime(account.lastSyncAt)],
+      [t("accounts.interval"), (account) => account.syncIntervalSeconds ? duration(account.syncIntervalSeconds) : "—", { num: true }],
+      [t("accounts.portal"), (account) => t("accounts.portalState." + (account.portalSession?.state || "none"))],
+      [t("dead.error"), (account) => account.lastSyncError || account.tokenError || account.portalSession?.reason || ""],
+    ], accounts, t("accounts.none"), t("nav.accounts")));
+  }
+  const parts = [h("h1", {}, t("nav.accounts")), message, list];
+  if (can(["ADMIN"])) parts.push(createForm(message, load));
+  replace(main, ...parts);
+  await load();
+  document.body.dataset.accounts = "ready";
+}
+
+function createForm(message, reload) {
+  const field = (id, label, attributes) => h("label", { for: id }, label, h(attributes.rows ? "textarea" : "input", { id, name: id, ...attributes }));
+  const source = h("select", { id: "account-source", name: "account-source" },
+    h("option", { value: "statistics" }, t("accounts.source.statistics")), h("option", { value: "finance" }, t("accounts.source.finance")));
+  const form = h("form", { class: "stack", id: "create-account", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = { name: data.get("account-name"), inn: data.get("account-inn"), token: data.get("account-token"), reportSource: data.get("account-source") };
+    const cookies = String(data.get("account-cookies") || "").trim();
+    if (cookies) body.portalCredentials = { cookies };
+    message.textContent = t("accounts.checking");
+    try {
+      await api("POST", "/api/accounts", body);
+      message.textContent = t("accounts.created", { name: body.name });
+      form.reset();
+      await reload();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  } },
+    field("account-name", t("accounts.name"), { required: true, maxlength: 200 }),
+    field("account-inn", t("accounts.inn"), { required: true, pattern: "[0-9]{10}|[0-9]{12}", inputmode: "numeric" }),
+    field("account-token", t("accounts.apiToken"), { required: true, autocomplete: "off", type: "password" }),
+    h("label", { for: "account-source" }, t("accounts.reportSource"), source),
+    field("account-cookies", t("accounts.cookies"), { rows: 3, autocomplete: "off" }),
+    h("button", { type: "submit" }, t("accounts.create")));
+  return h("section", { class: "card", "aria-labelledby": "account-create-title" }, h("h2", { id: "account-create-title" }, t("accounts.createTitle")), form);
+}
