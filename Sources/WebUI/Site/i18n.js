@@ -52,6 +52,12 @@ export function moscowTime(value) {
   return `${text} ${t("time.msk")}`;
 }
 
+/** The time of day in Moscow, "10:32:56 MSK" / "10:32:56 МСК". */
+export function moscowClock(value = Date.now()) {
+  const text = new Intl.DateTimeFormat(locale(), { timeZone: "Europe/Moscow", timeStyle: "medium", hourCycle: "h23" }).format(new Date(value));
+  return `${text} ${t("time.msk")}`;
+}
+
 /** How long ago `ms` was: "5 s ago" / "5 с назад". */
 export function ago(ms) {
   if (!ms) return "—";

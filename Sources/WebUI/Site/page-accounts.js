@@ -52,7 +52,7 @@ function createForm(message, reload) {
   } },
     field("account-name", t("accounts.name"), { required: true, maxlength: 200 }),
     field("account-inn", t("accounts.inn"), { required: true, pattern: "[0-9]{10}|[0-9]{12}", inputmode: "numeric" }),
-    field("account-token", t("accounts.apiToken"), { required: true, autocomplete: "off", type: "password" }),
+    field("account-token", t("accounts.apiToken"), { required: true, autocomplete: "new-password", type: "password" }),
     h("label", { for: "account-source" }, t("accounts.reportSource"), source),
     field("account-cookies", t("accounts.cookies"), { rows: 3, autocomplete: "off" }),
     h("button", { type: "submit" }, t("accounts.create")));

@@ -6,7 +6,7 @@ import { h, replace, table, toast } from "./dom.js";
 import { moscowTime, number, t } from "./i18n.js";
 
 export async function render(main, { query }) {
-  const search = h("input", { id: "dead-search", type: "search", value: query.get("q") || "", autocomplete: "off" });
+  const search = h("input", { id: "dead-search", type: "search", value: query.get("q") || "" });
   const queueFilter = h("select", { id: "dead-queue" });
   const summary = h("p", { id: "dead-summary", role: "status" });
   const list = h("div", { id: "dead-list" });

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { can, navigate } from "./app.js";
 import { h, replace, svg, table, toast } from "./dom.js";
-import { ago, number, t } from "./i18n.js";
+import { ago, moscowClock, number, t } from "./i18n.js";
 
 const INTERVAL = 2000;
 const POINTS = 60;
@@ -49,7 +49,7 @@ export function render(main) {
       replace(chart, drawChart(history));
       replace(queues, queueTable(overview));
       replace(workers, workerTable(live));
-      status.textContent = t("fleet.updated", { time: new Date().toLocaleTimeString() });
+      status.textContent = t("fleet.updated", { time: moscowClock() });
       document.body.dataset.fleet = "ready";
     } catch (error) {
       if (alive) status.textContent = error.message;
