@@ -36,6 +36,6 @@ exec scripts/with-services.sh bash -c '
     export S3_ACCESS_KEY_ID="$JOYCITY_TEST_S3_ACCESS_KEY_ID" S3_SECRET_ACCESS_KEY="$JOYCITY_TEST_S3_SECRET_ACCESS_KEY"
   fi
   "$0" users create-admin admin --name Admin >/dev/null
-  echo "API: http://127.0.0.1:${API_PORT:-8080}/api (sign in as admin / $JOYCITY_ADMIN_PASSWORD; Swagger UI needs the SWAGGER role)" >&2
+  echo "Web UI: http://127.0.0.1:${API_PORT:-8080}/ (sign in as admin / $JOYCITY_ADMIN_PASSWORD); API: http://127.0.0.1:${API_PORT:-8080}/api (Swagger UI needs the SWAGGER role)" >&2
   echo "Proxy edge: http://127.0.0.1:${PROXY_PORT:-8090} (the demo manager: manager / the same password, on a fresh database)" >&2
   exec "$0" all "$@"' "$BIN" "$@"

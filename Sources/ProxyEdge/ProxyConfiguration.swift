@@ -11,7 +11,7 @@ import NIOHTTP1
 ///   - `PROXY_HOST` (default `127.0.0.1`), `PROXY_PORT` (default `8090`; 0: any free port): where it listens.
 ///   - `PROXY_UPSTREAM` (default: none, WB itself over HTTPS): a base URL every WB host is sent to instead, with the
 ///     WB host in `Host` (the fake portal is host-routed: `joycity fake-wb-portal`).
-///   - `PROXY_SIGN_IN_URL` (default `http://127.0.0.1:8080/`): where a browser without a session is sent (with
+///   - `PROXY_SIGN_IN_URL` (default `http://127.0.0.1:8080/sign-in`, the web UI's sign-in page): where a browser without a session is sent (with
 ///     `?next=` the page it asked for).
 ///   - `PROXY_ARTICLES_CACHE_TTL` (default `10s`): how long a user's articles are cached (every assignment change
 ///     drops them at once).
@@ -54,7 +54,7 @@ public struct ProxyConfiguration: Sendable {
         if let upstream, !(upstream.hasPrefix("http://") || upstream.hasPrefix("https://")) {
             throw ConfigurationError(variable: "PROXY_UPSTREAM", value: upstream, expected: "an http:// or https:// base URL")
         }
-        signInURL = env.string("PROXY_SIGN_IN_URL", default: "http://127.0.0.1:8080/")
+        signInURL = env.string("PROXY_SIGN_IN_URL", default: "http://127.0.0.1:8080/sign-in")
         articlesCacheTTL = try env.duration("PROXY_ARTICLES_CACHE_TTL", default: .seconds(10), defaultUnit: .seconds)
         maxBody = try env.int("PROXY_MAX_BODY", default: 32 << 20, range: 1024...(1 << 30))
         upstreamTimeout = try env.duration("PROXY_UPSTREAM_TIMEOUT", default: .seconds(30), defaultUnit: .seconds)

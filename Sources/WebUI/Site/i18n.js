@@ -80,3 +80,10 @@ export function moscowMonth(offset = 0) {
   const shifted = new Date(Date.UTC(year, month - 1 + offset, 1));
   return `${shifted.getUTCFullYear()}-${String(shifted.getUTCMonth() + 1).padStart(2, "0")}`;
 }
+
+/** "2026-12" as "December 2026" / "декабрь 2026 г.". */
+export function monthName(month) {
+  const [year, number_] = String(month).split("-").map(Number);
+  if (!year || !number_) return String(month);
+  return new Intl.DateTimeFormat(locale(), { timeZone: "UTC", year: "numeric", month: "long" }).format(new Date(Date.UTC(year, number_ - 1, 1)));
+}

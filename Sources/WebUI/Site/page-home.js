@@ -2,7 +2,7 @@
 // sections their roles open.
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
-import { moscowMonth, number, t } from "./i18n.js";
+import { monthName, moscowMonth, number, t } from "./i18n.js";
 
 const sections = [
   ["/fleet", "nav.fleet", "home.fleet", ["ADMIN", "OPS"]],
@@ -26,7 +26,7 @@ export async function render(main, { user, can }) {
 
 async function managerCard(user) {
   const portal = document.body.dataset.portal;
-  const card = h("section", { class: "card", "aria-labelledby": "my-articles" }, h("h2", { id: "my-articles" }, t("home.myArticles", { month: moscowMonth() })));
+  const card = h("section", { class: "card", "aria-labelledby": "my-articles" }, h("h2", { id: "my-articles" }, t("home.myArticles", { month: monthName(moscowMonth()) })));
   if (!user.accountId) {
     card.append(h("p", {}, t("home.noAccount")));
     return card;

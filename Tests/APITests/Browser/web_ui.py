@@ -236,7 +236,7 @@ try:
     driver.find_element(By.ID, "import-check").click()
     until(lambda: driver.find_elements(By.ID, "import-summary") and driver.find_element(By.ID, "import-apply").get_attribute("disabled") is None, "a clean dry run")
     driver.find_element(By.ID, "import-apply").click()
-    until(lambda: "Applied" in driver.find_element(By.ID, "import-report").text, "the import applies")
+    until(lambda: "Rows applied" in driver.find_element(By.ID, "import-report").text, "the import applies")
     until(lambda: str(config["nmId"]) in driver.find_element(By.ID, "assign-table").text, "the table shows the imported article")
 
     # The avatar: a 900×600 PNG cropped in the browser, uploaded as a 512×512 JPEG.
