@@ -190,6 +190,25 @@ enum APISchemas {
             ]
         ),
         (
+            "AccountSyncQueued",
+            [
+                "type": "object", "required": ["account", "jobs"],
+                "properties": [
+                    "account": int64,
+                    "jobs": [
+                        "type": "array",
+                        "items": [
+                            "type": "object", "required": ["dataset", "jobId", "alreadyQueued"],
+                            "properties": [
+                                "dataset": ["type": "string", "enum": ["orders", "sales", "report"]], "jobId": ["type": "string"],
+                                "alreadyQueued": ["type": "boolean"],
+                            ],
+                        ],
+                    ],
+                ],
+            ]
+        ),
+        (
             "BackupQueued",
             [
                 "type": "object", "required": ["jobId", "alreadyRunning"],

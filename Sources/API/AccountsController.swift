@@ -18,6 +18,7 @@ struct AccountsController: Sendable {
         routes.add(Self.updateAccountEndpoint, updateAccount)
         routes.add(Self.deleteAccountEndpoint, deleteAccount)
         routes.add(Self.setPortalCredentialsEndpoint, setPortalCredentials)
+        routes.add(Self.syncAccountEndpoint, syncAccount)
     }
 
     static let listAccountsEndpoint = Endpoint(

@@ -5,6 +5,7 @@ import FleetTesting
 import Foundation
 import HTTPTypes
 import NIOHTTP1
+import Queue
 import Testing
 import WBKit
 
@@ -69,6 +70,37 @@ struct AccountTests {
             #expect(stored.token == token)
             #expect(try await api.call(.DELETE, "/api/accounts/\(id)", token: admin.token).status == 204)
             #expect(try await api.call(.GET, "/api/accounts/\(id)", token: admin.token).status == 404)
+        }
+    }
+
+    @Test("sync now: one wb.sync per dataset, a second click returns the same jobs; no token or no account is refused")
+    func syncNow() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let id = try await api.account(admin)
+            let first = try await api.call(.POST, "/api/accounts/\(id)/sync", token: admin.token)
+            #expect(first.status == 202, "\(first.text)")
+            let jobs = try #require(first.json["jobs"] as? [[String: Any]])
+            #expect(jobs.compactMap { $0["dataset"] as? String } == ["orders", "sales", "report"])
+            #expect(jobs.allSatisfy { $0["alreadyQueued"] as? Bool == false })
+            for job in jobs {
+                let jobID = try #require(job["jobId"] as? String)
+                let queued = try #require(try await api.server.api.queue.job(jobID))
+                #expect(queued.type == "wb.sync" && queued.state == "queued")
+                #expect(queued.payload?.contains("\"account\":\(id)") == true, "\(queued.payload ?? "")")
+            }
+            let second = try await api.call(.POST, "/api/accounts/\(id)/sync", token: admin.token)
+            let again = try #require(second.json["jobs"] as? [[String: Any]])
+            #expect(again.allSatisfy { $0["alreadyQueued"] as? Bool == true })
+            #expect(again.compactMap { $0["jobId"] as? String } == jobs.compactMap { $0["jobId"] as? String })
+
+            let bare = try await api.server.api.accounts.add(name: "No token", inn: "7707083893", token: nil, sellerID: nil, expiresAt: nil)
+            let refused = try await api.call(.POST, "/api/accounts/\(bare.id)/sync", token: admin.token)
+            #expect(refused.status == 409)
+            #expect(refused.text.contains("no WB token"))
+            #expect(try await api.call(.POST, "/api/accounts/999999/sync", token: admin.token).status == 404)
+            let manager = try await api.user("mgr", [.manager], accountID: id)
+            #expect(try await api.call(.POST, "/api/accounts/\(id)/sync", token: manager.token).status == 403)
         }
     }
 

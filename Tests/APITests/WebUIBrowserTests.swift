@@ -13,7 +13,8 @@ import Testing
 /// themes and languages (axe-core: no serious or critical violation; screenshots in `.build/test-artifacts/web-ui`;
 /// Navigation Timing against the 200 KB / 1 s budget), a dead letter found by its payload and retried, a backup
 /// watched to 100 %, an assignments file with an error row refused then applied fixed, the avatar crop, and a
-/// manager who is offered and opens no admin page.
+/// manager who is offered and opens no admin page; the rate-limit message, a user's roles edited in a dialog, a seller
+/// account synced now and its interval set.
 @Suite("web UI in Chromium", .serialized)
 struct WebUIBrowserTests {
     static let artifacts =
@@ -26,7 +27,7 @@ struct WebUIBrowserTests {
         let origin = "http://127.0.0.1:\(port)"
         let settings = [
             "API_PORT": "\(port)", "API_ALLOWED_ORIGINS": origin, "API_COOKIE_DOMAIN": "", "API_ACCESS_TTL": "3s",
-            "API_PORTAL_URL": "http://127.0.0.1:8090/",
+            "API_PORTAL_URL": "http://127.0.0.1:8090/", "API_LOGIN_LIMIT_ACCOUNT": "5/1m:5",  // the page shows the limit
         ]
         try await APIHarness.run(settings) { api in
             let root = try await api.admin()
@@ -86,6 +87,11 @@ struct WebUIBrowserTests {
             #expect((try? JPEGInfo(avatar.bytes)) == JPEGInfo(width: 512, height: 512), "the avatar is a 512×512 JPEG")
             let assigned = try await api.call(.GET, "/api/accounts/\(account)/assignments/\(month)/users/\(manager.userID)", token: admin.token)
             #expect(assigned.json["nmIds"] as? [Int] == [178_231_456])
+            let anna = try await api.call(.GET, "/api/users/\(manager.userID)", token: admin.token)
+            #expect(Set(anna.json["roles"] as? [String] ?? []) == ["MANAGER", "CONTENT_MANAGER"], "the dialog's role change")
+            let shop = try await api.call(.GET, "/api/accounts/\(account)", token: admin.token)
+            #expect(shop.json["syncIntervalSeconds"] as? Int == 900, "the interval set in the page")
+            #expect((report["rateLimited"] as? String)?.hasPrefix("Too many attempts") == true)
             #expect((report["screenshots"] as? Int ?? 0) >= 36, "screenshots of every page in both themes and languages")
             #expect(FileManager.default.fileExists(atPath: Self.artifacts + "/fleet-dark-ru.png"))
         }

@@ -71,7 +71,8 @@ export function duration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
   const whole = Math.round(seconds);
   const minutes = Math.floor(whole / 60);
-  return minutes ? t("time.minSec", { m: minutes, s: whole % 60 }) : t("time.sec", { s: whole });
+  if (!minutes) return t("time.sec", { s: whole });
+  return whole % 60 ? t("time.minSec", { m: minutes, s: whole % 60 }) : t("time.min", { m: minutes });
 }
 
 /** This month in Moscow: "2026-12". */

@@ -1,11 +1,13 @@
 // Seller accounts: token status and expiry, sync state and last error, the portal session the proxy edge uses;
-// admins add accounts (the API checks the WB token and, when given, the portal cookies before storing anything).
+// admins add accounts (the API checks the WB token and, when given, the portal cookies before storing anything),
+// sync one now, turn its syncing off or on and set its interval.
 import { api } from "./api.js";
 import { can } from "./app.js";
 import { h, replace, table } from "./dom.js";
 import { duration, moscowTime, t } from "./i18n.js";
 
 export async function render(main) {
+  const admin = can(["ADMIN"]);
   const list = h("div", { id: "account-list" });
   const message = h("p", { role: "status", id: "accounts-message" });
   async function load() {
@@ -21,10 +23,42 @@ export async function render(main) {
       [t("accounts.interval"), (account) => account.syncIntervalSeconds ? duration(account.syncIntervalSeconds) : "—", { num: true }],
       [t("accounts.portal"), (account) => t("accounts.portalState." + (account.portalSession?.state || "none"))],
       [t("dead.error"), (account) => account.lastSyncError || account.tokenError || account.portalSession?.reason || ""],
+      ...(admin ? [[t("fleet.actions"), (account) => actions(account)]] : []),
     ], accounts, t("accounts.none"), t("nav.accounts")));
   }
+  // Sync now, sync on/off and the interval (ADMIN; the API refuses everyone else anyway).
+  const run = (call, done) => async () => {
+    try {
+      const result = await call();
+      message.textContent = typeof done === "function" ? done(result) : done;
+      await load();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  };
+  function actions(account) {
+    const name = account.name;
+    return h("div", { class: "row" },
+      h("button", { type: "button", id: `sync-${account.id}`, "aria-label": t("accounts.syncNowOne", { name }),
+        onclick: run(() => api("POST", `/api/accounts/${account.id}/sync`), (result) =>
+          t(result.jobs.every((job) => job.alreadyQueued) ? "accounts.syncAlready" : "accounts.syncQueued", { name })) }, t("accounts.syncNow")),
+      h("button", { type: "button", class: "secondary", id: `sync-toggle-${account.id}`,
+        "aria-label": t(account.syncEnabled ? "accounts.turnOffOne" : "accounts.turnOnOne", { name }),
+        onclick: run(() => api("PATCH", `/api/accounts/${account.id}`, { syncEnabled: !account.syncEnabled }),
+          t(account.syncEnabled ? "accounts.offDone" : "accounts.onDone", { name })) }, t(account.syncEnabled ? "accounts.turnOff" : "accounts.turnOn")),
+      h("button", { type: "button", class: "secondary", id: `interval-${account.id}`, "aria-label": t("accounts.intervalOne", { name }), onclick: async () => {
+        const answer = prompt(t("accounts.intervalPrompt", { name }), account.syncIntervalSeconds ? String(Math.round(account.syncIntervalSeconds / 60)) : "");
+        if (answer === null) return;
+        const text = answer.trim();
+        const minutes = Number(text);
+        if (text !== "" && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10080)) { message.textContent = t("accounts.intervalBad"); return; }
+        const seconds = text === "" ? null : minutes * 60;
+        await run(() => api("PATCH", `/api/accounts/${account.id}`, { syncIntervalSeconds: seconds }),
+          seconds === null ? t("accounts.intervalDefault", { name }) : t("accounts.intervalDone", { name, interval: duration(seconds) }))();
+      } }, t("accounts.intervalEdit")));
+  }
   const parts = [h("h1", {}, t("nav.accounts")), message, list];
-  if (can(["ADMIN"])) parts.push(createForm(message, load));
+  if (admin) parts.push(createForm(message, load));
   replace(main, ...parts);
   await load();
   document.body.dataset.accounts = "ready";

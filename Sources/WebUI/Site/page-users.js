@@ -35,6 +35,8 @@ export async function render(main) {
       await load();
     };
     return h("div", { class: "row" },
+      h("button", { type: "button", id: `edit-${user.id}`, "aria-label": t("users.editOne", { login: user.login }),
+        onclick: () => editDialog(user, accounts, load) }, t("users.edit")),
       h("button", { type: "button", class: "secondary", "aria-label": t(user.disabled ? "users.enableOne" : "users.disableOne", { login: user.login }),
         onclick: run(() => api("PATCH", `/api/users/${user.id}`, { disabled: !user.disabled }), t(user.disabled ? "users.enabledDone" : "users.disabledDone", { login: user.login })) },
         t(user.disabled ? "users.enable" : "users.disable")),
@@ -54,6 +56,47 @@ export async function render(main) {
   replace(main, ...parts);
   await load();
   document.body.dataset.users = "ready";
+}
+
+/** A modal dialog to change a user's name, e-mail, roles and seller account; saved in two calls (PATCH, then PUT
+ * of the account when it changed) and the list reloaded either way, so it never shows a half-saved state. */
+function editDialog(user, accounts, reload) {
+  document.getElementById("user-edit")?.remove();
+  const problem = h("p", { role: "alert", id: "user-edit-problem" });
+  const input = (id, label, value, attributes = {}) => h("label", { for: id }, label, h("input", { id, name: id, value: value ?? "", ...attributes }));
+  const roles = h("fieldset", {}, h("legend", {}, t("users.roles")),
+    ROLES.map((role) => h("label", { class: "inline" },
+      h("input", { type: "checkbox", name: "edit-roles", value: role, checked: user.roles.includes(role) }), t("role." + role))));
+  const account = h("select", { id: "edit-account", name: "edit-account" }, h("option", { value: "" }, "—"),
+    accounts.map((item) => h("option", { value: item.id, selected: item.id === user.accountId }, item.name)));
+  const dialog = h("dialog", { id: "user-edit", "aria-labelledby": "user-edit-title" });
+  const form = h("form", { class: "stack", method: "dialog", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const chosen = data.get("edit-account") ? Number(data.get("edit-account")) : null;
+    try {
+      await api("PATCH", `/api/users/${user.id}`, { name: data.get("edit-name"), email: data.get("edit-email") || null, roles: data.getAll("edit-roles") });
+      if (chosen !== (user.accountId ?? null)) await api("PUT", `/api/users/${user.id}/account`, { accountId: chosen });
+      dialog.close();
+      dialog.remove();
+      toast(t("users.saved", { login: user.login }));
+      await reload();
+    } catch (error) {
+      problem.textContent = error.message;
+      await reload();
+    }
+  } },
+    input("edit-name", t("users.name"), user.name, { required: true, maxlength: 200 }),
+    input("edit-email", t("users.email"), user.email, { type: "email" }),
+    roles,
+    h("label", { for: "edit-account" }, t("users.account"), account),
+    problem,
+    h("div", { class: "row" },
+      h("button", { type: "submit", id: "user-edit-save" }, t("users.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => { dialog.close(); dialog.remove(); } }, t("users.cancel"))));
+  dialog.append(h("h2", { id: "user-edit-title" }, t("users.editTitle", { login: user.login })), form);
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 function createForm(accounts, message, reload) {

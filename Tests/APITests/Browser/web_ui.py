@@ -1,6 +1,6 @@
 # The web UI in a real browser (Debian's chromium, headless, driven by Selenium), run by WebUIBrowserTests.
 # Prints one JSON report on its last line; exits 1 when any check failed (each failure is named in "problems").
-import json, os, struct, sys, time, zlib
+import json, os, re, struct, sys, time, zlib
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.options import Options
@@ -131,6 +131,21 @@ try:
     driver.find_element(By.ID, "sign-in").click()
     until(lambda: driver.find_element(By.ID, "sign-in-error").text != "", "the wrong-password message")
     check(driver.find_element(By.ID, "sign-in-error").text == "The login or password is wrong.", "wrong password: " + driver.find_element(By.ID, "sign-in-error").text)
+    # Too many wrong passwords for one login: the API's limit and its wait, in the page's words.
+    limited = ""
+    for attempt in range(8):
+        driver.find_element(By.ID, "login").clear()
+        driver.find_element(By.ID, "login").send_keys("locked-out")
+        driver.find_element(By.ID, "password").clear()
+        driver.find_element(By.ID, "password").send_keys("wrong-password-%d" % attempt)
+        driver.execute_script("document.getElementById('sign-in-error').textContent = ''")
+        driver.find_element(By.ID, "sign-in").click()
+        until(lambda: driver.find_element(By.ID, "sign-in-error").text != "", "a sign-in answer")
+        limited = driver.find_element(By.ID, "sign-in-error").text
+        if limited.startswith("Too many attempts"):
+            break
+    check(re.fullmatch(r"Too many attempts\. Try again in \d+ s\.", limited) is not None, "the rate-limit message: " + limited)
+    report["rateLimited"] = limited
     driver.find_element(By.ID, "login").clear()
     driver.find_element(By.ID, "password").clear()
     sign_in(config["admin"], config["adminPassword"], "/backups")
@@ -251,6 +266,36 @@ try:
     driver.find_element(By.ID, "avatar-upload").click()
     until(lambda: body("avatar") is not None, "the avatar upload")
     check(driver.find_element(By.ID, "avatar-message").text == "The avatar is saved.", "avatar: " + driver.find_element(By.ID, "avatar-message").text)
+
+    # A user's roles and seller account in the edit dialog (a role that opens no page: the manager's checks below hold).
+    page("/users", "users")
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Edit %s']" % config["manager"]).click()
+    until(lambda: driver.find_elements(By.CSS_SELECTOR, "dialog#user-edit[open]"), "the edit dialog")
+    axe("user edit dialog light")
+    shot("users-edit-light-en")
+    driver.find_element(By.CSS_SELECTOR, "dialog#user-edit input[value='CONTENT_MANAGER']").click()
+    driver.find_element(By.ID, "user-edit-save").click()
+    until(lambda: not driver.find_elements(By.CSS_SELECTOR, "dialog#user-edit"), "the dialog saves and closes")
+    until(lambda: "Manager, Content manager" in driver.find_element(By.ID, "user-list").text, "the list shows the new role")
+
+    # A seller account synced now (twice: the second click finds the jobs queued) and its interval set.
+    page("/accounts", "accounts")
+    def press(label):  # the list re-renders after each change: find the button afresh
+        until(lambda: driver.execute_script("const b = document.querySelector(arguments[0]); if (b) b.click(); return !!b", "button[aria-label='%s']" % label), "the button " + label)
+    press("Sync Кристалл now")
+    until(lambda: "is queued" in driver.find_element(By.ID, "accounts-message").text, "sync now")
+    # Again: the jobs still queued or running are returned, or (the test's worker is quick) new ones are queued.
+    driver.execute_script("document.getElementById('accounts-message').textContent = ''")
+    press("Sync Кристалл now")
+    until(lambda: re.search("already queued or running|is queued", driver.find_element(By.ID, "accounts-message").text), "sync now, again")
+    driver.execute_script("window.prompt = () => 'soon'")
+    press("Change the sync interval of Кристалл")
+    until(lambda: driver.find_element(By.ID, "accounts-message").text.startswith("Enter whole minutes"), "a bad interval refused in the page")
+    driver.execute_script("window.prompt = () => '15'")
+    press("Change the sync interval of Кристалл")
+    until(lambda: driver.find_element(By.ID, "accounts-message").text == "Кристалл syncs every 15 min.", "the interval saved")
+    until(lambda: "15 min" in driver.find_element(By.ID, "account-list").text, "the list shows the interval")
+    shot("accounts-actions-light-en")
 
     # Sign out: the session cookie is gone, pages send the browser to the sign-in.
     driver.find_element(By.ID, "sign-out").click()
