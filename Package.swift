@@ -196,6 +196,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Manager KPIs per account and month from the synced WB rows and the month's assignment: the recompute,
+        // scores and ranks, targets and cost prices.
+        .target(
+            name: "KPI",
+            dependencies: [
+                "Assignments",
+                "FleetCore",
+                "FleetStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The proxy edge: the filtered WB Seller portal (hosts folded into one origin, the article filter).
         .target(
             name: "ProxyEdge",
@@ -224,6 +237,8 @@ let package = Package(
         .target(
             name: "Workers",
             dependencies: [
+                "Assignments",
+                "KPI",
                 "FleetCore",
                 "FleetHTTP",
                 "FleetStore",
@@ -258,6 +273,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
+                "KPI",
                 "WebUI",
                 "Assignments",
                 "AvatarStorage",
@@ -285,6 +301,7 @@ let package = Package(
         .executableTarget(
             name: "joycity",
             dependencies: [
+                "KPI",
                 "ProxyEdge",
                 "Assignments",
                 "Spreadsheet",
@@ -350,6 +367,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
+                "KPI",
                 "WebUI",
                 "ProxyEdge",
                 "Assignments",
@@ -382,6 +400,7 @@ let package = Package(
         .testTarget(
             name: "WorkersTests",
             dependencies: [
+                "KPI",
                 "WBKit",
                 "FakeWB",
                 "FleetCore",
@@ -412,6 +431,19 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KPITests",
+            dependencies: [
+                "Assignments",
+                "FleetCore",
+                "FleetStore",
+                "FleetTesting",
+                "KPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,7 @@ import FleetHTTP
 import FleetStore
 import HTTPTypes
 import Hummingbird
+import KPI
 import PostgresNIO
 import Queue
 
@@ -17,6 +18,7 @@ extension APIError {
         switch error {
         case let error as AuthError: return APIError(error)
         case let error as AssignmentError: return APIError(error)
+        case let error as KPIError: return APIError(error)
         case let error as AvatarError:
             if error.kind == .unavailable { context.logger.warning("request failed on S3", metadata: ["error": "\(error)"]) }
             return APIError(error)
@@ -64,6 +66,15 @@ extension APIError {
         case .notFound: self = .notFound(error.message)
         case .conflict: self = .conflict(error.message)
         case .importRejected: self = .unprocessable(code: "import_rejected", error.message)
+        }
+    }
+
+    /// 400, 404 or 409 for a KPI request refused or a month not computed yet.
+    init(_ error: KPIError) {
+        switch error.kind {
+        case .invalid: self = .invalid(error.message)
+        case .notFound: self = .notFound(error.message)
+        case .notComputed: self = APIError(.conflict, code: "kpi_not_computed", error.message)
         }
     }
 

@@ -98,6 +98,7 @@ extension APIServer {
         QueuesController(api: api).addRoutes(to: routes)
         OperationsController(api: api, routes: routes).addRoutes(to: routes)
         AssignmentsController(api: api).addRoutes(to: routes)
+        KPIController(api: api).addRoutes(to: routes)
         InternalController(api: api).addRoutes(to: routes)
         webUI.addRoutes(to: routes)
         return (router, routes)

@@ -7,6 +7,7 @@ import FleetStore
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import KPI
 import Logging
 import NIOCore
 import PostgresNIO
@@ -91,6 +92,7 @@ public struct APIServer: Sendable {
             accounts: AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger),
             backups: BackupStore(client: postgres, logger: logger),
             assignments: AssignmentStore(client: postgres, configuration: assignmentConfiguration, events: assignmentEvents, logger: logger),
+            kpi: KPIStore(client: postgres, timeZone: assignmentConfiguration.timeZone, logger: logger),
             queue: queue,
             hasher: PasswordHasher(cost: configuration.bcryptCost),
             loginLimiter: LoginLimiter(

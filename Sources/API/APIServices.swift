@@ -2,6 +2,7 @@ import Assignments
 import AvatarStorage
 import FleetAuth
 import FleetStore
+import KPI
 import Logging
 import Queue
 import WBKit
@@ -18,6 +19,8 @@ public struct APIServices: Sendable {
     public let backups: BackupStore
     /// Monthly article assignments (every change announced through the outbox).
     public let assignments: AssignmentStore
+    /// Manager KPIs (computed by the workers; read here) and what they are computed with.
+    public let kpi: KPIStore
     public let queue: StreamQueue
     public let hasher: PasswordHasher
     public let loginLimiter: LoginLimiter

@@ -322,7 +322,10 @@ struct AssignmentsController: Sendable {
         }
     }
 
-    func scope(_ context: APIRequestContext) throws -> (Int64, AssignmentMonth) {
+    func scope(_ context: APIRequestContext) throws -> (Int64, AssignmentMonth) { try Self.scope(context) }
+
+    /// The account and month of a `…/{id}/…/{month}` path. - Throws: ``APIError`` 400 for a month not `YYYY-MM`.
+    static func scope(_ context: APIRequestContext) throws -> (Int64, AssignmentMonth) {
         let account = try context.parameters.require("id", as: Int64.self)
         let text = try context.parameters.require("month")
         guard let month = AssignmentMonth(exactly: String(text)) else {

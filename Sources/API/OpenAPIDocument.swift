@@ -30,7 +30,7 @@ extension APIRoutes {
             "servers": [["url": "/"]],
             "paths": .object(paths.map { ($0.0, .object($0.1)) }),
             "components": [
-                "schemas": .object(APISchemas.all + APISchemas.assignments),
+                "schemas": .object(APISchemas.all + APISchemas.assignments + APISchemas.kpi),
                 "securitySchemes": [
                     "bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"],
                     "cookie": ["type": "apiKey", "in": "cookie", "name": .string(Authenticator.accessCookie)],

@@ -216,5 +216,6 @@ extension Migration {
                 """
             ]
         ),
+        Migration(version: 10, name: "KPI results, settings, targets and cost prices", statements: KPISchema.statements),
     ]
 }

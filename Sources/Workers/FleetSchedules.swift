@@ -104,7 +104,11 @@ public enum FleetSchedules {
             Schedule(
                 id: "kpi.nightly:\(account.id)",
                 spec: .cron(try CronExpression("30 4 * * *"), zone),
-                job: try JobRequest(KPIRecomputeJob.type, .init(account: account.id), options: JobOptions(uniqueKey: "kpi.nightly:\(account.id)")),
+                job: try JobRequest(
+                    KPIRecomputeJob.type,
+                    .init(account: account.id, force: true, reason: "nightly"),
+                    options: JobOptions(uniqueKey: "kpi.nightly:\(account.id)")
+                ),
                 origin: "accounts"
             )
         )

@@ -29,7 +29,12 @@ public struct WorkerServer: Sendable {
         let stack = try WorkerStack(environment: environment, redis: redis, keyPrefix: queue.configuration.prefix, logger: logger)
         let worker = QueueWorker(
             queue: queue,
-            registry: FleetJobs.registry(wbSync: stack.syncer, backups: { try stack.makeBackupRunner() }),
+            registry: FleetJobs.registry(
+                wbSync: stack.syncer,
+                kpi: stack.kpi,
+                kpiReady: { try await stack.store.waitUntilReady() },
+                backups: { try stack.makeBackupRunner() }
+            ),
             configuration: try .init(environment: environment),
             logger: logger
         )

@@ -1,5 +1,6 @@
 import FleetCore
 import FleetStore
+import KPI
 import Logging
 import PostgresNIO
 import Queue
@@ -13,6 +14,8 @@ public struct WorkerStack: Sendable {
     public let raw: WBRawStore
     public let client: WBClient
     public let syncer: WBSyncer
+    /// KPI results (`kpi.recompute`).
+    public let kpi: KPIStore
     /// The `backups` table.
     public let backups: BackupStore
     let environment: EnvironmentReader
@@ -28,6 +31,7 @@ public struct WorkerStack: Sendable {
         accounts = AccountStore(client: postgres, secrets: try SecretBox(environment: environment), logger: logger)
         raw = WBRawStore(client: postgres, logger: logger)
         backups = BackupStore(client: postgres, logger: logger)
+        kpi = KPIStore(client: postgres, logger: logger)
         self.environment = environment
         self.logger = logger
         client = WBClient(

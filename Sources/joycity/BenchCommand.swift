@@ -5,7 +5,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release). Each prints its baseline and our ratio to it.",
-        subcommands: [BenchQueue.self, BenchIngest.self, BenchAssignments.self, BenchProxy.self]
+        subcommands: [BenchQueue.self, BenchIngest.self, BenchAssignments.self, BenchProxy.self, BenchKPI.self]
     )
 }
 
@@ -133,6 +133,45 @@ struct BenchProxy: AsyncParsableCommand {
                 logger: Runtime.cliLogger("joycity.bench")
             )
             .run()
+            if json { try printJSON(report) } else { report.printText() }
+        } catch {
+            Runtime.fail(error)
+        }
+    }
+}
+
+struct BenchKPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kpi",
+        abstract: "Recompute one account's month of KPIs; compare with a hand-written GROUP BY scan of the same rows in PostgreSQL."
+    )
+
+    @Option(help: "Report rows in the month.") var reportRows = 1_000_000
+    @Option(help: "Orders in the month.") var orders = 300_000
+    @Option(help: "Managers holding the articles.") var managers = 50
+    @Option(help: "Distinct articles (nine in ten assigned).") var articles = 10_000
+    @Option(help: "Rounds of the baseline and the recompute; the median is reported.") var rounds = 3
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (1000...20_000_000).contains(reportRows), (1000...20_000_000).contains(orders) else {
+            throw ValidationError("--report-rows and --orders must be 1000 to 20000000")
+        }
+        guard (1...10_000).contains(managers) else { throw ValidationError("--managers must be 1 to 10000") }
+        guard (managers * 2...1_000_000).contains(articles) else { throw ValidationError("--articles must be twice --managers to 1000000") }
+        guard (1...15).contains(rounds) else { throw ValidationError("--rounds must be 1 to 15") }
+    }
+
+    func run() async throws {
+        do {
+            let report = try await KPIBenchmark(
+                reportRows: reportRows,
+                orders: orders,
+                managers: managers,
+                articles: articles,
+                rounds: rounds,
+                logger: Runtime.cliLogger("joycity.bench")
+            ).run()
             if json { try printJSON(report) } else { report.printText() }
         } catch {
             Runtime.fail(error)

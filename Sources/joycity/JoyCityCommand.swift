@@ -9,6 +9,7 @@ struct JoyCityCommand: AsyncParsableCommand {
         discussion: "Configuration comes from environment variables; see README.md for the full table.",
         subcommands: [
             AssignmentsCommand.self,
+            KPICommand.self,
             ProxyCommand.self,
             FakeWBPortalCommand.self,
             AllCommand.self, APICommand.self, WorkerCommand.self, SchedulerCommand.self, UsersCommand.self, QueueCommand.self, BackupCommand.self,

@@ -37,7 +37,9 @@ struct ModuleBoundaryTests {
         }
         #expect(graph["API"]?.isDisjoint(with: ["Workers", "S3", "Scheduler", "FakeWB"]) == true, "API imports \(graph["API"] ?? [])")
         #expect(graph["Queue"]?.isSubset(of: ["FleetCore", "CHiredis"]) == true, "Queue imports \(graph["Queue"] ?? [])")
-        for shared in ["FleetCore", "FleetHTTP", "FleetAuth", "FleetStore", "WBKit", "JobCatalog", "AvatarStorage", "Spreadsheet", "Assignments"] {
+        for shared in [
+            "FleetCore", "FleetHTTP", "FleetAuth", "FleetStore", "WBKit", "JobCatalog", "AvatarStorage", "Spreadsheet", "Assignments", "KPI",
+        ] {
             #expect(
                 graph[shared]?.isDisjoint(with: ["API", "Workers", "Scheduler", "ProxyEdge", "joycity"]) == true,
                 "\(shared) imports a role module"

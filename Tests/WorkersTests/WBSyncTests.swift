@@ -4,6 +4,7 @@ import FleetStore
 import FleetTesting
 import Foundation
 import JobCatalog
+import KPI
 import PostgresNIO
 import Queue
 import Testing
@@ -230,13 +231,19 @@ import Workers
                     let job = try await queue.enqueue(try WBSyncJob.request(account: account, dataset: .orders))
                     let duplicate = try await queue.enqueue(try WBSyncJob.request(account: account, dataset: .orders))
                     #expect(duplicate.id == job.id, "one sync per account and dataset at a time")
-                    try await withWorker(queue: queue, registry: FleetJobs.registry(wbSync: syncer), configuration: .testing()) { _ in
+                    let kpi = KPIStore(client: postgres, logger: TestRedis.logger)
+                    try await withWorker(queue: queue, registry: FleetJobs.registry(wbSync: syncer, kpi: kpi), configuration: .testing()) { _ in
                         #expect(await eventually(timeout: .seconds(30)) { try await queue.job(job.id)?.state == "completed" })
                         #expect(
                             await eventually(timeout: .seconds(30)) { (try await queue.stats("default").counters["processed"] ?? 0) >= 2 },
                             "the chained kpi.recompute ran"
                         )
                     }
+                    // The chained recompute computed this month from the synced orders.
+                    let ranking = try await kpi.ranking(account: account, month: kpi.month(containing: Date()))
+                    #expect(ranking.sourceRows.keys.sorted() == ["orders", "report", "sales", "unreadable"])
+                    let runs = try await kpi.history(account: account, month: kpi.month(containing: Date()))
+                    #expect(runs.first?.trigger == "sync")
                     let info = try #require(try await queue.job(job.id))
                     #expect(info.progress?.contains("\"pages\"") == true)
                     #expect(info.result?.contains("\"succeeded\"") == true)

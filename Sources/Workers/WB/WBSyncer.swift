@@ -330,10 +330,9 @@ public struct WBSyncer: Sendable {
 }
 
 extension JobRegistry {
-    /// Registers `wb.sync` and `kpi.recompute`.
+    /// Registers `wb.sync`.
     public mutating func registerWBSync(_ syncer: WBSyncer) {
         register(WBSyncJob.type) { payload, context in try await syncer.run(payload, context: context) }
-        register(KPIRecomputeJob.type) { payload, context in try await KPIRecomputeJob.run(payload, context) }
     }
 }
 
