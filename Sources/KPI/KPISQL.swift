@@ -45,9 +45,14 @@ enum KPISQL {
         }.joined(separator: ", ")
         return """
             WITH o AS (
-              SELECT coalesce(nm_id, 0) AS nm, count(*) AS f_orders, sum(coalesce(joycity_money(doc->'priceWithDisc'), 0)) AS f_ordersSum,
-                     count(*) FILTER (WHERE doc->'isCancel' = 'true'::jsonb) AS f_cancellations
-              FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date
+              SELECT nm, count(*) AS f_orders, sum(coalesce(joycity_money(j_price), 0)) AS f_ordersSum,
+                     count(*) FILTER (WHERE j_cancel = 'true'::jsonb) AS f_cancellations
+              FROM (
+                -- OFFSET 0 keeps the subquery apart: each field is taken out of the document once per row, not
+                -- once per use (joycity_money reads its argument up to four times).
+                SELECT coalesce(nm_id, 0) AS nm, doc->'priceWithDisc' AS j_price, doc->'isCancel' AS j_cancel
+                FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date OFFSET 0
+              ) rows
               GROUP BY 1
             ), s AS (
               SELECT coalesce(nm_id, 0) AS nm, count(*) FILTER (WHERE sale_id LIKE 'S%') AS f_buyouts,
@@ -59,7 +64,7 @@ enum KPISQL {
                      count(*) FILTER (WHERE \(unreadable)) AS unreadable
               FROM (
                 SELECT coalesce(r.nm_id, 0) AS nm, \(reportFields)
-                FROM wb_report_rows r WHERE r.account_id = $1 AND r.rr_dt >= $2::date AND r.rr_dt < $3::date
+                FROM wb_report_rows r WHERE r.account_id = $1 AND r.rr_dt >= $2::date AND r.rr_dt < $3::date OFFSET 0
               ) rows
               GROUP BY 1
             )

@@ -88,7 +88,7 @@ struct KPIBenchmark {
         try await postgres.query(
             """
             INSERT INTO assignments (account_id, month, nm_id, user_id)
-            SELECT \(account), \(first)::date, 100000000 + n, (SELECT id FROM users ORDER BY id OFFSET (n % \(managers)) LIMIT 1)
+            SELECT \(account), \(first)::date, 100000000 + n, (SELECT id FROM users ORDER BY id OFFSET ((n - n / 10) % \(managers)) LIMIT 1)
             FROM generate_series(1, \(articles)) n WHERE n % 10 <> 0
             """,
             logger: logger
@@ -112,7 +112,7 @@ struct KPIBenchmark {
                      'ppvz_office_name', 'Пункт самовывоза (ПВЗ)', 'ppvz_office_id', 105383, 'ppvz_supplier_name', 'ИП Жасмин',
                      'ppvz_inn', '010101010101', 'srid', md5(n::text), 'order_uid', 'id' || md5(n::text), 'delivery_method', 'FBW',
                      'gi_box_type_name', 'Монопаллета', 'site_country', 'Россия', 'report_type', 1, 'is_legal_entity', false)
-            FROM (SELECT n, \(first)::date + (n % 28) AS d, CASE WHEN n % 100 = 0 THEN 0 ELSE 100000000 + n % \(articles) + 1 END AS nm
+            FROM (SELECT n, \(first)::date + (n % 28)::int AS d, CASE WHEN n % 100 = 0 THEN 0 ELSE 100000000 + n % \(articles) + 1 END AS nm
                   FROM generate_series(1, \(reportRows)) n) g
             """,
             logger: logger

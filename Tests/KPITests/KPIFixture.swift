@@ -11,6 +11,7 @@ import PostgresNIO
 /// one report row in the month before (`last`) where nmId 101 changed hands.
 struct KPIFixture: Sendable {
     let client: PostgresClient
+    let database: DatabaseConfiguration
     let store: KPIStore
     let account: Int64
     let users: [String: Int64]
@@ -21,7 +22,7 @@ struct KPIFixture: Sendable {
     static let logger = Logger(label: "kpi-tests")
 
     static func run(_ body: @Sendable (KPIFixture) async throws -> Void) async throws {
-        try await TestPostgres.withDatabase { client, _ in
+        try await TestPostgres.withDatabase { client, database in
             let store = KPIStore(client: client, logger: logger)
             let months = store.recentMonths()
             let (closed, last) = (months[2], months[1])
@@ -38,7 +39,7 @@ struct KPIFixture: Sendable {
                 try await client.query("INSERT INTO user_roles (user_id, role) VALUES (\(id), 'MANAGER')", logger: logger)
                 users[login] = id
             }
-            let fixture = KPIFixture(client: client, store: store, account: account, users: users, closed: closed, last: last)
+            let fixture = KPIFixture(client: client, database: database, store: store, account: account, users: users, closed: closed, last: last)
             try await fixture.insertExample()
             try await body(fixture)
         }
