@@ -117,6 +117,8 @@ public struct KPICalculator: Sendable {
             }
         }
         allocated[0] = remainder
+        var held: [Int64: Int] = [:]
+        for users in inputs.holders.values { for user in Set(users) { held[user, default: 0] += 1 } }
         func row(_ person: KPIPerson) -> KPIRow {
             let own = direct[person.userId] ?? .zero
             let part = allocated[person.userId] ?? .zero
@@ -127,7 +129,7 @@ public struct KPICalculator: Sendable {
                 userId: person.userId,
                 login: person.login,
                 name: person.name,
-                articles: person.userId == 0 ? (articles[0]?.count ?? 0) : inputs.holders.values.filter { $0.contains(person.userId) }.count,
+                articles: person.userId == 0 ? (articles[0]?.count ?? 0) : held[person.userId] ?? 0,
                 direct: own,
                 allocated: part,
                 total: total,

@@ -310,6 +310,17 @@ try:
     until(lambda: driver.find_elements(By.CSS_SELECTOR, "#articles li"), "the manager's articles")
     check([e.text for e in driver.find_elements(By.CSS_SELECTOR, "#articles li")] == [str(config["nmId"])], "the manager sees her article")
     check(driver.find_element(By.ID, "portal-link").get_attribute("href") == config["portal"], "the portal link")
+    # Her KPIs this month: the worker recomputes the month after the assignment change (debounced), then the card
+    # shows her rank among the ranked.
+    def kpi_shown():
+        if driver.find_elements(By.ID, "kpi"):
+            return True
+        time.sleep(2)
+        page("/")
+        return False
+    if until(kpi_shown, "the manager's KPIs, computed by the worker after the assignment", timeout=60):
+        facts = driver.find_element(By.ID, "kpi").text
+        check("Rank" in facts and "1 of 1" in facts, "the manager's rank: " + facts)
     menu = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#top nav a")]
     check(menu == ["Home"], "a manager's menu: " + repr(menu))
     for hidden in ["Fleet", "Backups", "Users", "Seller accounts", "Assignments", "Dead letters"]:
