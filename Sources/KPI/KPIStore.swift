@@ -28,6 +28,9 @@ public struct KPIStore: Sendable {
         /// The rows read per source (`orders`, `sales`, `report`) and report rows with an unreadable money value.
         public var rows: [String: Int64]
         public var durationMs: Int
+        /// Where the time went, in ms: `fingerprint`, `scan` (the rows, per article), `inputs` (assignment, people,
+        /// prices, settings, targets), `compute`, `write`.
+        public var phasesMs: [String: Int] = [:]
         /// The latest `synced_at` of the rows the month reflects.
         public var dataWatermark: Date?
     }
@@ -53,6 +56,9 @@ public struct KPIStore: Sendable {
             return try await client.withTransaction(logger: logger) { connection in
                 let lockKey = "kpi:\(account):\(month)"
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
+                // The month's aggregate holds ~3 kB of numeric state per article: at the default 4 MB it spills to
+                // disk (measured: 7.8 s → 4.7 s for 1,000,000 report rows over 10,000 articles with 64 MB+).
+                try await connection.query("SET LOCAL work_mem = '64MB'", logger: logger)
                 let accounts = try await connection.query("SELECT count(*) FROM seller_accounts WHERE id = \(account)", logger: logger)
                 guard try await accounts.decode(Int64.self).first(where: { _ in true }) == 1 else {
                     throw KPIError(.notFound, "seller account \(account) does not exist (joycity accounts list)")
@@ -61,6 +67,12 @@ public struct KPIStore: Sendable {
                 binds.append(account)
                 binds.append(bounds.0)
                 binds.append(bounds.1)
+                var phases: [String: Int] = [:]
+                var mark = ContinuousClock.now
+                func lap(_ name: String) {
+                    phases[name] = Self.ms(since: mark)
+                    mark = ContinuousClock.now
+                }
                 var fingerprint = ""
                 var watermark: Date?
                 var counts: [String: Int64] = [:]
@@ -71,6 +83,7 @@ public struct KPIStore: Sendable {
                     (fingerprint, watermark) = (print, at)
                     counts = ["orders": orders, "sales": sales, "report": report]
                 }
+                lap("fingerprint")
                 if !force {
                     let stored = try await connection.query(
                         "SELECT fingerprint FROM kpi_months WHERE account_id = \(account) AND month = \(bounds.0)::date",
@@ -96,8 +109,11 @@ public struct KPIStore: Sendable {
                     unreadable += bad
                 }
                 counts["unreadable"] = unreadable
+                lap("scan")
                 let inputs = try await self.inputs(connection, account: account, month: month, facts: facts)
+                lap("inputs")
                 let result = try KPICalculator().compute(inputs)
+                lap("compute")
                 try await write(connection, account: account, month: month, result: result, inputs: inputs)
                 let totals = result.totals.units
                 let previous = try await connection.query(
@@ -124,7 +140,16 @@ public struct KPIStore: Sendable {
                     """,
                     logger: logger
                 )
-                return Outcome(account: account, month: month, computed: true, rows: counts, durationMs: duration, dataWatermark: watermark)
+                lap("write")
+                return Outcome(
+                    account: account,
+                    month: month,
+                    computed: true,
+                    rows: counts,
+                    durationMs: duration,
+                    phasesMs: phases,
+                    dataWatermark: watermark
+                )
             }
         } catch {
             throw Self.storeError(error)

@@ -33,6 +33,8 @@ struct KPIBenchmark {
         var ratio: Double
         /// A recompute that finds nothing changed (the fingerprint only).
         var unchangedSeconds: Double
+        /// The last forced recompute's phases (ms).
+        var phasesMs: [String: Int]
 
         func printText() {
             print(
@@ -54,6 +56,9 @@ struct KPIBenchmark {
             )
             print(String(format: "  ratio, recompute speed to baseline: %.2f (target ≥ 0.5)", ratio))
             print(String(format: "  recompute with nothing changed: %.3f s", unchangedSeconds))
+            print(
+                "  phases of the last recompute (ms): " + phasesMs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            )
         }
     }
 
@@ -134,6 +139,7 @@ struct KPIBenchmark {
         let next = month.next.firstDay
         var baselines: [Double] = []
         var recomputes: [Double] = []
+        var phases: [String: Int] = [:]
         for _ in 0..<rounds {
             let start = ContinuousClock.now
             var groups = 0
@@ -158,6 +164,7 @@ struct KPIBenchmark {
             let ours = ContinuousClock.now
             let outcome = try await store.recompute(account: account, month: month, force: true, trigger: "bench")
             recomputes.append((ContinuousClock.now - ours).seconds)
+            phases = outcome.phasesMs
             guard outcome.rows["report"] == Int64(reportRows), outcome.rows["orders"] == Int64(orders) else {
                 throw BenchmarkError("the recompute read \(outcome.rows), not every generated row")
             }
@@ -181,7 +188,8 @@ struct KPIBenchmark {
             baselineSeconds: baseline,
             recomputeSeconds: recompute,
             ratio: baseline / recompute,
-            unchangedSeconds: unchangedSeconds
+            unchangedSeconds: unchangedSeconds,
+            phasesMs: phases
         )
     }
 }
