@@ -52,16 +52,10 @@ struct AssignmentBenchmark {
     }
 
     func run() async throws -> Report {
-        let environment = EnvironmentReader()
-        return try await DatabaseConfiguration(environment: environment).withTemporaryDatabase(prefix: "joycity_bench", logger: logger) { database in
-            try await database.withClient(logger: logger) { postgres in
-                try await measure(postgres)
-            }
-        }
+        try await withBenchDatabase(logger: logger) { try await measure($0) }
     }
 
     func measure(_ postgres: PostgresClient) async throws -> Report {
-        try await Migrator(client: postgres, logger: logger).migrate()
         let month = AssignmentConfiguration().currentMonth()
         // One account, `managers` managers, `rows` distinct nmIds named by synced orders.
         let accountRows = try await postgres.query(
@@ -209,6 +203,16 @@ struct AssignmentBenchmark {
 }
 
 /// A benchmark could not measure what it set out to.
+/// Runs `body` on a migrated database of its own on the server of `DATABASE_URL`, dropped afterwards.
+func withBenchDatabase<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    try await DatabaseConfiguration(environment: EnvironmentReader()).withTemporaryDatabase(prefix: "joycity_bench", logger: logger) { database in
+        try await database.withClient(logger: logger) { postgres in
+            try await Migrator(client: postgres, logger: logger).migrate()
+            return try await body(postgres)
+        }
+    }
+}
+
 struct BenchmarkError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -63,16 +63,10 @@ struct KPIBenchmark {
     }
 
     func run() async throws -> Report {
-        let environment = EnvironmentReader()
-        return try await DatabaseConfiguration(environment: environment).withTemporaryDatabase(prefix: "joycity_bench", logger: logger) { database in
-            try await database.withClient(logger: logger) { postgres in
-                try await measure(postgres)
-            }
-        }
+        try await withBenchDatabase(logger: logger) { try await measure($0) }
     }
 
     func measure(_ postgres: PostgresClient) async throws -> Report {
-        try await Migrator(client: postgres, logger: logger).migrate()
         let store = KPIStore(client: postgres, logger: logger)
         let month = store.recentMonths()[1]
         let first = month.firstDay
