@@ -91,8 +91,8 @@ extension KPIStore {
             guard KPIMetric(name: target.metric) != nil else {
                 throw KPIError(.invalid, "unknown metric \"\(target.metric)\": use one of \(KPIMetric.all.map(\.name).joined(separator: ", "))")
             }
-            guard target.target.isFinite, target.target > 0, target.target < 1e13 else {
-                throw KPIError(.invalid, "the \(target.metric) target of user \(target.userId) must be a number above 0")
+            guard target.target.isFinite, target.target > 0, target.target <= 1e12 else {
+                throw KPIError(.invalid, "the \(target.metric) target of user \(target.userId) must be a number above 0 and at most 1000000000000")
             }
             guard seen.insert("\(target.userId):\(target.metric)").inserted else {
                 throw KPIError(.invalid, "user \(target.userId) has two \(target.metric) targets")
