@@ -52,6 +52,7 @@ public struct KPIStore: Sendable {
     {
         let started = ContinuousClock.now
         let bounds = (month.firstDay, month.next.firstDay)
+        try await requireAccount(account)
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 let lockKey = "kpi:\(account):\(month)"
@@ -59,10 +60,6 @@ public struct KPIStore: Sendable {
                 // The month's aggregate holds ~3 kB of numeric state per article: at the default 4 MB it spills to
                 // disk (measured: 7.8 s → 4.7 s for 1,000,000 report rows over 10,000 articles with 64 MB+).
                 try await connection.query("SET LOCAL work_mem = '64MB'", logger: logger)
-                let accounts = try await connection.query("SELECT count(*) FROM seller_accounts WHERE id = \(account)", logger: logger)
-                guard try await accounts.decode(Int64.self).first(where: { _ in true }) == 1 else {
-                    throw KPIError(.notFound, "seller account \(account) does not exist (joycity accounts list)")
-                }
                 var binds = PostgresBindings(capacity: 3)
                 binds.append(account)
                 binds.append(bounds.0)
@@ -84,12 +81,16 @@ public struct KPIStore: Sendable {
                     counts = ["orders": orders, "sales": sales, "report": report]
                 }
                 lap("fingerprint")
+                // The month's last computation: skipped when nothing changed since; its totals tell a run that changed them.
+                var stored: (fingerprint: String, totals: [Int64])?
+                for try await row in try await connection.query(
+                    "SELECT fingerprint, totals FROM kpi_months WHERE account_id = \(account) AND month = \(bounds.0)::date",
+                    logger: logger
+                ).decode((String, [Int64]).self) {
+                    stored = row
+                }
                 if !force {
-                    let stored = try await connection.query(
-                        "SELECT fingerprint FROM kpi_months WHERE account_id = \(account) AND month = \(bounds.0)::date",
-                        logger: logger
-                    )
-                    if try await stored.decode(String.self).first(where: { _ in true }) == fingerprint {
+                    if stored?.fingerprint == fingerprint {
                         return Outcome(
                             account: account,
                             month: month,
@@ -116,11 +117,7 @@ public struct KPIStore: Sendable {
                 lap("compute")
                 try await write(connection, account: account, month: month, result: result, inputs: inputs)
                 let totals = result.totals.units
-                let previous = try await connection.query(
-                    "SELECT totals FROM kpi_months WHERE account_id = \(account) AND month = \(bounds.0)::date",
-                    logger: logger
-                )
-                let changed = try await previous.decode([Int64].self).first(where: { _ in true }) != totals
+                let changed = stored?.totals != totals
                 let settingsJSON = String(decoding: try JSONEncoder().encode(inputs.settings), as: UTF8.self)
                 let rowsJSON = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
                 let duration = Self.ms(since: started)
