@@ -46,15 +46,17 @@ public enum TestRedis {
         }
     }
 
-    /// Runs `body` with a queue under a fresh prefix; deletes every key under the prefix after.
+    /// Runs `body` with a queue under a fresh prefix (reading `clock`, the system's by default); deletes every key
+    /// under the prefix after.
     public static func withQueue<T: Sendable>(
+        clock: any WallClock = SystemClock(),
         _ configure: (inout StreamQueue.Configuration) -> Void = { _ in },
         _ body: (StreamQueue) async throws -> T
     ) async throws -> T {
         try await withClient { client in
             var configuration = StreamQueue.Configuration(prefix: uniquePrefix())
             configure(&configuration)
-            let queue = StreamQueue(redis: client, configuration: configuration)
+            let queue = StreamQueue(redis: client, configuration: configuration, clock: clock)
             do {
                 let result = try await body(queue)
                 try await client.deleteKeys(matching: "\(configuration.prefix):*")

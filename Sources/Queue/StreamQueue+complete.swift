@@ -7,7 +7,7 @@ extension StreamQueue {
     /// Fencing internals: the worker runtime calls this (package access: the package's tests and tools may too).
     package func complete(_ completions: [Completion], consumer: String) async throws -> [Bool] {
         if completions.isEmpty { return [] }
-        let now = Clock.nowMs()
+        let now = clock.nowMs()
         var byQueue: [String: [Int]] = [:]
         for (index, completion) in completions.enumerated() { byQueue[completion.queue, default: []].append(index) }
         var calls: [(RedisScript, [String], [String])] = []
@@ -87,7 +87,8 @@ extension StreamQueue {
         }
         let (lowest, highest) = Self.entryIdRange(indexes.map { completions[$0].entryId })
         var arguments = [
-            configuration.prefix, configuration.group, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs), queue,
+            configuration.prefix, configuration.group, scriptTime, consumer, String(configuration.completedTTL.milliseconds), String(doneBucketMs),
+            queue,
             lowest, highest, String(groups.count),
         ]
         arguments.reserveCapacity(arguments.count + groups.count * 3 + (indexes.count - full.count) * 2 + full.count * 5)

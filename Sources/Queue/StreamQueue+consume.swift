@@ -186,7 +186,8 @@ extension StreamQueue {
     package func fail(_ reports: [FailureReport], consumer: String) async throws -> [String] {
         if reports.isEmpty { return [] }
         var arguments = [
-            configuration.prefix, configuration.group, consumer, String(configuration.deadTTL.milliseconds), String(configuration.deadMaxLength),
+            configuration.prefix, configuration.group, scriptTime, consumer, String(configuration.deadTTL.milliseconds),
+            String(configuration.deadMaxLength),
             String(reports.count),
         ]
         for report in reports {
@@ -206,7 +207,7 @@ extension StreamQueue {
     /// Renews the lease of entries this consumer holds. - Returns: the entry ids it no longer owns.
     package func extend(_ held: [HeldEntry], consumer: String, lease: Duration) async throws -> Set<String> {
         if held.isEmpty { return [] }
-        var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(held.count)]
+        var arguments = [configuration.prefix, configuration.group, scriptTime, consumer, String(lease.milliseconds), String(held.count)]
         for entry in held { arguments += [entry.queue, entry.entryId, String(entry.deliveries), entry.jobId, entry.concurrencyKey ?? ""] }
         let reply = try await redis.evaluate(QueueScripts.extend, keys: [], arguments: arguments)
         return Set(reply.array?.compactMap(\.string) ?? [])
@@ -216,7 +217,7 @@ extension StreamQueue {
     @discardableResult
     package func handBack(_ held: [HeldEntry], consumer: String, idle: Duration) async throws -> Int {
         if held.isEmpty { return 0 }
-        var arguments = [configuration.prefix, configuration.group, consumer, String(idle.milliseconds), String(held.count)]
+        var arguments = [configuration.prefix, configuration.group, scriptTime, consumer, String(idle.milliseconds), String(held.count)]
         for entry in held {
             arguments += [
                 entry.queue, entry.entryId, String(entry.deliveries), entry.jobId, entry.concurrencyKey ?? "", String(entry.concurrencyLimit ?? 1),
@@ -233,7 +234,7 @@ extension StreamQueue {
     /// - Returns: per delivery, whether it may run now.
     package func acquireSlots(_ deliveries: [(Delivery, JobEnvelope)], consumer: String, lease: Duration) async throws -> [Bool] {
         if deliveries.isEmpty { return [] }
-        var arguments = [configuration.prefix, configuration.group, consumer, String(lease.milliseconds), String(deliveries.count)]
+        var arguments = [configuration.prefix, configuration.group, scriptTime, consumer, String(lease.milliseconds), String(deliveries.count)]
         for (delivery, envelope) in deliveries {
             let fields = envelope.fields
             arguments += [
@@ -255,7 +256,7 @@ extension StreamQueue {
         let reply = try await redis.evaluate(
             QueueScripts.promote,
             keys: [],
-            arguments: [configuration.prefix, configuration.group, queue, String(limit)]
+            arguments: [configuration.prefix, configuration.group, scriptTime, queue, String(limit)]
         )
         guard let parts = reply.array, parts.count == 2, let moved = parts[0].int, let next = parts[1].int else {
             throw RedisError(.protocolError, "the promote script answered \(reply)")
@@ -267,7 +268,7 @@ extension StreamQueue {
     /// queue stream. Safe to run from every worker. - Returns: how many jobs were unparked.
     @discardableResult
     public func maintain() async throws -> Int {
-        try await redis.evaluate(QueueScripts.maintain, keys: [], arguments: [configuration.prefix, configuration.group]).int ?? 0
+        try await redis.evaluate(QueueScripts.maintain, keys: [], arguments: [configuration.prefix, configuration.group, scriptTime]).int ?? 0
     }
 
     // MARK: - Helpers
@@ -340,7 +341,8 @@ extension StreamQueue {
             let reply = try await redis.evaluate(
                 QueueScripts.dropCancelled,
                 keys: [],
-                arguments: [configuration.prefix, configuration.group, String(configuration.completedTTL.milliseconds), queue] + group.map(\.entryId)
+                arguments: [configuration.prefix, configuration.group, scriptTime, String(configuration.completedTTL.milliseconds), queue]
+                    + group.map(\.entryId)
             )
             for id in reply.array?.compactMap(\.string) ?? [] { dropped.insert("\(queue)\u{0}\(id)") }
         }

@@ -46,7 +46,7 @@ extension StreamQueue {
     /// Enqueues many jobs in pipelined round trips (at most `chunkSize` commands each), in order.
     /// - Throws: as ``enqueue(_:)``; requests are all checked before any is sent.
     public func enqueue(_ requests: [JobRequest], chunkSize: Int = 1000) async throws -> [EnqueueResult] {
-        let now = Clock.nowMs()
+        let now = clock.nowMs()
         let prepared = try requests.map { try prepare($0, nowMs: now) }
         var results = [EnqueueResult?](repeating: nil, count: prepared.count)
         var start = 0
@@ -73,13 +73,13 @@ extension StreamQueue {
                 commands.append(RedisCommand("HINCRBY", keys.stats(queue), "enqueued", String(count)))
             }
             if !scripted.isEmpty {
-                var arguments = [configuration.prefix, configuration.group, String(scripted.count)]
+                var arguments = [configuration.prefix, configuration.group, scriptTime, String(scripted.count)]
                 for index in scripted { arguments += prepared[index].unit }
                 commands.append(QueueScripts.enqueue.command(keys: [], arguments: arguments))
             }
             var replies = try await redis.pipeline(commands)
             if !scripted.isEmpty, replies[replies.count - 1].isNoScript {
-                var arguments = [configuration.prefix, configuration.group, String(scripted.count)]
+                var arguments = [configuration.prefix, configuration.group, scriptTime, String(scripted.count)]
                 for index in scripted { arguments += prepared[index].unit }
                 replies[replies.count - 1] = try await redis.evaluate(QueueScripts.enqueue, keys: [], arguments: arguments)
             }
@@ -144,7 +144,7 @@ extension StreamQueue {
         } catch {
             throw QueueError(.malformedEntry, "field 'next' is not JSON: \(error)")
         }
-        let now = Clock.nowMs()
+        let now = clock.nowMs()
         for (index, request) in requests.enumerated() {
             do {
                 _ = try prepare(request, nowMs: now)

@@ -40,9 +40,10 @@ extension StreamQueue {
     public func enqueueOnce(_ request: JobRequest, once: EnqueueOnceGuard) async throws -> EnqueueOnceResult {
         guard !once.key.isEmpty else { throw QueueError(.invalidArgument, "the once key must not be empty") }
         guard once.ttl >= .milliseconds(1) else { throw QueueError(.invalidArgument, "the once key's TTL must be at least 1 ms") }
-        let job = try prepare(request, nowMs: Clock.nowMs())
+        let job = try prepare(request, nowMs: clock.nowMs())
         let arguments =
-            [configuration.prefix, configuration.group, once.fenceKey ?? "", once.fenceValue, once.key, String(once.ttl.milliseconds)] + job.unit
+            [configuration.prefix, configuration.group, scriptTime, once.fenceKey ?? "", once.fenceValue, once.key, String(once.ttl.milliseconds)]
+            + job.unit
         let reply = try await redis.evaluate(QueueScripts.enqueueOnce, keys: [], arguments: arguments).throwingError()
         let outcome = reply.array ?? []
         guard outcome.count == 3, let id = outcome[0].string, let status = outcome[1].string else {

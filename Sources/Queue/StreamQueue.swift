@@ -103,13 +103,23 @@ public struct StreamQueue: Sendable {
     public let configuration: Configuration
     /// Key names.
     public let keys: QueueKeys
+    /// The time the engine reads: run-at times, retry backoffs, concurrency slot leases, dead-letter ages, lag.
+    /// With the system clock the Redis scripts read Redis's own `TIME` (one clock for every worker); with any other
+    /// clock (a test's ``ManualClock``) each script call carries that clock's time instead. Delivery leases are the
+    /// one exception: Redis measures a pending entry's idle time itself, so leases and Redis key TTLs (unique keys,
+    /// done buckets) always run in real time.
+    public let clock: any WallClock
 
     /// Creates a queue engine over `redis`.
-    public init(redis: RedisClient, configuration: Configuration = Configuration()) {
+    public init(redis: RedisClient, configuration: Configuration = Configuration(), clock: any WallClock = SystemClock()) {
         self.redis = redis
         self.configuration = configuration
         self.keys = QueueKeys(prefix: configuration.prefix)
+        self.clock = clock
     }
+
+    /// The script's time argument (`ARGV[3]` of every engine script): `0` asks the script to read Redis's `TIME`.
+    var scriptTime: String { clock.isSystem ? "0" : String(clock.nowMs()) }
 
     /// Whether `name` can be a queue, prefix or group name: 1–64 characters of `A-Z a-z 0-9 . _ -`.
     public static func isValidName(_ name: String) -> Bool { NameSyntax.queueName.admits(name) }

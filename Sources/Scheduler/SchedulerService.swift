@@ -16,7 +16,7 @@ public final class SchedulerService: Service, Sendable {
     let queue: StreamQueue
     let sources: [any ScheduleSource]
     let configuration: Configuration
-    let clock: any SchedulerClock
+    let clock: any WallClock
     let logger: Logger
     /// The scheduler's Redis keys.
     public let keys: SchedulerKeys
@@ -37,7 +37,7 @@ public final class SchedulerService: Service, Sendable {
         queue: StreamQueue,
         sources: [any ScheduleSource],
         configuration: Configuration = Configuration(),
-        clock: any SchedulerClock = SystemSchedulerClock(),
+        clock: any WallClock = SystemClock(),
         logger: Logger
     ) {
         self.queue = queue

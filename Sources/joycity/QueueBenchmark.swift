@@ -208,7 +208,7 @@ struct QueueBenchmark {
     func rawBaseline(_ redis: RedisClient) async throws -> (enqueue: Double, drain: Double) {
         let stream = "\(prefix):raw"
         try await redis.send(RedisCommand("XGROUP", "CREATE", stream, "g", "0", "MKSTREAM"))
-        let sample = JobEnvelope(id: JobID.make(), type: ProbeJobs.noop.name, payload: "{}", maxAttempts: 5, enqueuedAtMs: Clock.nowMs()).fields
+        let sample = JobEnvelope(id: JobID.make(), type: ProbeJobs.noop.name, payload: "{}", maxAttempts: 5, enqueuedAtMs: SystemClock.nowMs()).fields
         var start = ContinuousClock.now
         for chunk in stride(from: 0, to: jobs, by: 1000) {
             let count = min(1000, jobs - chunk)

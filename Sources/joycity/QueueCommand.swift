@@ -82,7 +82,7 @@ struct QueueWorkers: AsyncParsableCommand {
             let workers = try await queue.workers()
             if options.json { return try printJSON(workers) }
             if workers.isEmpty { return print("no live workers") }
-            let now = Clock.nowMs()
+            let now = SystemClock.nowMs()
             var table = [["WORKER", "HOST", "PID", "QUEUES", "RUNNING", "CONCURRENCY", "PROCESSED", "FAILED", "UP", "HEARTBEAT"]]
             for w in workers {
                 table.append([

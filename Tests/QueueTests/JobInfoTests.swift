@@ -40,7 +40,7 @@ struct JobInfoTests {
             // A producer whose clock is an hour behind Redis: the entry is far from the time in its ULID, so the
             // enqueue script indexes it like a custom id.
             let skewed = try await queue.enqueue(
-                try JobRequest(DiagnosticJob.type, .init(set: "x"), id: JobID.make(nowMs: Clock.nowMs() - 3_600_000))
+                try JobRequest(DiagnosticJob.type, .init(set: "x"), id: JobID.make(nowMs: SystemClock.nowMs() - 3_600_000))
             )
             for id in [ulid.id, custom.id, skewed.id] {
                 let info = try await queue.job(id, scanLimit: 10)
@@ -105,11 +105,11 @@ struct JobInfoTests {
         try await TestRedis.withQueue { queue in
             let prefix = queue.configuration.prefix
             let good = ["default", "GOOD-1", "0", "", "1000", "", "6", "id", "GOOD-1", "type", "queue.diagnostic", "payload", "{}"]
-            let noId = ["default", "NOID-1", String(Clock.nowMs() + 60_000), "", "1000", "", "4", "type", "queue.diagnostic", "payload", "{}"]
+            let noId = ["default", "NOID-1", String(SystemClock.nowMs() + 60_000), "", "1000", "", "4", "type", "queue.diagnostic", "payload", "{}"]
             let zeroTTL = ["default", "ZERO-1", "0", "u", "0", "", "6", "id", "ZERO-1", "type", "queue.diagnostic", "payload", "{}"]
             for (bad, reason) in [(noId, "'id'"), (zeroTTL, "uniqueTTLms")] {
                 let error = await #expect(throws: RedisError.self) {
-                    try await queue.redis.evaluate(QueueScripts.enqueue, keys: [], arguments: [prefix, "workers", "2"] + good + bad)
+                    try await queue.redis.evaluate(QueueScripts.enqueue, keys: [], arguments: [prefix, "workers", "0", "2"] + good + bad)
                 }
                 #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
             }

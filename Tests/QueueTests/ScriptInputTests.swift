@@ -43,7 +43,8 @@ struct ScriptInputTests {
             let badFollowUp = ["default", "FOLLOW-1", "0", "", "0", "", "6", "id", "FOLLOW-1", "type", "queue.diagnostic", "payload", "{}"]
             let arguments =
                 [
-                    queue.configuration.prefix, queue.configuration.group, "c1", "60000", "60000", "default", delivery.entryId, delivery.entryId, "0",
+                    queue.configuration.prefix, queue.configuration.group, "0", "c1", "60000", "60000", "default", delivery.entryId, delivery.entryId,
+                    "0",
                     delivery.entryId, id, "{}", extra, "0",
                     delivery.entryId, "SECOND", "{}", extra, "1",
                 ] + badFollowUp
@@ -56,7 +57,8 @@ struct ScriptInputTests {
             for broken in [["x"], ["0", "0", "0", "0"]] {
                 let cut =
                     [
-                        queue.configuration.prefix, queue.configuration.group, "c1", "60000", "60000", "default", delivery.entryId, delivery.entryId,
+                        queue.configuration.prefix, queue.configuration.group, "0", "c1", "60000", "60000", "default", delivery.entryId,
+                        delivery.entryId,
                         "0", delivery.entryId, id, "{}", extra,
                     ] + broken
                 await #expect(throws: (any Error).self) {
@@ -80,7 +82,7 @@ struct ScriptInputTests {
                 ["default", "1-1", "1", "SECOND", "", "", "", #"{"error":"x"}"#, "0", "0", "3", "id", "SECOND", "type"],
                 ["default", "1-1", "1", "SECOND", "", "", "", "not json", "0", "0", "0"],
             ] {
-                let arguments = [queue.configuration.prefix, queue.configuration.group, "c1", "60000", "1000", "2"] + valid + second
+                let arguments = [queue.configuration.prefix, queue.configuration.group, "0", "c1", "60000", "1000", "2"] + valid + second
                 await #expect(throws: (any Error).self) {
                     _ = try await queue.redis.evaluate(QueueScripts.fail, keys: [], arguments: arguments).throwingError()
                 }
@@ -100,7 +102,7 @@ struct ScriptInputTests {
                 _ = try await queue.redis.evaluate(
                     QueueScripts.enqueue,
                     keys: [],
-                    arguments: [queue.configuration.prefix, queue.configuration.group, "2"] + good + bad
+                    arguments: [queue.configuration.prefix, queue.configuration.group, "0", "2"] + good + bad
                 ).throwingError()
             }
             #expect(try await Self.snapshot(queue) == before)

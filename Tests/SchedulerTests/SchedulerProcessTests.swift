@@ -39,7 +39,7 @@ struct SchedulerProcessTests {
             for name in ["s1", "s2", "s3"] {
                 processes[name] = try FleetProcess(["scheduler"], environment: environment.merging(["SCHEDULER_INSTANCE": name]) { _, new in new })
             }
-            let started = Clock.nowMs()
+            let started = SystemClock.nowMs()
             #expect(await eventually(timeout: .seconds(20)) { try await Self.leader(queue) != nil })
             // Phases: third, kill + takeover, third / 2, pause past the lease, third ≈ the soak time.
             let third = Duration.seconds(max(4, (Self.soakSeconds - 10) * 2 / 5))
@@ -70,7 +70,7 @@ struct SchedulerProcessTests {
             processes[secondName]?.send(SIGCONT)
             try await Task.sleep(for: third)
 
-            let ended = Clock.nowMs()
+            let ended = SystemClock.nowMs()
             for process in processes.values { process.send(SIGTERM) }
             for process in processes.values { _ = await process.waitForExit(timeout: .seconds(10)) }
 
@@ -150,7 +150,7 @@ struct SchedulerProcessTests {
         await redis.stop()
         try await Task.sleep(for: .seconds(4))
         try await redis.start()
-        let restarted = Clock.nowMs()
+        let restarted = SystemClock.nowMs()
         #expect(await eventually(timeout: .seconds(30)) { try await fires().keys.max().map { $0 > restarted + 3_000 } ?? false })
         for scheduler in schedulers { scheduler.send(SIGTERM) }
         for scheduler in schedulers { _ = await scheduler.waitForExit(timeout: .seconds(10)) }

@@ -8,15 +8,6 @@ import Testing
 
 @testable import Scheduler
 
-/// A clock tests move by hand.
-final class ManualClock: SchedulerClock {
-    private let now: Mutex<Int64>
-    init(_ start: Int64) { now = Mutex(start) }
-    func nowMs() -> Int64 { now.withLock { $0 } }
-    func set(_ value: Int64) { now.withLock { $0 = value } }
-    func advance(_ ms: Int64) { now.withLock { $0 += ms } }
-}
-
 /// The scheduler against a real Redis, with an injected clock: leadership, fencing, idempotent fires, misfires.
 @Suite("Scheduler service", .serialized)
 struct SchedulerServiceTests {

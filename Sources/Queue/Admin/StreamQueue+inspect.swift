@@ -39,7 +39,7 @@ extension StreamQueue {
         if waiting > 0 {
             let first = try await redis.send(RedisCommand("XRANGE", keys.stream(queue), "(" + lastDelivered, "+", "COUNT", "1"))
             if let id = first.array?.first?.array?.first?.string, let ms = Int64(id.prefix { $0 != "-" }) {
-                lagMs = max(0, Clock.nowMs() - ms)
+                lagMs = max(0, clock.nowMs() - ms)
             }
         }
         var counters: [String: Int] = [:]
@@ -58,7 +58,7 @@ extension StreamQueue {
 
     /// Live workers (heartbeat within `staleAfter`), by name; stale entries are removed.
     public func workers(staleAfter: Duration = .seconds(30)) async throws -> [WorkerInfo] {
-        let cutoff = Clock.nowMs() - staleAfter.milliseconds
+        let cutoff = clock.nowMs() - staleAfter.milliseconds
         let replies = try await redis.pipeline([
             RedisCommand("ZREMRANGEBYSCORE", keys.workers, "-inf", String(cutoff)),
             RedisCommand("ZRANGE", keys.workers, "0", "-1"),
@@ -143,7 +143,7 @@ extension StreamQueue {
     /// through each queue's index, which the workers keep, so this reader's `QUEUE_COMPLETED_TTL` does not matter;
     /// buckets of this reader's own width are looked at too (written before the index existed).
     func doneRecord(_ id: String, queues: [String]) async throws -> JobInfo? {
-        let now = Clock.nowMs()
+        let now = clock.nowMs()
         let bucketMs = doneBucketMs
         let newest = now / bucketMs
         let oldest = (now - configuration.completedTTL.milliseconds) / bucketMs - 1

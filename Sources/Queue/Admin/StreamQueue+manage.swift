@@ -10,7 +10,7 @@ extension StreamQueue {
         let reply = try await redis.evaluate(
             AdminScripts.retryDead,
             keys: [],
-            arguments: [configuration.prefix, configuration.group, queue, entryId]
+            arguments: [configuration.prefix, configuration.group, scriptTime, queue, entryId]
         )
         guard let newEntry = reply.string else { throw QueueError(.notFound, "job \(id) has no dead letter in queue \(queue) any more") }
         return newEntry
@@ -25,7 +25,7 @@ extension StreamQueue {
             let ids = reply.array?.compactMap { $0.array?.first?.string } ?? []
             if ids.isEmpty { return count }
             let replies = try await redis.evaluatePipelined(
-                ids.map { (AdminScripts.retryDead, [], [configuration.prefix, configuration.group, queue, $0]) }
+                ids.map { (AdminScripts.retryDead, [], [configuration.prefix, configuration.group, scriptTime, queue, $0]) }
             )
             for reply in replies { try reply.throwingError() }
             count += ids.count
@@ -100,7 +100,7 @@ extension StreamQueue {
     public func pause(_ queue: String, force: Bool = false, confirmWithin: Duration = .seconds(5)) async throws -> PauseResult {
         let queue = try validQueue(queue)
         if !force { try await requireKnown(queue) }
-        let reply = try await redis.evaluate(AdminScripts.pause, keys: [], arguments: [configuration.prefix, configuration.group, queue])
+        let reply = try await redis.evaluate(AdminScripts.pause, keys: [], arguments: [configuration.prefix, configuration.group, scriptTime, queue])
         guard let version = reply.int else { throw RedisError(.protocolError, "the pause script answered \(reply)") }
         let deadline = ContinuousClock.now + confirmWithin
         while true {
@@ -122,7 +122,7 @@ extension StreamQueue {
         let queue = try validQueue(queue)
         let paused = try await redis.send(RedisCommand("SISMEMBER", keys.paused, queue)).int == 1
         if !paused { try await requireKnown(queue) }
-        try await redis.evaluate(AdminScripts.resume, keys: [], arguments: [configuration.prefix, configuration.group, queue])
+        try await redis.evaluate(AdminScripts.resume, keys: [], arguments: [configuration.prefix, configuration.group, scriptTime, queue])
     }
 
     /// Throws ``QueueError`` `notFound`, naming the known queues, unless something was ever enqueued to `queue` (it
@@ -156,7 +156,7 @@ extension StreamQueue {
         let reply = try await redis.evaluate(
             AdminScripts.cancel,
             keys: [],
-            arguments: [configuration.prefix, configuration.group, id, String(configuration.completedTTL.milliseconds)]
+            arguments: [configuration.prefix, configuration.group, scriptTime, id, String(configuration.completedTTL.milliseconds)]
         )
         switch reply.string {
         case "cancelled": return .cancelled
@@ -170,7 +170,7 @@ extension StreamQueue {
     /// - Returns: how many waiting and delayed jobs were dropped.
     public func purge(_ queue: String) async throws -> (waiting: Int, delayed: Int) {
         let queue = try validQueue(queue)
-        let reply = try await redis.evaluate(AdminScripts.purge, keys: [], arguments: [configuration.prefix, configuration.group, queue])
+        let reply = try await redis.evaluate(AdminScripts.purge, keys: [], arguments: [configuration.prefix, configuration.group, scriptTime, queue])
         let counts = reply.array?.compactMap(\.int) ?? []
         guard counts.count == 2 else { throw RedisError(.protocolError, "the purge script answered \(reply)") }
         return (counts[0], counts[1])

@@ -31,7 +31,7 @@ public enum MaintenanceJob {
     public static func run(on queue: StreamQueue, payload: Payload = Payload()) async throws -> Report {
         let unparked = try await queue.maintain()
         let names = try await queue.queueNames()
-        let cutoff = Clock.nowMs() - queue.configuration.deadTTL.milliseconds
+        let cutoff = queue.clock.nowMs() - queue.configuration.deadTTL.milliseconds
         let replies = try await queue.redis.pipeline(names.map { RedisCommand("XTRIM", queue.keys.dead($0), "MINID", "\(max(cutoff, 0))-0") })
         var trimmed = 0
         for reply in replies { trimmed += try reply.throwingError().int ?? 0 }

@@ -15,7 +15,7 @@ public enum JobID {
     private static let random = Mutex(SplitMix64(seed: UInt64.random(in: 0...UInt64.max)))
 
     /// A new identifier for a job created now.
-    public static func make(nowMs: Int64 = Clock.nowMs()) -> String {
+    public static func make(nowMs: Int64 = SystemClock.nowMs()) -> String {
         var bytes = [UInt8](repeating: 0, count: 26)
         var time = UInt64(max(0, nowMs))
         for index in stride(from: 9, through: 0, by: -1) {
@@ -59,14 +59,4 @@ public enum JobID {
 
     /// Whether `id` can name a job: 1–128 characters of letters, digits and `-_.:`.
     public static func isValid(_ id: String) -> Bool { NameSyntax.jobID.admits(id) }
-}
-
-/// Wall-clock time in milliseconds since the Unix epoch.
-public enum Clock {
-    /// Now, in ms since the epoch.
-    public static func nowMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
 }

@@ -1,11 +1,11 @@
 /// Lua scripts of the admin operations (`joycity queue retry|delete|cancel|purge`). Same conventions as
-/// ``QueueScripts``: `ARGV[1]` prefix, `ARGV[2]` group.
+/// ``QueueScripts``: `ARGV[1]` prefix, `ARGV[2]` group, `ARGV[3]` time.
 enum AdminScripts {
-    /// ARGV: prefix, group, queue. Adds the queue to the paused set, raises the paused-set version and tells the
+    /// ARGV: prefix, group, time, queue. Adds the queue to the paused set, raises the paused-set version and tells the
     /// workers (`pause <queue> <version>`). → the new version.
     static let pause = RedisScript(
         QueueScripts.library + #"""
-            local q = ARGV[3]
+            local q = ARGV[4]
             redis.call('SADD', P .. ':queues', q)
             redis.call('SADD', P .. ':paused', q)
             local v = redis.call('INCR', P .. ':paused:version')
@@ -14,21 +14,21 @@ enum AdminScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, version. Records that the worker applied the paused set of `version`, unless it
+    /// ARGV: prefix, group, time, consumer, version. Records that the worker applied the paused set of `version`, unless it
     /// already confirmed a newer one (two confirmations of one worker can cross on the wire). → 1 if recorded.
     static let confirmPause = RedisScript(
         QueueScripts.library + #"""
-            local seen = tonumber(redis.call('HGET', P .. ':paused:seen', ARGV[3]) or '0')
-            if seen >= tonumber(ARGV[4]) then return 0 end
-            redis.call('HSET', P .. ':paused:seen', ARGV[3], ARGV[4])
+            local seen = tonumber(redis.call('HGET', P .. ':paused:seen', ARGV[4]) or '0')
+            if seen >= tonumber(ARGV[5]) then return 0 end
+            redis.call('HSET', P .. ':paused:seen', ARGV[4], ARGV[5])
             return 1
             """#
     )
 
-    /// ARGV: prefix, group, queue. Takes the queue out of the paused set and tells the workers. → the new version.
+    /// ARGV: prefix, group, time, queue. Takes the queue out of the paused set and tells the workers. → the new version.
     static let resume = RedisScript(
         QueueScripts.library + #"""
-            local q = ARGV[3]
+            local q = ARGV[4]
             redis.call('SREM', P .. ':paused', q)
             local v = redis.call('INCR', P .. ':paused:version')
             redis.call('PUBLISH', P .. ':events', 'resume ' .. q .. ' ' .. v)
@@ -36,11 +36,11 @@ enum AdminScripts {
             """#
     )
 
-    /// ARGV: prefix, group, queue, deadEntryId. Puts a dead letter back at the end of its queue as attempt 1.
+    /// ARGV: prefix, group, time, queue, deadEntryId. Puts a dead letter back at the end of its queue as attempt 1.
     /// → the new entry id, or false when there is no such dead letter.
     static let retryDead = RedisScript(
         QueueScripts.library + #"""
-            local q, did = ARGV[3], ARGV[4]
+            local q, did = ARGV[4], ARGV[5]
             local r = redis.call('XRANGE', qkey(q) .. ':dead', did, did)
             if not r[1] then return false end
             local f = r[1][2]
@@ -70,12 +70,12 @@ enum AdminScripts {
             """#
     )
 
-    /// ARGV: prefix, group, jobId, recordTTLms. Cancels a waiting job at once (delayed, retrying, parked) or asks
+    /// ARGV: prefix, group, time, jobId, recordTTLms. Cancels a waiting job at once (delayed, retrying, parked) or asks
     /// workers to (queued, active). → 'cancelled', 'requested', or the final state it already had
     /// ('completed', 'dead', 'cancelled'), or 'unknown' without a record.
     static let cancel = RedisScript(
         QueueScripts.library + #"""
-            local id, ttl = ARGV[3], tonumber(ARGV[4])
+            local id, ttl = ARGV[4], tonumber(ARGV[5])
             local rec = rkey(id)
             local state = redis.call('HGET', rec, 'state')
             local q = redis.call('HGET', rec, 'queue')
@@ -100,11 +100,11 @@ enum AdminScripts {
             """#
     )
 
-    /// ARGV: prefix, group, queue. Drops every waiting and delayed job of the queue (running ones finish, but their
+    /// ARGV: prefix, group, time, queue. Drops every waiting and delayed job of the queue (running ones finish, but their
     /// acknowledgements are rejected), releasing their unique keys. → `{waiting, delayed}` removed.
     static let purge = RedisScript(
         QueueScripts.library + #"""
-            local q = ARGV[3]
+            local q = ARGV[4]
             local stream = qkey(q)
             local delayedIds = redis.call('ZRANGE', stream .. ':delayed', 0, -1)
             for _, id in ipairs(delayedIds) do

@@ -7,7 +7,7 @@ public enum QueueFunctions {
     /// The library's name.
     public static let libraryName = "joycity_v\(JobEnvelope.wireVersion)"
 
-    /// The functions: their names and the scripts they run (same `ARGV` layout as the scripts).
+    /// The functions: their names and the scripts they run (the scripts' `ARGV` layout without the time).
     static let functions: [(name: String, script: RedisScript)] = [
         ("\(libraryName)_enqueue", QueueScripts.enqueue),
         ("\(libraryName)_cancel", AdminScripts.cancel),
@@ -18,11 +18,14 @@ public enum QueueFunctions {
     /// The name of the cancel function: `FCALL joycity_v1_cancel 0 <prefix> <group> <job id> <record TTL ms>`.
     public static var cancel: String { functions[1].name }
 
-    /// The library source: each script becomes the body of a function whose `ARGV` is the call's arguments.
+    /// The library source: each script becomes the body of a function whose `ARGV` is the call's arguments with the
+    /// scripts' time argument (`0`: Redis's `TIME`) put in third place, so a producer's call has no time in it.
     static var code: String {
         var lines = ["#!lua name=\(libraryName)"]
         for function in functions {
-            lines.append("redis.register_function('\(function.name)', function(KEYS, ARGV)\n\(function.script.source)\nend)")
+            lines.append(
+                "redis.register_function('\(function.name)', function(KEYS, ARGV)\ntable.insert(ARGV, 3, '0')\n\(function.script.source)\nend)"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -1,5 +1,6 @@
 /// The Lua scripts that make each multi-key queue step atomic. Every script starts with ``library`` (shared local
-/// functions) and reads the key prefix from `ARGV[1]` and the consumer group from `ARGV[2]`.
+/// functions) and reads the key prefix from `ARGV[1]`, the consumer group from `ARGV[2]` and the time from `ARGV[3]`
+/// (ms since the epoch from the queue's injected clock, or `0`: read Redis's `TIME`; ``StreamQueue/clock``).
 ///
 /// Job units (``library`` `read_job`) are laid out as
 /// `queue, id, runAtMs, uniqueKey, uniqueTTLms, debounceKey, fieldCount, field, value, …`.
@@ -7,8 +8,11 @@ enum QueueScripts {
     static let library = #"""
         local P = ARGV[1]
         local G = ARGV[2]
+        local NOW = tonumber(ARGV[3]) or 0
         local ENVELOPE = {'v', 'id', 'type', 'payload', 'attempt', 'max', 'enq', 'unique', 'ckey', 'climit', 'trace', 'next'}
+        -- The caller's clock when it sent one (a test's hand-moved clock), else Redis's own.
         local function now_ms()
+          if NOW > 0 then return NOW end
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
@@ -189,16 +193,16 @@ enum QueueScripts {
 
         """#
 
-    /// ARGV: prefix, group, count, job units… → per job `{id, status, entryId}`; status is queued, delayed,
+    /// ARGV: prefix, group, time, count, job units… → per job `{id, status, entryId}`; status is queued, delayed,
     /// duplicate (id is the holder's) or debounced (id is the pending job's).
     /// Every unit is checked before the first is written: a bad unit fails the call with `ERR enqueue: job unit k of
     /// n (id): …` and nothing of it is kept.
     static let enqueue = RedisScript(
         library + #"""
             local now = now_ms()
-            local n = tonumber(ARGV[3])
-            if not n or n < 0 then return redis.error_reply('ERR enqueue: ARGV[3] must be the number of job units') end
-            local jobs, err = read_jobs(4, n, 'enqueue')
+            local n = tonumber(ARGV[4])
+            if not n or n < 0 then return redis.error_reply('ERR enqueue: ARGV[4] must be the number of job units') end
+            local jobs, err = read_jobs(5, n, 'enqueue')
             if not jobs then return err end
             local out = {}
             for k = 1, n do out[k] = enqueue_one(jobs[k], now) end
@@ -206,15 +210,15 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, recordTTLms, queue, entryId… → the entry ids that were cancelled (acked, recorded).
+    /// ARGV: prefix, group, time, recordTTLms, queue, entryId… → the entry ids that were cancelled (acked, recorded).
     /// For entries that came from a blocking read or a reclaim.
     static let dropCancelled = RedisScript(
         library + #"""
-            local ttl = tonumber(ARGV[3])
-            local q = ARGV[4]
+            local ttl = tonumber(ARGV[4])
+            local q = ARGV[5]
             if redis.call('SCARD', P .. ':cancelled') == 0 then return {} end
             local entries = {}
-            for i = 5, #ARGV do
+            for i = 6, #ARGV do
               local r = redis.call('XRANGE', qkey(q), ARGV[i], ARGV[i])
               if r[1] then entries[#entries + 1] = r[1] end
             end
@@ -223,7 +227,7 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, recordTTLms, bucketMs, queue, lowest entry id, highest entry id, groupCount, then
+    /// ARGV: prefix, group, time, consumer, recordTTLms, bucketMs, queue, lowest entry id, highest entry id, groupCount, then
     /// the plain jobs (completed, no follow-ups, unique key, concurrency key or record hash) in groups that share their
     /// record and delivery count: record (JSON for the done bucket), deliveries, jobCount, then per job entryId, jobId;
     /// then every other job: entryId, jobId, record, extra, followUpCount, job units…, up to the end of ARGV. `extra` is
@@ -238,16 +242,16 @@ enum QueueScripts {
     /// → per job, in ARGV order, 1 (completed) or 0 (rejected: lost to a reclaim).
     static let complete = RedisScript(
         library + #"""
-            local consumer = ARGV[3]
-            local ttl = tonumber(ARGV[4])
-            local bucketMs = tonumber(ARGV[5])
-            local q = ARGV[6]
-            local lo, hi = ARGV[7], ARGV[8]
-            local groups = tonumber(ARGV[9])
+            local consumer = ARGV[4]
+            local ttl = tonumber(ARGV[5])
+            local bucketMs = tonumber(ARGV[6])
+            local q = ARGV[7]
+            local lo, hi = ARGV[8], ARGV[9]
+            local groups = tonumber(ARGV[10])
             -- Check every argument before the first write: Redis keeps the writes of a script that fails half-way.
             if not ttl or not bucketMs or not groups then return redis.error_reply('ERR complete: recordTTLms, bucketMs and groupCount must be numbers') end
             do
-              local k = 10
+              local k = 11
               for g = 1, groups do
                 local count = tonumber(ARGV[k + 2])
                 if not tonumber(ARGV[k + 1]) or not count then return redis.error_reply('ERR complete: group ' .. g .. ' has no deliveries and jobCount') end
@@ -280,7 +284,7 @@ enum QueueScripts {
             local anyCancelled = redis.call('SCARD', P .. ':cancelled') > 0
             local ack, done, out, done_ids = {}, {}, {}, {}
             local processed, cancelled = 0, 0
-            local i = 10
+            local i = 11
             for _ = 1, groups do
               local record, deliveries, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
               i = i + 3
@@ -356,20 +360,20 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, deadTTLms, deadMaxLen, count, then per job:
+    /// ARGV: prefix, group, time, consumer, deadTTLms, deadMaxLen, count, then per job:
     /// queue, entryId, deliveries, jobId, uniqueKey, concurrencyKey, concurrencyLimit, errorJSON, retry (1/0), runAtMs,
     /// fieldCount, fields… (the envelope as it should be stored: attempt already advanced for a retry).
     /// Fenced like `complete` (consumer and delivery count). → per job: 'retrying', 'dead' or 'rejected'.
     static let fail = RedisScript(
         library + #"""
-            local consumer = ARGV[3]
-            local deadTTL = tonumber(ARGV[4])
-            local deadMax = ARGV[5]
-            local n = tonumber(ARGV[6])
+            local consumer = ARGV[4]
+            local deadTTL = tonumber(ARGV[5])
+            local deadMax = ARGV[6]
+            local n = tonumber(ARGV[7])
             -- Check every job before the first write: Redis keeps the writes of a script that fails half-way.
             if not deadTTL or not n then return redis.error_reply('ERR fail: deadTTLms and count must be numbers') end
             do
-              local k = 7
+              local k = 8
               for j = 1, n do
                 local nf = tonumber(ARGV[k + 10])
                 if k + 10 > #ARGV or not nf or nf % 2 ~= 0 or not tonumber(ARGV[k + 2]) or (ARGV[k + 8] == '1' and not tonumber(ARGV[k + 9])) then
@@ -383,7 +387,7 @@ enum QueueScripts {
               if k - 1 > #ARGV then return redis.error_reply('ERR fail: ARGV ends inside the last job') end
             end
             local now = now_ms()
-            local i = 7
+            local i = 8
             local out = {}
             for _ = 1, n do
               local q, eid, deliveries, id, uniq, ckey, climit, err, retry, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
@@ -430,17 +434,17 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey.
+    /// ARGV: prefix, group, time, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey.
     /// Resets the idle time of deliveries this consumer still owns (and renews their concurrency slots); `XCLAIM …
     /// JUSTID` leaves the delivery count as it is. → the entry ids whose delivery this consumer no longer owns.
     static let extend = RedisScript(
         library + #"""
-            local consumer = ARGV[3]
-            local lease = tonumber(ARGV[4])
-            local n = tonumber(ARGV[5])
+            local consumer = ARGV[4]
+            local lease = tonumber(ARGV[5])
+            local n = tonumber(ARGV[6])
             local now = now_ms()
             local lost = {}
-            local i = 6
+            local i = 7
             for _ = 1, n do
               local q, eid, deliveries, id, ckey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
               i = i + 5
@@ -455,18 +459,18 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, idleMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
+    /// ARGV: prefix, group, time, consumer, idleMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
     /// limit.
     /// Hands unfinished entries back on shutdown: they look idle for `idleMs`, so the next reclaim takes them.
     /// → number handed back.
     static let handBack = RedisScript(
         library + #"""
-            local consumer = ARGV[3]
-            local idle = ARGV[4]
-            local n = tonumber(ARGV[5])
+            local consumer = ARGV[4]
+            local idle = ARGV[5]
+            local n = tonumber(ARGV[6])
             local now = now_ms()
             local count = 0
-            local i = 6
+            local i = 7
             for _ = 1, n do
               local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
               i = i + 6
@@ -480,17 +484,17 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
+    /// ARGV: prefix, group, time, consumer, leaseMs, count, then per job: queue, entryId, deliveries, jobId, concurrencyKey,
     /// concurrencyLimit, fieldCount, fields…. Takes a concurrency slot for each job, or parks the job (acked,
     /// envelope kept in its record) until a slot frees. → per job 1 (run it) or 0 (parked).
     static let acquire = RedisScript(
         library + #"""
-            local consumer = ARGV[3]
-            local lease = tonumber(ARGV[4])
-            local n = tonumber(ARGV[5])
+            local consumer = ARGV[4]
+            local lease = tonumber(ARGV[5])
+            local n = tonumber(ARGV[6])
             local now = now_ms()
             local out = {}
-            local i = 6
+            local i = 7
             for _ = 1, n do
               local q, eid, deliveries, id, ckey, climit = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
               local nf = tonumber(ARGV[i + 6])
@@ -517,12 +521,12 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group, queue, limit. Moves due delayed jobs into the stream.
+    /// ARGV: prefix, group, time, queue, limit. Moves due delayed jobs into the stream.
     /// → `{moved, nextDueMs or -1}`.
     static let promote = RedisScript(
         library + #"""
-            local q = ARGV[3]
-            local limit = tonumber(ARGV[4])
+            local q = ARGV[4]
+            local limit = tonumber(ARGV[5])
             local now = now_ms()
             local dkey = qkey(q) .. ':delayed'
             local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
@@ -542,7 +546,7 @@ enum QueueScripts {
             """#
     )
 
-    /// ARGV: prefix, group. Frees expired concurrency slots and moves parked jobs whose key has room back to their
+    /// ARGV: prefix, group, time. Frees expired concurrency slots and moves parked jobs whose key has room back to their
     /// queue; trims acknowledged entries off the front of every queue stream. → number of jobs unparked.
     static let maintain = RedisScript(
         library + #"""
@@ -573,17 +577,17 @@ enum QueueScripts {
 }
 
 extension QueueScripts {
-    /// ARGV: prefix, group, fenceKey, fenceValue, onceKey, onceTTLms, job unit → `{id, status, entryId}` where
+    /// ARGV: prefix, group, time, fenceKey, fenceValue, onceKey, onceTTLms, job unit → `{id, status, entryId}` where
     /// status is one of ``EnqueueResult/Status`` or `fenced` (the fence key does not hold fenceValue; nothing done) or
     /// `done-before` (the once key exists; id is the job enqueued then). The once key is set to the job's id (or the
     /// holder's, for a duplicate) in the same step as the enqueue, so a crash never separates them.
     static let enqueueOnce = RedisScript(
         library + #"""
-            local fenceKey, fenceValue, onceKey, onceTTL = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+            local fenceKey, fenceValue, onceKey, onceTTL = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
             if fenceKey ~= '' and redis.call('GET', fenceKey) ~= fenceValue then return {'', 'fenced', ''} end
             local before = redis.call('GET', onceKey)
             if before then return {before, 'done-before', ''} end
-            local jobs, err = read_jobs(7, 1, 'enqueueOnce')
+            local jobs, err = read_jobs(8, 1, 'enqueueOnce')
             if not jobs then return err end
             local r = enqueue_one(jobs[1], now_ms())
             redis.call('SET', onceKey, r[1], 'PX', onceTTL)

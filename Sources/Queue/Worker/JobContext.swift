@@ -69,7 +69,7 @@ public struct JobContext: Sendable {
     /// - Throws: ``QueueError`` `invalidArgument` when the request could not be enqueued (bad queue name, id, payload
     ///   or option), here rather than at the acknowledgement, where it would fail the job after it ran.
     public func enqueueOnSuccess(_ request: JobRequest) throws {
-        _ = try queueEngine.prepare(request, nowMs: Clock.nowMs())
+        _ = try queueEngine.prepare(request, nowMs: queueEngine.clock.nowMs())
         job.addFollowUp(request)
     }
 }

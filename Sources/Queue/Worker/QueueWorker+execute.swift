@@ -19,7 +19,7 @@ extension QueueWorker {
     func execute(_ job: HeldJob, instruments: QueueMetrics.JobInstruments) async {
         let envelope = job.envelope
         if let entryMs = StreamQueue.entryIdParts(job.entryId)?.ms {
-            instruments.wait.recordMilliseconds(max(0, Clock.nowMs() - Int64(entryMs)))
+            instruments.wait.recordMilliseconds(max(0, SystemClock.nowMs() - Int64(entryMs)))
         }
         let context = JobContext(job: job, queueEngine: queue)
         let started = ContinuousClock.now
@@ -145,7 +145,7 @@ extension QueueWorker {
         let envelope = job.envelope
         // The worker itself is being cancelled: the job was handed back (or will be reclaimed), record nothing.
         if error is CancellationError && Task.isCancelled { return .abandoned }
-        let now = Clock.nowMs()
+        let now = queue.clock.nowMs()
         // `max` 0 or absent (a producer that did not say) means the queue's default.
         let maxAttempts = envelope.maxAttempts > 0 ? envelope.maxAttempts : queue.configuration.maxAttempts
         var message = String(describing: error)
@@ -225,7 +225,13 @@ extension QueueWorker {
             let worker: String
             let deliveries: Int
         }
-        let record = ErrorRecord(attempt: attempt, at: Clock.nowMs(), error: String(error.prefix(4000)), worker: consumerName, deliveries: deliveries)
+        let record = ErrorRecord(
+            attempt: attempt,
+            at: self.queue.clock.nowMs(),
+            error: String(error.prefix(4000)),
+            worker: consumerName,
+            deliveries: deliveries
+        )
         let json = (try? JSONCoding.encode(record)) ?? #"{"error":"unencodable error"}"#
         return FailureReport(
             queue: queue,

@@ -34,7 +34,7 @@ extension QueueWorker {
         var commands: [RedisCommand] = []
         let ids = Array(runs.keys)
         if !ids.isEmpty { commands.append(RedisCommand(arguments: ["SMISMEMBER", queue.keys.cancelled] + ids)) }
-        let now = Clock.nowMs()
+        let now = queue.clock.nowMs()
         let (processed, failed) = state.withLock { ($0.processed, $0.failed) }
         let record = queue.keys.worker(consumerName)
         commands.append(
@@ -112,7 +112,7 @@ extension QueueWorker {
                 for name in configuration.queues {
                     var result = try await queue.promoteDue(queue: name)
                     while result.moved >= 500 { result = try await queue.promoteDue(queue: name) }
-                    if let next = result.nextDueMs { sleepMs = min(sleepMs, max(5, next - Clock.nowMs())) }
+                    if let next = result.nextDueMs { sleepMs = min(sleepMs, max(5, next - queue.clock.nowMs())) }
                 }
                 failures = 0
             } catch {

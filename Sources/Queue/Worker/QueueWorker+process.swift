@@ -198,7 +198,7 @@ extension QueueWorker {
         try await queue.redis.evaluate(
             AdminScripts.confirmPause,
             keys: [],
-            arguments: [queue.configuration.prefix, queue.configuration.group, consumerName, String(version)]
+            arguments: [queue.configuration.prefix, queue.configuration.group, queue.scriptTime, consumerName, String(version)]
         )
         state.withLock { $0.pausedVersionConfirmed = max($0.pausedVersionConfirmed, version) }
     }

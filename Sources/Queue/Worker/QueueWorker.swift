@@ -30,7 +30,7 @@ public final class QueueWorker: Service, Sendable {
     /// `InstrumentationSystem.tracer` takes a lock on every read.
     let tracing = !(InstrumentationSystem.tracer is NoOpTracer)
     let state = Mutex(State())
-    let startedAtMs = Clock.nowMs()
+    let startedAtMs = SystemClock.nowMs()
     /// Signalled by ``requestStop()``: sleeps and backoffs end at once.
     let stopped = AsyncLatch()
     /// Signalled once a stop was requested and no job runs any more.
