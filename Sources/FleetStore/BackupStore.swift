@@ -92,8 +92,46 @@ public struct BackupStore: Sendable {
         }
     }
 
-    /// Backups whose multipart upload may still hold parts in S3 (failed or interrupted before aborting).
-    /// Marks `running` ones other than `except` failed as interrupted first: only one backup runs at a time.
+    /// The session advisory lock a running backup holds ("jcbackup" in ASCII).
+    public static let lockKey: Int64 = 0x6A63_6261_636B_7570
+
+    /// Runs `body` while this process holds the backup lock: a PostgreSQL session advisory lock on a connection kept
+    /// for the whole run. So one backup runs at a time across every worker and the CLI, and the lock ends with the
+    /// process or its connection (a SIGKILLed worker frees it at once). Whoever holds it knows every other `running`
+    /// row and unfinished upload belongs to an attempt that is gone, so a sweep under it never touches a live upload.
+    /// - Returns: `body`'s value, or nil without running it when another session holds the lock.
+    public func whileHoldingLock<T>(_ body: () async throws -> T) async throws -> T? {
+        try await client.withConnection { connection in
+            // Read the row: the answer (and any error) comes with it.
+            var held = false
+            for try await granted in try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger).decode(Bool.self) {
+                held = granted
+            }
+            guard held else { return nil }
+            do {
+                let result = try await body()
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// The backup that holds the lock, as far as the table knows: the newest `running` row (id, job, start).
+    public func runningBackup() async throws -> (id: Int64, jobID: String?, startedAt: Date)? {
+        let rows = try await client.query(
+            "SELECT id, job_id, started_at FROM backups WHERE status = 'running' ORDER BY id DESC LIMIT 1",
+            logger: logger
+        )
+        for try await (id, job, started) in rows.decode((Int64, String?, Date).self) { return (id, job, started) }
+        return nil
+    }
+
+    /// Backups whose multipart upload may still hold parts in S3 (failed or interrupted before aborting). Marks
+    /// `running` rows other than `except` failed as interrupted first. Call it only under ``whileHoldingLock(_:)``:
+    /// then no other backup is live.
     public func orphanedUploads(except: Int64?) async throws -> [(id: Int64, key: String, uploadID: String)] {
         try await client.query(
             """

@@ -220,6 +220,49 @@ struct BackupTests {
         }
     }
 
+    @Test("two backups at once: the second is refused (a job defers), the first's live upload is never swept; it completes")
+    func oneBackupAtATime() async throws {
+        let s3 = try await TestS3.bucket()
+        let slow = try temporaryScript("sleep 4\nexec pg_dump \"$@\"")
+        defer { unlink(slow) }
+        try await TestPostgres.withDatabase { postgres, database in
+            try await seedBackupData(postgres, rows: 1_000)
+            let store = BackupStore(client: postgres, logger: TestRedis.logger)
+            let first = BackupRunner(
+                configuration: backupConfiguration(s3: s3, database: database, pgDump: slow),
+                store: store,
+                logger: TestRedis.logger
+            )
+            let second = BackupRunner(configuration: backupConfiguration(s3: s3, database: database), store: store, logger: TestRedis.logger)
+            let client = S3Client(configuration: s3)
+            let running = Task { try await first.run(jobID: nil) }
+            // The first has its multipart upload open and pg_dump not yet writing.
+            #expect(await eventually(timeout: .seconds(20)) { try await !client.listMultipartUploads(prefix: "").isEmpty })
+            let uploads = try await client.listMultipartUploads(prefix: "")
+            await #expect {
+                _ = try await second.run(jobID: nil)
+            } throws: { error in
+                guard let error = error as? BackupError else { return false }
+                return error.kind == .busy && error.isRetryable && error.message.contains("another backup is running")
+            }
+            // A job defers without spending an attempt.
+            try await TestRedis.withQueue { queue in
+                let job = try await queue.enqueue(try BackupJob.request(trigger: "test"))
+                try await withWorker(queue: queue, registry: FleetJobs.registry(backups: { second }), configuration: .testing()) { _ in
+                    #expect(await eventually { try await queue.job(job.id)?.state == "retrying" })
+                    let info = try await queue.job(job.id)
+                    #expect(info?.attempt == 1)
+                    #expect(info?.errors?.contains("another backup is running") == true)
+                }
+            }
+            #expect(try await client.listMultipartUploads(prefix: "").map(\.uploadID) == uploads.map(\.uploadID))
+            let outcome = try await running.value
+            #expect(try await store.list().map(\.status) == [.succeeded])
+            #expect(try await client.list(prefix: "").map(\.key).contains(outcome.key))
+            #expect(try await client.listMultipartUploads(prefix: "").isEmpty)
+        }
+    }
+
     @Test("retention keeps the newest N and everything younger than N days, deleting dump and checksum")
     func retention() async throws {
         let s3 = try await TestS3.bucket()

@@ -18,6 +18,8 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
         case notFound
         /// Bad input (key, target database).
         case invalidInput
+        /// Another backup is running (it holds the backup lock); a job waits a minute and tries again.
+        case busy
     }
 
     public let kind: Kind

@@ -5,6 +5,9 @@ import Logging
 import Queue
 
 extension BackupJob {
+    /// How long a backup job waits when another backup is running.
+    static let busyRetry = Duration.seconds(60)
+
     /// Runs a backup for a job.
     public static func run(_ payload: Payload, _ context: JobContext, runner: () throws -> BackupRunner) async throws {
         let backups: BackupRunner
@@ -18,6 +21,9 @@ extension BackupJob {
                 try? await context.reportProgress(progress)
             }
             try context.setResult(outcome)
+        } catch let error as BackupError where error.kind == .busy {
+            // Not this job's failure: come back when the other backup has likely finished, without spending an attempt.
+            throw JobFailure.deferred(error.message, untilMs: SystemClock.nowMs() + busyRetry.milliseconds)
         } catch let error as BackupError {
             throw error.isRetryable ? JobFailure.retryable(error.message) : JobFailure.permanent(error.message)
         }

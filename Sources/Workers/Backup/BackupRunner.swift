@@ -115,9 +115,23 @@ public struct BackupRunner: Sendable {
     /// - Parameters:
     ///   - jobID: the `backup.run` job, recorded with the backup.
     ///   - progress: called after every part.
+    /// - Throws: ``BackupError`` (`busy` when another backup holds the backup lock: one runs at a time).
     public func run(jobID: String?, progress: @Sendable (Progress) async -> Void = { _ in }) async throws -> Outcome {
-        let started = Date()
         let pgDump = try tool(configuration.pgDump, variable: "PG_DUMP_PATH")
+        if let outcome = try await store.whileHoldingLock({ try await dump(jobID: jobID, pgDump: pgDump, progress: progress) }) {
+            return outcome
+        }
+        let other = try? await store.runningBackup()
+        let holder =
+            other.map { " (backup \($0.id)\($0.jobID.map { ", job \($0)" } ?? ""), started \(ISO8601DateFormatter().string(from: $0.startedAt)))" }
+            ?? ""
+        throw BackupError(.busy, "another backup is running\(holder); one runs at a time, so start this one when it has finished", retryable: true)
+    }
+
+    /// The backup itself, run while holding the backup lock: orphans of earlier attempts are swept first (none of
+    /// them can be live), then `pg_dump` streams into a new multipart upload.
+    private func dump(jobID: String?, pgDump: String, progress: @Sendable (Progress) async -> Void) async throws -> Outcome {
+        let started = Date()
         try await abortOrphanedUploads()
         let key = key(at: started)
         let database = configuration.database.database
@@ -257,8 +271,8 @@ public struct BackupRunner: Sendable {
     }
 
     /// Aborts multipart uploads that failed backups left behind: those recorded in the table and any other
-    /// unfinished upload under this database's prefix (only one backup runs at a time, so none is live).
-    public func abortOrphanedUploads() async throws {
+    /// unfinished upload under this database's prefix. Runs only under the backup lock, so none of them is live.
+    func abortOrphanedUploads() async throws {
         for orphan in try await store.orphanedUploads(except: nil) {
             try await s3Step("aborting the unfinished upload of \(orphan.key)") {
                 try await s3.abortMultipartUpload(key: orphan.key, uploadID: orphan.uploadID)
