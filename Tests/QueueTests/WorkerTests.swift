@@ -321,6 +321,47 @@ struct WorkerTests {
         }
     }
 
+    @Test("a worker whose fleet-events connection is killed subscribes again (it never goes deaf to pauses and cancels)")
+    func eventsResubscribe() async throws {
+        try await TestRedis.withQueue { queue in
+            let channel = queue.keys.events
+            func subscribers() async throws -> Int {
+                try await queue.redis.send(RedisCommand("PUBSUB", "NUMSUB", channel)).array?.last?.int ?? 0
+            }
+            // The worker's subscriber connection, found by the channel count of pub/sub clients (this test's Redis
+            // may hold other suites' subscribers: only those on this queue's channel are counted).
+            func subscriberIDs() async throws -> [String] {
+                let list = try await queue.redis.send(RedisCommand("CLIENT", "LIST", "TYPE", "pubsub")).string ?? ""
+                return list.split(separator: "\n").compactMap { line in
+                    let fields = Dictionary(
+                        line.split(separator: " ").compactMap { pair -> (String, String)? in
+                            let kv = pair.split(separator: "=", maxSplits: 1)
+                            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+                        },
+                        uniquingKeysWith: { a, _ in a }
+                    )
+                    return fields["name"]?.contains("subscriber") == true ? fields["id"] : nil
+                }
+            }
+            try await withWorker(queue: queue, registry: diagnosticRegistry(), configuration: .testing()) { _ in
+                #expect(await eventually { try await subscribers() == 1 })
+                let before = try await subscriberIDs()
+                for id in before { _ = try await queue.redis.send(RedisCommand("CLIENT", "KILL", "ID", id)) }
+                #expect(
+                    await eventually {
+                        let ids = try await subscriberIDs()
+                        return try await subscribers() == 1 && !ids.isEmpty && Set(ids).isDisjoint(with: before)
+                    }
+                )
+                // And the new subscription works: a pause is confirmed through it.
+                try await queue.ensureGroup("default")
+                let paused = try await queue.pause("default")
+                #expect(paused.unconfirmed.isEmpty && paused.confirmed.count == 1, "\(paused)")
+                try await queue.resume("default")
+            }
+        }
+    }
+
     @Test("cancels queued, delayed and running jobs")
     func cancellation() async throws {
         try await TestRedis.withQueue { queue in

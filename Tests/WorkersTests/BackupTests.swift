@@ -220,6 +220,39 @@ struct BackupTests {
         }
     }
 
+    @Test("cancelling a backup kills pg_dump at once (it never writes), aborts the upload and marks the row failed")
+    func cancelKillsPgDump() async throws {
+        let s3 = try await TestS3.bucket()
+        let pidFile = NSTemporaryDirectory() + "joycity-pgdump-\(UUID().uuidString.prefix(8)).pid"
+        // A pg_dump that hangs without output: only a kill ends it before a minute.
+        let hanging = try temporaryScript("echo $$ > '\(pidFile)'\nexec sleep 60")
+        defer {
+            unlink(hanging)
+            unlink(pidFile)
+        }
+        try await TestPostgres.withDatabase { postgres, database in
+            let store = BackupStore(client: postgres, logger: TestRedis.logger)
+            let runner = BackupRunner(
+                configuration: backupConfiguration(s3: s3, database: database, pgDump: hanging),
+                store: store,
+                logger: TestRedis.logger
+            )
+            let task = Task { try await runner.run(jobID: nil) }
+            #expect(await eventually(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: pidFile) })
+            let text = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let child = try #require(pid_t(text))
+            #expect(kill(child, 0) == 0, "pg_dump runs")
+            let asked = ContinuousClock.now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(ContinuousClock.now - asked < .seconds(10))
+            #expect(kill(child, 0) == -1, "pg_dump was killed")
+            let records = try await store.list()
+            #expect(records.map(\.status) == [.failed] && records.first?.error == "cancelled", "\(records)")
+            #expect(try await S3Client(configuration: s3).listMultipartUploads(prefix: "").isEmpty)
+        }
+    }
+
     @Test("two backups at once: the second is refused (a job defers), the first's live upload is never swept; it completes")
     func oneBackupAtATime() async throws {
         let s3 = try await TestS3.bucket()

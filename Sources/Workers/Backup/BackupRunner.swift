@@ -214,32 +214,39 @@ public struct BackupRunner: Sendable {
                 deleted: deleted
             )
         } catch {
-            if let process {
-                process.kill()
-                _ = try? await process.wait()
-            }
-            var aborted = uploadID == nil
-            if let uploadID {
-                do {
-                    try await s3.abortMultipartUpload(key: key, uploadID: uploadID)
-                    aborted = true
-                } catch {
-                    logger.warning(
-                        "could not abort the multipart upload; the next backup aborts it",
-                        metadata: ["key": "\(key)", "error": "\(error)"]
-                    )
-                }
-            }
-            let message = (error as? BackupError)?.message ?? (error is CancellationError ? "cancelled" : "\(error)")
-            do {
-                try await Self.rowWrites.retrying(5) { try await store.fail(id: id, error: message, uploadAborted: aborted) }
-            } catch let rowError {
-                logger.error(
-                    "could not record the failed backup; its row stays running until the next backup's sweep",
-                    metadata: ["backup.id": "\(id)", "error": "\(rowError)"]
-                )
-            }
+            // The clean-up runs in a task of its own: when this one was cancelled (a cancel, a lost lease, the
+            // shutdown deadline) its own S3 and PostgreSQL calls would end at once, leaving pg_dump unreaped, the
+            // upload open and the row `running`.
+            let (child, open) = (process, uploadID)
+            await Task { await cleanUp(after: error, id: id, key: key, process: child, uploadID: open) }.value
             throw error
+        }
+    }
+
+    /// After a failed or cancelled backup: stops and reaps `pg_dump`, aborts the multipart upload (the next backup
+    /// aborts it if S3 refuses now) and records the failure on the row (retried).
+    private func cleanUp(after error: any Error, id: Int64, key: String, process: ChildProcess?, uploadID: String?) async {
+        if let process {
+            process.kill()
+            _ = try? await process.wait()
+        }
+        var aborted = uploadID == nil
+        if let uploadID {
+            do {
+                try await s3.abortMultipartUpload(key: key, uploadID: uploadID)
+                aborted = true
+            } catch {
+                logger.warning("could not abort the multipart upload; the next backup aborts it", metadata: ["key": "\(key)", "error": "\(error)"])
+            }
+        }
+        let message = (error as? BackupError)?.message ?? (error is CancellationError ? "cancelled" : "\(error)")
+        do {
+            try await Self.rowWrites.retrying(5) { try await store.fail(id: id, error: message, uploadAborted: aborted) }
+        } catch let rowError {
+            logger.error(
+                "could not record the failed backup; its row stays running until the next backup's sweep",
+                metadata: ["backup.id": "\(id)", "error": "\(rowError)"]
+            )
         }
     }
 
