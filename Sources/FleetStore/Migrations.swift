@@ -217,5 +217,6 @@ extension Migration {
             ]
         ),
         Migration(version: 10, name: "KPI results, settings, targets and cost prices", statements: KPISchema.statements),
+        Migration(version: 11, name: "the KPI's figures as typed columns of the synced rows", statements: KPIColumns.statements),
     ]
 }

@@ -1,71 +1,48 @@
 /// The SQL that reads the figures from the synced rows: one place for the recompute's scan and for the rows an
 /// explanation lists, so both read a row the same way.
 ///
-/// Statistics rows (`reportDetailByPeriod`) and finance-api rows (camelCase, money as strings) are both read:
-/// each field is the snake_case key or, failing that, its finance-api name.
+/// The figures come from typed columns PostgreSQL fills when a row is written (migration 11, `KPIColumns`): money in
+/// 0.0001 units, statistics rows (`reportDetailByPeriod`) and finance-api rows (camelCase, money as strings) alike,
+/// and `k_unreadable` for a row with a value the money parser cannot read. So a month's scan sums integers.
 enum KPISQL {
-    /// A report row's fields as jsonb (the row is `r`).
-    static let reportFields = """
-        CASE coalesce(r.doc->>'doc_type_name', r.doc->>'docTypeName') WHEN 'Продажа' THEN 1 WHEN 'Возврат' THEN -1 ELSE 0 END AS sign,
-        coalesce(r.doc->'ppvz_for_pay', r.doc->'forPay') AS j_for_pay,
-        coalesce(r.doc->'retail_price_withdisc_rub', r.doc->'retailPriceWithdiscRub') AS j_retail,
-        coalesce(r.doc->'delivery_rub', r.doc->'deliveryRub') AS j_delivery,
-        coalesce(r.doc->'storage_fee', r.doc->'paidStorage', r.doc->'storageFee') AS j_storage,
-        r.doc->'penalty' AS j_penalty,
-        r.doc->'deduction' AS j_deduction,
-        coalesce(r.doc->'acceptance', r.doc->'paidAcceptance') AS j_acceptance,
-        r.doc->'quantity' AS j_quantity
-        """
-
-    /// The money fields of ``reportFields``.
-    static let moneyFields = ["j_for_pay", "j_retail", "j_delivery", "j_storage", "j_penalty", "j_deduction", "j_acceptance", "j_quantity"]
-
-    /// A report row's figure values (from ``reportFields``' columns), in ``KPIFigure`` order for the report's figures.
+    /// A report row's figure values in 0.0001 units (columns of `wb_report_rows`), in ``KPIFigure`` order for the
+    /// report's figures.
     static let reportValues: [(KPIFigure, String)] = [
-        (.revenue, "sign * coalesce(joycity_money(j_for_pay), 0)"),
-        (.commission, "sign * (coalesce(joycity_money(j_retail), 0) - coalesce(joycity_money(j_for_pay), 0))"),
-        (.logistics, "coalesce(joycity_money(j_delivery), 0)"),
-        (.storage, "coalesce(joycity_money(j_storage), 0)"),
-        (.penalties, "coalesce(joycity_money(j_penalty), 0)"),
-        (.deductions, "coalesce(joycity_money(j_deduction), 0)"),
-        (.acceptance, "coalesce(joycity_money(j_acceptance), 0)"),
-        (.soldUnits, "sign * coalesce(joycity_money(j_quantity), 0)"),
+        (.revenue, "k_sign * coalesce(k_for_pay, 0)"),
+        (.commission, "k_sign * (coalesce(k_retail, 0) - coalesce(k_for_pay, 0))"),
+        (.logistics, "coalesce(k_delivery, 0)"),
+        (.storage, "coalesce(k_storage, 0)"),
+        (.penalties, "coalesce(k_penalty, 0)"),
+        (.deductions, "coalesce(k_deduction, 0)"),
+        (.acceptance, "coalesce(k_acceptance, 0)"),
+        (.soldUnits, "k_sign * coalesce(k_quantity, 0)"),
     ]
 
-    /// Whether a present value is unreadable (not a number, not a numeric string, not null).
-    static let unreadable = moneyFields.map { "(\($0) IS NOT NULL AND jsonb_typeof(\($0)) <> 'null' AND joycity_money(\($0)) IS NULL)" }
-        .joined(separator: " OR ")
+    /// An order's figure values in 0.0001 units (columns of `wb_orders`).
+    static let orderValues: [(KPIFigure, String)] = [
+        (.ordersCount, "\(KPIFigures.scale)"),
+        (.ordersSum, "coalesce(k_price, 0)"),
+        (.cancellations, "CASE WHEN k_cancel THEN \(KPIFigures.scale) ELSE 0 END"),
+    ]
 
     /// The month's figures per article of account `$1` from `$2` (first day) to `$3` (next month's first day):
-    /// `nm` and one `f_<figure>` numeric column per summed figure, plus the `unreadable` row count.
+    /// `nm`, the figures in ``KPIFigure/summed`` order (0.0001 units), and the count of unreadable report rows.
     static let facts: String = {
-        let reportSums = reportValues.map { "sum(\($1)) AS f_\($0.name)" }.joined(separator: ",\n  ")
-        let columns = KPIFigure.summed.map { figure -> String in
-            "round(coalesce(f_\(figure.name), 0) * \(KPIFigures.scale))::bigint"
-        }.joined(separator: ", ")
+        let sums = { (values: [(KPIFigure, String)]) in values.map { "sum(\($1)) AS f_\($0.name)" }.joined(separator: ", ") }
+        let columns = KPIFigure.summed.map { "coalesce(f_\($0.name), 0)::bigint" }.joined(separator: ", ")
         return """
             WITH o AS (
-              SELECT nm, count(*) AS f_orders, sum(coalesce(joycity_money(j_price), 0)) AS f_ordersSum,
-                     count(*) FILTER (WHERE j_cancel = 'true'::jsonb) AS f_cancellations
-              FROM (
-                -- OFFSET 0 keeps the subquery apart: each field is taken out of the document once per row, not
-                -- once per use (joycity_money reads its argument up to four times).
-                SELECT coalesce(nm_id, 0) AS nm, doc->'priceWithDisc' AS j_price, doc->'isCancel' AS j_cancel
-                FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date OFFSET 0
-              ) rows
+              SELECT coalesce(nm_id, 0) AS nm, \(sums(orderValues))
+              FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date
               GROUP BY 1
             ), s AS (
-              SELECT coalesce(nm_id, 0) AS nm, count(*) FILTER (WHERE sale_id LIKE 'S%') AS f_buyouts,
-                     count(*) FILTER (WHERE sale_id LIKE 'R%') AS f_returns
+              SELECT coalesce(nm_id, 0) AS nm, count(*) FILTER (WHERE sale_id LIKE 'S%') * \(KPIFigures.scale) AS f_buyouts,
+                     count(*) FILTER (WHERE sale_id LIKE 'R%') * \(KPIFigures.scale) AS f_returns
               FROM wb_sales WHERE account_id = $1 AND sale_date >= $2::date AND sale_date < $3::date
               GROUP BY 1
             ), r AS (
-              SELECT nm, \(reportSums),
-                     count(*) FILTER (WHERE \(unreadable)) AS unreadable
-              FROM (
-                SELECT coalesce(r.nm_id, 0) AS nm, \(reportFields)
-                FROM wb_report_rows r WHERE r.account_id = $1 AND r.rr_dt >= $2::date AND r.rr_dt < $3::date OFFSET 0
-              ) rows
+              SELECT coalesce(nm_id, 0) AS nm, \(sums(reportValues)), count(*) FILTER (WHERE k_unreadable) AS unreadable
+              FROM wb_report_rows WHERE account_id = $1 AND rr_dt >= $2::date AND rr_dt < $3::date
               GROUP BY 1
             )
             SELECT nm, ARRAY[\(columns)], coalesce(unreadable, 0)
@@ -79,13 +56,13 @@ enum KPISQL {
         case .orders:
             return (
                 """
-                SELECT srid, coalesce(order_date::text, ''), nm_id, ARRAY[1, coalesce(joycity_money(doc->'priceWithDisc'), 0),
-                       CASE WHEN doc->'isCancel' = 'true'::jsonb THEN 1 ELSE 0 END]::float8[]
+                SELECT srid, coalesce(order_date::text, ''), nm_id,
+                       ARRAY[\(orderValues.map { "(\($0.1))::numeric / \(KPIFigures.scale)" }.joined(separator: ", "))]::float8[]
                 FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date
                   AND nm_id = ANY($4::bigint[]) AND srid > $5
                 ORDER BY srid LIMIT $6
                 """,
-                [.ordersCount, .ordersSum, .cancellations]
+                orderValues.map(\.0)
             )
         case .sales:
             return (
@@ -101,14 +78,11 @@ enum KPISQL {
         case .report:
             return (
                 """
-                SELECT rrd_id::text, coalesce(rr_dt::text, ''), nm, ARRAY[\(reportValues.map(\.1).joined(separator: ", "))]::float8[]
-                FROM (
-                  SELECT r.rrd_id, r.rr_dt, coalesce(r.nm_id, 0) AS nm, \(reportFields)
-                  FROM wb_report_rows r WHERE r.account_id = $1 AND r.rr_dt >= $2::date AND r.rr_dt < $3::date
-                    AND coalesce(r.nm_id, 0) = ANY($4::bigint[]) AND r.rrd_id > $5::bigint
-                  ORDER BY r.rrd_id LIMIT $6
-                ) rows
-                ORDER BY rrd_id
+                SELECT rrd_id::text, coalesce(rr_dt::text, ''), coalesce(nm_id, 0),
+                       ARRAY[\(reportValues.map { "(\($0.1))::numeric / \(KPIFigures.scale)" }.joined(separator: ", "))]::float8[]
+                FROM wb_report_rows WHERE account_id = $1 AND rr_dt >= $2::date AND rr_dt < $3::date
+                  AND coalesce(nm_id, 0) = ANY($4::bigint[]) AND rrd_id > $5::bigint
+                ORDER BY rrd_id LIMIT $6
                 """,
                 reportValues.map(\.0)
             )
