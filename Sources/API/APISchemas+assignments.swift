@@ -5,6 +5,14 @@ extension APISchemas {
     static let month: OpenAPIValue = ["type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$"]
     static let nmIds: OpenAPIValue = .arrayOf(["type": "integer", "format": "int64", "minimum": 1])
     static let comment: OpenAPIValue = ["type": "string", "maxLength": 1000]
+    /// One problem of an imported file (assignments, cost prices), by row.
+    static let importProblem: OpenAPIValue = [
+        "type": "object", "required": ["row", "kind", "message"],
+        "properties": [
+            "row": ["type": "integer"], "column": nullable("string"), "kind": ["type": "string"], "message": ["type": "string"],
+            "nmId": nullable("integer", [("format", "int64")]), "otherRow": nullable("integer"), "holder": nullable("string"),
+        ],
+    ]
 
     static let changeResult: OpenAPIValue = [
         "type": "object", "required": ["accountId", "month", "userId", "login", "added", "removed", "unchanged", "forced", "nmIds"],
@@ -98,15 +106,7 @@ extension APISchemas {
                 "type": "object", "required": ["format", "rows", "hiddenRows", "problems", "changes", "added", "removed", "unchanged", "applied"],
                 "properties": [
                     "format": ["type": "string", "enum": ["xlsx", "csv"]], "rows": ["type": "integer"], "hiddenRows": ["type": "integer"],
-                    "problems": .arrayOf(
-                        [
-                            "type": "object", "required": ["row", "kind", "message"],
-                            "properties": [
-                                "row": ["type": "integer"], "column": nullable("string"), "kind": ["type": "string"], "message": ["type": "string"],
-                                "nmId": nullable("integer", [("format", "int64")]), "otherRow": nullable("integer"), "holder": nullable("string"),
-                            ],
-                        ]
-                    ),
+                    "problems": .arrayOf(importProblem),
                     "changes": .arrayOf(changeResult), "added": ["type": "integer"], "removed": ["type": "integer"],
                     "unchanged": ["type": "integer"], "applied": ["type": "boolean"],
                 ],

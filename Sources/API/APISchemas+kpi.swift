@@ -154,6 +154,18 @@ extension APISchemas {
             ]
         ),
         (
+            "CostPriceImportReport",
+            [
+                "type": "object", "required": ["format", "rows", "problems", "added", "changed", "unchanged", "removed", "applied"],
+                "properties": [
+                    "format": ["type": "string", "enum": ["xlsx", "csv"]], "rows": ["type": "integer"],
+                    "problems": .arrayOf(importProblem),
+                    "added": ["type": "integer"], "changed": ["type": "integer"], "unchanged": ["type": "integer"],
+                    "removed": ["type": "integer"], "applied": ["type": "boolean"],
+                ],
+            ]
+        ),
+        (
             "CostPriceChange",
             [
                 "type": "object", "required": ["prices"],

@@ -405,8 +405,8 @@ struct AssignmentCopyResult: Codable, Sendable {
     var applied: Bool
 }
 
-/// The 422 of an import with problems: the error, and the whole report.
-struct ImportRejection: Codable, Sendable {
+/// The 422 of an import with problems (assignments, cost prices): the error, and the whole report.
+struct ImportRejection<Report: Codable & Sendable>: Codable, Sendable {
     /// The shape of ``ErrorBody/Detail``.
     struct Detail: Codable, Sendable {
         var code: String
@@ -414,5 +414,5 @@ struct ImportRejection: Codable, Sendable {
         var requestId: String?
     }
     var error: Detail
-    var report: ImportReport
+    var report: Report
 }

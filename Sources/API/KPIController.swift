@@ -29,6 +29,7 @@ struct KPIController: Sendable {
         routes.add(Self.setTargetsEndpoint, setTargets)
         routes.add(Self.costPricesEndpoint, costPrices)
         routes.add(Self.setCostPricesEndpoint, setCostPrices)
+        routes.add(Self.importCostPricesEndpoint, importCostPrices)
     }
 
     static let monthPath = "/api/accounts/{id}/kpi/{month}"
@@ -251,6 +252,56 @@ struct KPIController: Sendable {
         try await store.setCostPrices(account: account, body.prices, remove: body.remove ?? [], replace: body.replace ?? false, by: principal.login)
         try await queueRecentRecompute(account: account, reason: "cost prices")
         return try JSONBodies.response(CostPrices(prices: try await store.costPrices(account: account)))
+    }
+
+    static let importCostPricesEndpoint = Endpoint(
+        .post,
+        "/api/accounts/{id}/cost-prices/import",
+        "importCostPrices",
+        "Import cost prices from an .xlsx or .csv (an nmId column and a cost price column): a dry run reports every change and problem by row; otherwise all of it applies in one transaction, or none (422 with the problems); recent months are recomputed",
+        tag: "kpi",
+        access: .costPriceEditors,
+        query: [("dryRun", ["type": "boolean"], false), ("replace", ["type": "boolean"], false), ("sheet", ["type": "string"], false)],
+        request: .files(["application/octet-stream", AssignmentsController.xlsxType, "text/csv"]),
+        response: .json(.ref("CostPriceImportReport"))
+    )
+    /// `POST /api/accounts/{id}/cost-prices/import`.
+    @Sendable func importCostPrices(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let account = try context.parameters.require("id", as: Int64.self)
+        let query = request.uri.queryParameters
+        let dryRun = try AssignmentsController.flag(query.get("dryRun"), "dryRun")
+        let replace = try AssignmentsController.flag(query.get("replace"), "replace")
+        let importer = CostPriceImport(store: store)
+        let tooLarge = "a cost-price file may be at most \(importer.maxBytes) bytes; split it"
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > importer.maxBytes { throw APIError.tooLarge(tooLarge) }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: importer.maxBytes)
+        } catch {
+            throw APIError.tooLarge(tooLarge)
+        }
+        let report = try await importer.run(
+            Data(buffer.readableBytesView),
+            account: account,
+            sheet: query.get("sheet"),
+            replace: replace,
+            dryRun: dryRun,
+            by: principal.login
+        )
+        guard dryRun || report.problems.isEmpty else {
+            let body = ImportRejection(
+                error: .init(
+                    code: "import_rejected",
+                    message: "\(report.problems.count) problem(s) in the file; nothing was applied. Fix the rows listed and import again",
+                    requestId: context.requestID
+                ),
+                report: report
+            )
+            return try JSONBodies.response(body, status: .unprocessableContent)
+        }
+        if report.applied { try await queueRecentRecompute(account: account, reason: "cost prices") }
+        return try JSONBodies.response(report)
     }
 
     /// Queues the debounced recompute of a month after a change of what it depends on.

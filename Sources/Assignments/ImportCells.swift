@@ -1,10 +1,10 @@
 import Foundation
 import Spreadsheet
 
-/// Reading the values of an assignments file's cells, however the spreadsheet stored them.
-enum ImportCells {
+/// Reading the values of an imported file's cells (assignments, cost prices), however the spreadsheet stored them.
+public enum ImportCells {
     /// `text` without leading and trailing spaces, tabs, line breaks and no-break spaces (cheap: no Foundation).
-    static func trimmed(_ text: String) -> String {
+    public static func trimmed(_ text: String) -> String {
         func isSpace(_ scalar: Unicode.Scalar) -> Bool {
             scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{00A0}" || scalar == "\u{202F}"
         }
@@ -16,7 +16,7 @@ enum ImportCells {
     }
 
     /// An nmId stored as a number (`178231456`, `1.78231456E8`) or as text (`178231456`, `'178231456`, with spaces).
-    static func nmId(_ cell: SheetCell) -> Int64? {
+    public static func nmId(_ cell: SheetCell) -> Int64? {
         switch cell {
         case .number(let value, _): return integer(value)
         case .text(let text): return nmId(text)

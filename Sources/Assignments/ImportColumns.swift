@@ -37,7 +37,7 @@ public struct ImportColumns: Sendable, Equatable {
     }
 
     /// A header cell reduced to what is compared: lower case, without spaces, dashes, underscores and dots.
-    static func normalize(_ text: String) -> String {
+    public static func normalize(_ text: String) -> String {
         text.lowercased().filter { !$0.isWhitespace && $0 != "_" && $0 != "-" && $0 != "." && $0 != "\u{00A0}" }
             .replacingOccurrences(of: "ё", with: "е")
     }
@@ -93,7 +93,9 @@ public struct ImportColumns: Sendable, Equatable {
 public struct ImportProblem: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case missingColumn, duplicateColumn, emptyCell, unknownUser, userInOtherAccount, userDisabled, unknownAccount, badMonth, badNmId,
-            notInSyncedData, duplicateRow, claimedByTwoRows, claimedByOtherUser, notPermitted
+            notInSyncedData, duplicateRow, claimedByTwoRows, claimedByOtherUser, notPermitted,
+            /// A cost price that is not a number of rubles of 0 or more (cost-price imports).
+            badCostPrice
     }
     /// The row number a spreadsheet program shows.
     public var row: Int

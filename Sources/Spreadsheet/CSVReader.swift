@@ -76,16 +76,37 @@ public enum CSVReader {
         if !field.isEmpty || !cells.isEmpty || fieldWasQuoted { try endRecord() }
     }
 
-    /// The delimiter the first line uses most outside quotes (`,` when it uses none).
+    /// The delimiter: of `;`, `,` and tab, the one every one of the first lines (up to 20) uses the same number of
+    /// times outside quotes, the most used if several do; failing that the one the first line uses most (`,` when it
+    /// uses none). So `nmId;Себестоимость, ₽` over `9001;412` is split at `;`, though its header has a comma too.
     static func delimiter(of text: String) -> Unicode.Scalar {
-        var counts: [Unicode.Scalar: Int] = [";": 0, ",": 0, "\t": 0]
+        let candidates: [Unicode.Scalar] = [";", ",", "\t"]
+        var lines: [[Unicode.Scalar: Int]] = []
+        var counts: [Unicode.Scalar: Int] = [:]
         var quoted = false
+        var previous: Unicode.Scalar = "\n"
         for scalar in text.unicodeScalars {
             if scalar == "\"" { quoted.toggle() }
-            if !quoted, scalar == "\n" || scalar == "\r" { break }
-            if !quoted, counts[scalar] != nil { counts[scalar, default: 0] += 1 }
+            if !quoted, scalar == "\n" || scalar == "\r" {
+                if previous != "\n" && previous != "\r" { lines.append(counts) }
+                counts = [:]
+                if lines.count == 20 { break }
+            } else if !quoted, candidates.contains(scalar) {
+                counts[scalar, default: 0] += 1
+            }
+            previous = scalar
         }
-        let best = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key != ",") }
-        return (best?.value ?? 0) > 0 ? best!.key : ","
+        if !counts.isEmpty && lines.count < 20 { lines.append(counts) }
+        guard let first = lines.first else { return "," }
+        let consistent = candidates.filter { delimiter in
+            let count = first[delimiter] ?? 0
+            return count > 0 && lines.allSatisfy { ($0[delimiter] ?? 0) == count }
+        }
+        // More uses first; on a tie the comma.
+        let order = { (a: Unicode.Scalar, b: Unicode.Scalar) in (first[a] ?? 0) < (first[b] ?? 0) || ((first[a] ?? 0) == (first[b] ?? 0) && a != ",")
+        }
+        if lines.count > 1, let best = consistent.max(by: order) { return best }
+        let best = candidates.max(by: order)!
+        return (first[best] ?? 0) > 0 ? best : ","
     }
 }

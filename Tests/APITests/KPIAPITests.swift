@@ -139,4 +139,42 @@ struct KPIAPITests {
             #expect(row["margin"] != nil && row["rank"] != nil)
         }
     }
+
+    @Test("cost prices import from a file: editors only, a dry run, 422 with the rows at fault, then applied and read back")
+    func costPriceImport() async throws {
+        try await APIHarness.run { api in
+            let admin = try await api.admin()
+            let account = try await api.account(admin, name: "Shop", inn: "7701234567", seller: 1)
+            let accountant = try await api.user("ada", [.accountant])
+            let head = try await api.user("hilda", [.headOfSales], accountID: account)
+            let path = "/api/accounts/\(account)/cost-prices/import"
+            let good = "nmId;Себестоимость, ₽\n9001;\"412,50\"\n9002;1000\n"
+            let bad = "nmId;Себестоимость\n9001;abc\n9002;-1\n"
+            #expect(try await api.call(.POST, path, token: head.token, bytes: Array(good.utf8), contentType: "text/csv").status == 403)
+            let dry = try await api.call(.POST, path + "?dryRun=true", token: accountant.token, bytes: Array(good.utf8), contentType: "text/csv")
+            #expect(dry.status == 200 && dry.json["added"] as? Int == 2 && dry.json["applied"] as? Bool == false, "\(dry.text)")
+            let listed = try await api.call(.GET, "/api/accounts/\(account)/cost-prices", token: accountant.token)
+            #expect((listed.json["prices"] as? [Any])?.isEmpty == true, "\(listed.text)")
+            let rejected = try await api.call(.POST, path, token: accountant.token, bytes: Array(bad.utf8), contentType: "text/csv")
+            #expect(rejected.status == 422 && rejected.text.contains("import_rejected"), "\(rejected.text)")
+            let problems = (rejected.json["report"] as? [String: Any])?["problems"] as? [[String: Any]] ?? []
+            #expect(problems.map { $0["row"] as? Int } == [2, 3] && problems.allSatisfy { $0["kind"] as? String == "badCostPrice" })
+            let noColumn = try await api.call(.POST, path, token: accountant.token, bytes: Array("nmId;price\n1;2\n".utf8), contentType: "text/csv")
+            #expect(noColumn.status == 400 && noColumn.errorMessage.contains("cost price column"), "\(noColumn.text)")
+            let applied = try await api.call(.POST, path, token: admin.token, bytes: Array(good.utf8), contentType: "text/csv")
+            #expect(applied.status == 200 && applied.json["applied"] as? Bool == true, "\(applied.text)")
+            let after = try await api.call(.GET, "/api/accounts/\(account)/cost-prices", token: accountant.token)
+            let prices = (after.json["prices"] as? [[String: Any]] ?? []).map { "\($0["nmId"] ?? ""):\($0["cost"] ?? "")" }
+            #expect(prices == ["9001:412.5", "9002:1000"], "\(after.text)")
+            #expect(
+                try await api.call(
+                    .POST,
+                    "/api/accounts/999999/cost-prices/import",
+                    token: admin.token,
+                    bytes: Array(good.utf8),
+                    contentType: "text/csv"
+                ).status == 404
+            )
+        }
+    }
 }
