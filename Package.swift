@@ -210,6 +210,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Logistics planning: what to ship from the office to WB's warehouses (a pure planner; docs/logistics.md).
+        .target(
+            name: "Logistics",
+            swiftSettings: swiftSettings
+        ),
         // The proxy edge: the filtered WB Seller portal (hosts folded into one origin, the article filter).
         .target(
             name: "ProxyEdge",
@@ -433,6 +438,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LogisticsTests",
+            dependencies: ["Logistics"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

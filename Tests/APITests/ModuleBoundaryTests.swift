@@ -39,6 +39,7 @@ struct ModuleBoundaryTests {
         #expect(graph["Queue"]?.isSubset(of: ["FleetCore", "CHiredis"]) == true, "Queue imports \(graph["Queue"] ?? [])")
         for shared in [
             "FleetCore", "FleetHTTP", "FleetAuth", "FleetStore", "WBKit", "JobCatalog", "AvatarStorage", "Spreadsheet", "Assignments", "KPI",
+            "Logistics",
         ] {
             #expect(
                 graph[shared]?.isDisjoint(with: ["API", "Workers", "Scheduler", "ProxyEdge", "joycity"]) == true,
@@ -46,6 +47,8 @@ struct ModuleBoundaryTests {
             )
         }
         #expect(graph["Spreadsheet"]?.isSubset(of: ["FleetCore"]) == true, "Spreadsheet imports \(graph["Spreadsheet"] ?? [])")
+        // The logistics planner is pure: inputs in, a plan out.
+        #expect(graph["Logistics"]?.isSubset(of: ["FleetCore"]) == true, "Logistics imports \(graph["Logistics"] ?? [])")
         // The proxy edge, when it lands, builds on the shared modules only.
         if let edge = graph["ProxyEdge"] { #expect(edge.isDisjoint(with: ["API", "Workers"]), "ProxyEdge imports \(edge)") }
     }
