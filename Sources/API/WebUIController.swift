@@ -29,6 +29,7 @@ struct WebUIController: Sendable {
         ("/users", "webUsers", "Web UI: users"),
         ("/accounts", "webAccounts", "Web UI: seller accounts"),
         ("/assignments", "webAssignments", "Web UI: article assignments"),
+        ("/kpi", "webKPI", "Web UI: the managers' KPI ranking of a month and one manager's breakdown"),
     ]
 
     /// Finds and reads the site (``WebUIConfiguration``); a site that is missing or unreadable is logged, and its

@@ -8,6 +8,7 @@ const QUEUE_READERS = ["ADMIN", "OPS"];
 const USER_READERS = ["ADMIN", "DIRECTOR", "HEAD_OF_SALES", "SUPPORT"];
 const ACCOUNT_READERS = ["ADMIN", "DIRECTOR", "HEAD_OF_SALES", "ANALYST", "ACCOUNTANT", "OPS"];
 const ASSIGNMENT_SUPERVISORS = ["ADMIN", "DIRECTOR", "HEAD_OF_SALES", "ANALYST"];
+const KPI_SUPERVISORS = ["ADMIN", "DIRECTOR", "HEAD_OF_SALES", "ANALYST", "ACCOUNTANT"];
 
 /** Every page: its path (`:name` matches one segment), module, the roles that may open it, whether it is in the menu. */
 const routes = [
@@ -18,6 +19,7 @@ const routes = [
   { path: "/fleet/jobs/:id", module: "page-job.js", title: "job.title", roles: QUEUE_READERS },
   { path: "/backups", module: "page-backups.js", title: "nav.backups", roles: QUEUE_READERS, nav: true },
   { path: "/assignments", module: "page-assignments.js", title: "nav.assignments", roles: ASSIGNMENT_SUPERVISORS, nav: true },
+  { path: "/kpi", module: "page-kpi.js", title: "nav.kpi", roles: KPI_SUPERVISORS, nav: true },
   { path: "/users", module: "page-users.js", title: "nav.users", roles: USER_READERS, nav: true },
   { path: "/accounts", module: "page-accounts.js", title: "nav.accounts", roles: ACCOUNT_READERS, nav: true },
   { path: "/profile", module: "page-profile.js", title: "nav.profile" },

@@ -162,7 +162,7 @@ try:
 
     # Every page in both themes and both languages: axe-core, screenshots, Navigation Timing.
     pages = [("home", "/", None), ("fleet", "/fleet", "fleet"), ("dead", "/fleet/dead", "dead"), ("job", "/fleet/jobs/" + config["deadJob"], "job"),
-             ("backups", "/backups", "backups"), ("assignments", "/assignments", "assignments"), ("users", "/users", "users"),
+             ("backups", "/backups", "backups"), ("assignments", "/assignments", "assignments"), ("kpi", "/kpi", "kpi"), ("users", "/users", "users"),
              ("accounts", "/accounts", "accounts"), ("profile", "/profile", "profile")]
     for language in ["en", "ru"]:
         for theme in ["light", "dark"]:
@@ -253,6 +253,25 @@ try:
     driver.find_element(By.ID, "import-apply").click()
     until(lambda: "Rows applied" in driver.find_element(By.ID, "import-report").text, "the import applies")
     until(lambda: str(config["nmId"]) in driver.find_element(By.ID, "assign-table").text, "the table shows the imported article")
+
+    # KPI: the month's ranking after the import (the worker recomputes it; a lead may ask for it at once), the score
+    # chart, and the manager's breakdown with her article.
+    page("/kpi?month=" + config["month"], "kpi")
+    if body("kpi") == "pending":
+        check(driver.find_elements(By.ID, "kpi-recompute"), "an admin is offered the recompute")
+        if driver.find_elements(By.ID, "kpi-recompute"):
+            driver.find_element(By.ID, "kpi-recompute").click()
+    if until(lambda: body("kpi") == "ready", "the month's ranking", timeout=60):
+        rows = driver.find_elements(By.CSS_SELECTOR, "#kpi-ranking tbody tr")
+        check(len(rows) >= 1 and rows[0].text.startswith("1"), "the ranking's first row is rank 1: " + " | ".join(r.text for r in rows))
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#kpi-chart svg rect")) >= 1, "the score chart has a bar")
+        report["kpiRow"] = rows[0].text if rows else ""
+        axe("kpi ranking light")
+        rows[0].find_element(By.CSS_SELECTOR, "button.link").click()
+        until(lambda: body("kpi-detail") is not None, "the manager's breakdown")
+        detail = driver.find_element(By.ID, "kpi-detail").text
+        check("By article" in detail and str(config["nmId"]) in detail, "the breakdown lists her article: " + detail[:300])
+        shot("kpi-breakdown-light-en")
 
     # The avatar: a 900×600 PNG cropped in the browser, uploaded as a 512×512 JPEG.
     picture = os.path.join(artifacts, "avatar-source.png")
