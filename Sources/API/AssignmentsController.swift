@@ -254,15 +254,11 @@ struct AssignmentsController: Sendable {
         let dryRun = try Self.flag(query.get("dryRun"), "dryRun")
         let force = try Self.flag(query.get("force"), "force")
         let limit = store.configuration.maxImportBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge("an assignments file may be at most \(limit) bytes (ASSIGNMENT_IMPORT_MAX_BYTES); split it")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.tooLarge("an assignments file may be at most \(limit) bytes (ASSIGNMENT_IMPORT_MAX_BYTES); split it")
-        }
+        let file = try await ImportUpload.file(
+            request,
+            limit: limit,
+            tooLarge: "an assignments file may be at most \(limit) bytes (ASSIGNMENT_IMPORT_MAX_BYTES); split it"
+        )
         let isAdmin = principal.roles.contains(.admin)
         let leadAccount = principal.accountId
         let permission: AssignmentImport.Permission = { user in
@@ -276,23 +272,13 @@ struct AssignmentsController: Sendable {
             return nil
         }
         let report = try await AssignmentImport(store: store).run(
-            Data(buffer.readableBytesView),
+            file,
             sheet: query.get("sheet"),
             context: try changeContext(context, force: force, comment: query.get("comment"), source: .import),
             dryRun: dryRun,
             permission: permission
         )
-        guard dryRun || report.problems.isEmpty else {
-            let body = ImportRejection(
-                error: .init(
-                    code: "import_rejected",
-                    message: "\(report.problems.count) problem(s) in the file; nothing was applied. Fix the rows listed and import again",
-                    requestId: context.requestID
-                ),
-                report: report
-            )
-            return try JSONBodies.response(body, status: .unprocessableContent)
-        }
+        guard dryRun || report.problems.isEmpty else { return try ImportUpload.rejection(report, problems: report.problems.count, context) }
         return try JSONBodies.response(report)
     }
 

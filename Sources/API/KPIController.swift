@@ -273,33 +273,13 @@ struct KPIController: Sendable {
         let dryRun = try AssignmentsController.flag(query.get("dryRun"), "dryRun")
         let replace = try AssignmentsController.flag(query.get("replace"), "replace")
         let importer = CostPriceImport(store: store)
-        let tooLarge = "a cost-price file may be at most \(importer.maxBytes) bytes; split it"
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > importer.maxBytes { throw APIError.tooLarge(tooLarge) }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: importer.maxBytes)
-        } catch {
-            throw APIError.tooLarge(tooLarge)
-        }
-        let report = try await importer.run(
-            Data(buffer.readableBytesView),
-            account: account,
-            sheet: query.get("sheet"),
-            replace: replace,
-            dryRun: dryRun,
-            by: principal.login
+        let file = try await ImportUpload.file(
+            request,
+            limit: importer.maxBytes,
+            tooLarge: "a cost-price file may be at most \(importer.maxBytes) bytes; split it"
         )
-        guard dryRun || report.problems.isEmpty else {
-            let body = ImportRejection(
-                error: .init(
-                    code: "import_rejected",
-                    message: "\(report.problems.count) problem(s) in the file; nothing was applied. Fix the rows listed and import again",
-                    requestId: context.requestID
-                ),
-                report: report
-            )
-            return try JSONBodies.response(body, status: .unprocessableContent)
-        }
+        let report = try await importer.run(file, account: account, sheet: query.get("sheet"), replace: replace, dryRun: dryRun, by: principal.login)
+        guard dryRun || report.problems.isEmpty else { return try ImportUpload.rejection(report, problems: report.problems.count, context) }
         if report.applied { try await queueRecentRecompute(account: account, reason: "cost prices") }
         return try JSONBodies.response(report)
     }
