@@ -1,6 +1,7 @@
 import API
 import Assignments
 import AvatarStorage
+import FakeWB
 import FleetStore
 import FleetTesting
 import Foundation
@@ -62,6 +63,8 @@ struct WebUIBrowserTests {
                 "base": origin, "artifacts": Self.artifacts, "admin": "root", "adminPassword": APIHarness.adminPassword,
                 "manager": "anna", "managerPassword": "anna-password-1", "inn": "7701234567", "month": "\(month)",
                 "nmId": 178_231_456, "needle": needle, "deadJob": deadJob, "deadQueue": "deadq", "portal": "http://127.0.0.1:8090/",
+                // A second valid token for the account's seller, expiring in 90 days (the first: 180), for the replace dialog.
+                "newToken": api.fake.token(seller: 1, expires: Date().addingTimeInterval(90 * 86_400)),
             ]
             let script = try String(
                 contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/web_ui.py").path,
@@ -91,6 +94,8 @@ struct WebUIBrowserTests {
             #expect(Set(anna.json["roles"] as? [String] ?? []) == ["MANAGER", "CONTENT_MANAGER"], "the dialog's role change")
             let shop = try await api.call(.GET, "/api/accounts/\(account)", token: admin.token)
             #expect(shop.json["syncIntervalSeconds"] as? Int == 900, "the interval set in the page")
+            let expires = (shop.json["tokenExpiresAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) }
+            #expect(expires.map { abs($0.timeIntervalSinceNow - 90 * 86_400) < 86_400 } == true, "the token replaced in the dialog: \(shop.text)")
             #expect((report["rateLimited"] as? String)?.hasPrefix("Too many attempts") == true)
             #expect((report["screenshots"] as? Int ?? 0) >= 36, "screenshots of every page in both themes and languages")
             #expect(FileManager.default.fileExists(atPath: Self.artifacts + "/fleet-dark-ru.png"))

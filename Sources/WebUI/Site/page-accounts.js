@@ -1,9 +1,10 @@
 // Seller accounts: token status and expiry, sync state and last error, the portal session the proxy edge uses;
 // admins add accounts (the API checks the WB token and, when given, the portal cookies before storing anything),
-// sync one now, turn its syncing off or on and set its interval.
+// sync one now, turn its syncing off or on, set its interval, and replace its WB token or portal cookies (checked by
+// the API before anything is stored, as when the account is added).
 import { api } from "./api.js";
 import { can } from "./app.js";
-import { h, replace, table } from "./dom.js";
+import { h, replace, table, toast } from "./dom.js";
 import { duration, moscowTime, t } from "./i18n.js";
 
 export async function render(main) {
@@ -55,7 +56,9 @@ export async function render(main) {
         const seconds = text === "" ? null : minutes * 60;
         await run(() => api("PATCH", `/api/accounts/${account.id}`, { syncIntervalSeconds: seconds }),
           seconds === null ? t("accounts.intervalDefault", { name }) : t("accounts.intervalDone", { name, interval: duration(seconds) }))();
-      } }, t("accounts.intervalEdit")));
+      } }, t("accounts.intervalEdit")),
+      h("button", { type: "button", class: "secondary", id: `credentials-${account.id}`, "aria-label": t("accounts.replaceOne", { name }),
+        onclick: () => credentialsDialog(account, load) }, t("accounts.replace")));
   }
   const parts = [h("h1", {}, t("nav.accounts")), message, list];
   if (admin) parts.push(createForm(message, load));
@@ -91,4 +94,41 @@ function createForm(message, reload) {
     field("account-cookies", t("accounts.cookies"), { rows: 3, autocomplete: "off" }),
     h("button", { type: "submit" }, t("accounts.create")));
   return h("section", { class: "card", "aria-labelledby": "account-create-title" }, h("h2", { id: "account-create-title" }, t("accounts.createTitle")), form);
+}
+
+/** A modal dialog to replace an account's WB API token and/or its portal cookies. Each goes to the API, which checks
+ * it with WB before storing (a token WB refuses, or cookies WB does not accept, change nothing). */
+function credentialsDialog(account, reload) {
+  document.getElementById("credentials-edit")?.remove();
+  const problem = h("p", { role: "alert", id: "credentials-problem" });
+  const dialog = h("dialog", { id: "credentials-edit", "aria-labelledby": "credentials-title" });
+  const close = () => { dialog.close(); dialog.remove(); };
+  const form = h("form", { class: "stack", method: "dialog", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const token = String(data.get("new-token") || "").trim();
+    const cookies = String(data.get("new-cookies") || "").trim();
+    if (!token && !cookies) { problem.textContent = t("accounts.replaceNothing"); return; }
+    problem.textContent = t("accounts.checking");
+    try {
+      if (token) await api("PATCH", `/api/accounts/${account.id}`, { token });
+      if (cookies) await api("PUT", `/api/accounts/${account.id}/portal-credentials`, { cookies });
+      close();
+      toast(t("accounts.replaced", { name: account.name }));
+      await reload();
+    } catch (error) {
+      problem.textContent = error.message;
+      await reload();
+    }
+  } },
+    h("label", { for: "new-token" }, t("accounts.apiToken"), h("input", { id: "new-token", name: "new-token", type: "password", autocomplete: "new-password" })),
+    h("label", { for: "new-cookies" }, t("accounts.cookies"), h("textarea", { id: "new-cookies", name: "new-cookies", rows: 3, autocomplete: "off" })),
+    h("p", { class: "muted" }, t("accounts.replaceHelp")),
+    problem,
+    h("div", { class: "row" },
+      h("button", { type: "submit", id: "credentials-save" }, t("accounts.replaceSave")),
+      h("button", { type: "button", class: "secondary", onclick: close }, t("users.cancel"))));
+  dialog.append(h("h2", { id: "credentials-title" }, t("accounts.replaceTitle", { name: account.name })), form);
+  document.body.append(dialog);
+  dialog.showModal();
 }

@@ -315,6 +315,22 @@ try:
     until(lambda: driver.find_element(By.ID, "accounts-message").text == "Кристалл syncs every 15 min.", "the interval saved")
     until(lambda: "15 min" in driver.find_element(By.ID, "account-list").text, "the list shows the interval")
     shot("accounts-actions-light-en")
+    # Its token replaced in the dialog: nothing entered is refused in the page, a token WB refuses is shown and
+    # keeps the dialog open, a valid one closes it.
+    press("Replace the token or portal cookies of Кристалл")
+    until(lambda: driver.find_elements(By.CSS_SELECTOR, "dialog#credentials-edit[open]"), "the credentials dialog")
+    axe("credentials dialog light")
+    driver.find_element(By.ID, "credentials-save").click()
+    until(lambda: driver.find_element(By.ID, "credentials-problem").text.startswith("Enter a new token"), "an empty dialog refused")
+    driver.find_element(By.ID, "new-token").send_keys("not-a-wb-token")
+    driver.find_element(By.ID, "credentials-save").click()
+    until(lambda: (lambda text: text and not text.startswith("Checking") and not text.startswith("Enter"))(driver.find_element(By.ID, "credentials-problem").text), "a bad token refused")
+    report["badToken"] = driver.find_element(By.ID, "credentials-problem").text
+    check(driver.find_elements(By.CSS_SELECTOR, "dialog#credentials-edit[open]"), "the dialog stays open after a refusal")
+    driver.find_element(By.ID, "new-token").clear()
+    driver.find_element(By.ID, "new-token").send_keys(config["newToken"])
+    driver.find_element(By.ID, "credentials-save").click()
+    until(lambda: not driver.find_elements(By.CSS_SELECTOR, "dialog#credentials-edit"), "the valid token saves and closes the dialog")
 
     # Sign out: the session cookie is gone, pages send the browser to the sign-in.
     driver.find_element(By.ID, "sign-out").click()
