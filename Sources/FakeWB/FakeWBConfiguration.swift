@@ -54,10 +54,12 @@ public struct FakeWBConfiguration: Sendable {
     public var secret = "joycity-fake-wb-development-secret"
     public var seed: UInt64 = 1
 
-    /// WB's documented limits for Personal/Service tokens (WB-API.md §1.5) and `/ping`'s 3 per 30 s.
+    /// WB's documented limits for Personal/Service tokens (WB-API.md §1.5 and §3: acceptance coefficients 6/min,
+    /// box tariffs 60/min) and `/ping`'s 3 per 30 s.
     public static let documentedLimits: [String: Limit] = [
         "orders": Limit(1, per: .seconds(60), burst: 10), "sales": Limit(1, per: .seconds(60)), "report": Limit(1, per: .seconds(60)),
         "finance": Limit(1, per: .seconds(60)), "ping": Limit(3, per: .seconds(30), burst: 3),
+        "acceptance": Limit(6, per: .seconds(60), burst: 6), "tariffs": Limit(60, per: .seconds(60), burst: 60),
     ]
 
     /// Defaults.
@@ -87,7 +89,9 @@ public struct FakeWBConfiguration: Sendable {
 
     /// Parses `group=N/period[:burst],…` over `base`.
     public static func parseLimits(_ text: String, variable: String, base: [String: Limit] = documentedLimits) throws -> [String: Limit] {
-        base.merging(try RateSpec.parseList(text, groups: ["orders", "sales", "report", "finance", "ping"], variable: variable)) { _, new in new }
+        base.merging(
+            try RateSpec.parseList(text, groups: ["orders", "sales", "report", "finance", "ping", "acceptance", "tariffs"], variable: variable)
+        ) { _, new in new }
     }
 
     static func parseFaults(_ text: String) throws -> Faults {

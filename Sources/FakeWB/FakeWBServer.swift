@@ -48,6 +48,30 @@ public enum FakeWBServer {
             }
         }
         router.get("/api/v1/supplier/stocks") { _, _ -> Response in json(.notFound, FixtureTemplates.error404) }
+        // common-api: the logistics planner's inputs, any valid token (WB-API.md §3).
+        router.get("/api/tariffs/v1/acceptance/coefficients") { request, _ -> Response in
+            try await serve(state, request, group: "acceptance", needed: nil) { _ in
+                var ids: Set<Int64>?
+                if let text = request.uri.queryParameters.get("warehouseIDs"), !text.isEmpty {
+                    let parts = text.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+                    guard parts.allSatisfy({ $0 != nil }) else {
+                        return .response(
+                            json(.badRequest, #"{"title":"invalid query","detail":"warehouseIDs must be comma-separated numbers","status":400}"#)
+                        )
+                    }
+                    ids = Set(parts.compactMap { $0 })
+                }
+                return .response(json(.ok, FakeTariffs.coefficients(from: Date(), warehouses: ids)))
+            }
+        }
+        router.get("/api/v1/tariffs/box") { request, _ -> Response in
+            try await serve(state, request, group: "tariffs", needed: nil) { _ in
+                guard let date = request.uri.queryParameters.get("date"), date.count == 10, date.split(separator: "-").count == 3 else {
+                    return .response(json(.badRequest, #"{"title":"invalid query","detail":"date is required as YYYY-MM-DD","status":400}"#))
+                }
+                return .response(json(.ok, FakeTariffs.boxTariffs(date: String(date))))
+            }
+        }
         router.get("/api/v1/supplier/incomes") { _, _ -> Response in json(.notFound, FixtureTemplates.error404) }
         router.get("/api/v5/supplier/reportDetailByPeriod") { request, _ -> Response in
             try await serve(state, request, group: "report", needed: FakeWBTokens.statistics) { sid in
@@ -116,7 +140,7 @@ public enum FakeWBServer {
         _ state: FakeWBState,
         _ request: Request,
         group: String,
-        needed: UInt64,
+        needed: UInt64?,
         _ answer: (String) async throws -> Answer
     ) async throws -> Response {
         let claims: FakeWBTokens.Claims

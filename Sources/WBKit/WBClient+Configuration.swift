@@ -6,6 +6,8 @@ extension WBClient {
     /// - Configuration keys (environment):
     ///   - `WB_STATISTICS_URL` (default `https://statistics-api.wildberries.ru`): Statistics API base URL.
     ///   - `WB_FINANCE_URL` (default `https://finance-api.wildberries.ru`): finance-api base URL (2026 report).
+    ///   - `WB_COMMON_URL` (default `https://common-api.wildberries.ru`): common-api base URL (acceptance
+    ///     coefficients, box tariffs).
     ///   - `WB_REQUEST_TIMEOUT` (duration, default 120s): one request, body included.
     ///   - `WB_MAX_RETRIES` (int 0–20, default 5): retries of one page after 5xx, timeouts or malformed bodies.
     ///   - `WB_RETRY_BACKOFF` (duration, default 2s): first retry delay; doubles, with jitter, up to 60 s.
@@ -17,6 +19,7 @@ extension WBClient {
     public struct Configuration: Sendable {
         public var statisticsURL: String
         public var financeURL: String
+        public var commonURL: String
         public var requestTimeout: Duration
         public var maxRetries: Int
         public var retryBackoff: Duration
@@ -29,6 +32,7 @@ extension WBClient {
         public init(
             statisticsURL: String = "https://statistics-api.wildberries.ru",
             financeURL: String = "https://finance-api.wildberries.ru",
+            commonURL: String = "https://common-api.wildberries.ru",
             requestTimeout: Duration = .seconds(120),
             maxRetries: Int = 5,
             retryBackoff: Duration = .seconds(2),
@@ -39,6 +43,7 @@ extension WBClient {
         ) {
             self.statisticsURL = statisticsURL
             self.financeURL = financeURL
+            self.commonURL = commonURL
             self.requestTimeout = requestTimeout
             self.maxRetries = maxRetries
             self.retryBackoff = retryBackoff
@@ -61,6 +66,7 @@ extension WBClient {
             self.init(
                 statisticsURL: try url("WB_STATISTICS_URL", "https://statistics-api.wildberries.ru"),
                 financeURL: try url("WB_FINANCE_URL", "https://finance-api.wildberries.ru"),
+                commonURL: try url("WB_COMMON_URL", "https://common-api.wildberries.ru"),
                 requestTimeout: try env.duration("WB_REQUEST_TIMEOUT", default: .seconds(120), defaultUnit: .seconds),
                 maxRetries: try env.int("WB_MAX_RETRIES", default: 5, range: 0...20),
                 retryBackoff: try env.duration("WB_RETRY_BACKOFF", default: .seconds(2), defaultUnit: .seconds),

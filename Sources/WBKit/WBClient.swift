@@ -86,7 +86,14 @@ public struct WBClient: Sendable {
 
     // MARK: sending
 
-    func send(_ group: WBRateLimits.Group, _ credentials: Credentials, _ makeRequest: () -> HTTPClientRequest) async throws -> Page {
+    /// Sends with the group's fleet-wide budget, retries and throttling (see the type). `object`: the method answers
+    /// a JSON object, not an array (returned whole as `.rows`).
+    func send(
+        _ group: WBRateLimits.Group,
+        _ credentials: Credentials,
+        object: Bool = false,
+        _ makeRequest: () -> HTTPClientRequest
+    ) async throws -> Page {
         let limit = configuration.rateLimits.limit(for: group, kind: credentials.claims.kind)
         let limiterKey = "wb:\(credentials.claims.sellerID):\(group.rawValue)"
         var failures = 0
@@ -108,6 +115,8 @@ public struct WBClient: Sendable {
                     switch Self.shape(of: body) {
                     case .empty: return .end
                     case .array: return .rows(body)
+                    case .object where object: return .rows(body)
+                    case .object: problem = "HTTP 200 with a body that is not a JSON array"
                     case .other(let what): problem = "HTTP 200 with \(what)"
                     }
                 case 401:
@@ -173,7 +182,7 @@ public struct WBClient: Sendable {
     }
 
     enum Shape: Equatable {
-        case empty, array
+        case empty, array, object
         case other(String)
     }
 
@@ -183,6 +192,7 @@ public struct WBClient: Sendable {
         guard let first = view.firstIndex(where: { !isSpace($0) }), let last = view.lastIndex(where: { !isSpace($0) }) else {
             return .other("an empty body")
         }
+        if view[first] == UInt8(ascii: "{") { return view[last] == UInt8(ascii: "}") ? .object : .other("a truncated JSON object") }
         guard view[first] == UInt8(ascii: "[") else { return .other("a body that is not a JSON array") }
         guard view[last] == UInt8(ascii: "]") else { return .other("a truncated JSON array") }
         if let inner = view[(first + 1)...].firstIndex(where: { !isSpace($0) }), inner == last { return .empty }

@@ -8,6 +8,8 @@ public struct WBRateLimits: Sendable, Equatable {
     /// The method groups WB limits separately.
     public enum Group: String, Sendable, CaseIterable {
         case orders, sales, report, finance
+        /// common-api: acceptance coefficients (the logistics planner's input) and box tariffs.
+        case acceptance, tariffs
     }
 
     /// Explicit limits per group (from `WB_RATE_LIMITS`); groups not named follow WB's documented limits for the
@@ -27,6 +29,8 @@ public struct WBRateLimits: Sendable, Equatable {
         case .sales: return base ? Limit(1, per: .seconds(2 * 3600)) : Limit(1, per: .seconds(60))
         case .report: return Limit(1, per: .seconds(60))
         case .finance: return base ? Limit(2, per: .seconds(24 * 3600)) : Limit(1, per: .seconds(60))
+        case .acceptance: return Limit(6, per: .seconds(60), burst: 6)
+        case .tariffs: return Limit(60, per: .seconds(60), burst: 60)
         }
     }
 

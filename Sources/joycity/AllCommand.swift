@@ -41,7 +41,7 @@ struct AllCommand: AsyncParsableCommand {
                 let configuration = try FakeWBConfiguration(environment: EnvironmentReader(values: fakeEnvironment))
                 let state = FakeWBState(configuration: configuration)
                 let base = "http://\(configuration.host):\(configuration.port)"
-                var overrides = ["WB_STATISTICS_URL": base, "WB_FINANCE_URL": base]
+                var overrides = ["WB_STATISTICS_URL": base, "WB_FINANCE_URL": base, "WB_COMMON_URL": base]
                 if environment.string("WB_RATE_LIMITS") == nil { overrides["WB_RATE_LIMITS"] = relaxed }
                 if environment.string("SCHEDULER_REFRESH") == nil { overrides["SCHEDULER_REFRESH"] = "5s" }
                 if environment.string("WB_SYNC_INTERVAL") == nil {
