@@ -282,6 +282,13 @@ enum APISchemas {
                 ],
             ]
         ),
+        (
+            "DeadLetterSearch",
+            [
+                "type": "object", "required": ["letters", "scanned", "complete"],
+                "properties": ["letters": .arrayOf(.ref("DeadLetter")), "scanned": ["type": "integer"], "complete": ["type": "boolean"]],
+            ]
+        ),
         ("RetryQueued", ["type": "object", "required": ["jobId"], "properties": ["jobId": ["type": "string"]]]),
         (
             "Health",

@@ -16,6 +16,7 @@ struct QueuesController: Sendable {
         routes.add(Self.listWorkersEndpoint, listWorkers)
         routes.add(Self.getJobEndpoint, getJob)
         routes.add(Self.listDeadLettersEndpoint, listDeadLetters)
+        routes.add(Self.searchDeadLettersEndpoint, searchDeadLetters)
         routes.add(Self.retryDeadLetterEndpoint, retryDeadLetter)
         routes.add(Self.pauseQueueEndpoint, pauseQueue)
         routes.add(Self.resumeQueueEndpoint, resumeQueue)
@@ -85,6 +86,33 @@ struct QueuesController: Sendable {
         let queue = try context.parameters.require("queue")
         let limit = try Self.query(request, "limit", default: 50, range: 1...1000, what: "a whole number")
         return try JSONBodies.response(try await Self.queueCall { try await api.queue.deadLetters(queue, count: limit) })
+    }
+
+    static let searchDeadLettersEndpoint = Endpoint(
+        .get,
+        "/api/queues/{queue}/dead/search",
+        "searchDeadLetters",
+        "Dead letters of a queue whose type, job id or payload contains `q` (case-insensitive), newest first, searched in Redis up to `scan` letters",
+        tag: "queues",
+        access: .queueReaders,
+        query: [
+            ("q", ["type": "string", "minLength": 1, "maxLength": 200], true), ("limit", ["type": "integer", "minimum": 1, "maximum": 1000], false),
+            ("scan", ["type": "integer", "minimum": 1, "maximum": 1_000_000], false),
+        ],
+        response: .json(.ref("DeadLetterSearch"))
+    )
+    /// `GET /api/queues/{queue}/dead/search?q=`: the dead letters matching `q`, and how far the search looked.
+    @Sendable func searchDeadLetters(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let queue = try context.parameters.require("queue")
+        let text = request.uri.queryParameters.get("q").map { String($0) } ?? ""
+        guard text.contains(where: { !$0.isWhitespace }), text.utf8.count <= 200 else {
+            throw APIError.invalid("'q' is the text to search for: 1 to 200 bytes")
+        }
+        let limit = try Self.query(request, "limit", default: 100, range: 1...1000, what: "a whole number")
+        let scan = try Self.query(request, "scan", default: 100_000, range: 1...1_000_000, what: "a whole number")
+        return try JSONBodies.response(
+            try await Self.queueCall { try await api.queue.searchDeadLetters(queue, text: text, count: limit, scanLimit: scan) }
+        )
     }
 
     static let retryDeadLetterEndpoint = Endpoint(

@@ -123,9 +123,13 @@ struct QueueDead: AsyncParsableCommand {
     @OptionGroup var options: QueueOptions
     @Argument(help: "Queue (default: every queue).") var queue: String?
     @Option(help: "At most this many per queue (1 to 10000).") var limit = 50
+    @Option(help: "Only letters whose type, job id or payload contains this text (searched in Redis, every letter).") var search: String?
 
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000, not \(limit)") }
+        if let search, !search.contains(where: { !$0.isWhitespace }) || search.utf8.count > 200 {
+            throw ValidationError("--search takes 1 to 200 bytes of text")
+        }
     }
 
     func run() async throws {
@@ -136,7 +140,17 @@ struct QueueDead: AsyncParsableCommand {
                 names = [queue]
             }
             var letters: [DeadLetter] = []
-            for name in names { letters += try await engine.deadLetters(name, count: limit) }
+            for name in names {
+                if let search {
+                    let found = try await engine.searchDeadLetters(name, text: search, count: limit)
+                    letters += found.letters
+                    if !found.complete {
+                        FileHandle.standardError.write(Data("\(name): searched the newest \(found.scanned) letters only\n".utf8))
+                    }
+                } else {
+                    letters += try await engine.deadLetters(name, count: limit)
+                }
+            }
             if options.json { return try printJSON(letters) }
             if letters.isEmpty { return print("no dead letters") }
             var table = [["JOB", "QUEUE", "TYPE", "FAILED", "LAST ERROR"]]

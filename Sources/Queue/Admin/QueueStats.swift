@@ -69,3 +69,19 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     /// JSON array of errors, oldest first.
     public var errors: String
 }
+
+/// What a dead-letter search found (``StreamQueue/searchDeadLetters(_:text:count:scanLimit:)``).
+public struct DeadLetterSearch: Sendable, Codable, Equatable {
+    /// The matching letters, newest first.
+    public var letters: [DeadLetter]
+    /// Letters looked at.
+    public var scanned: Int
+    /// Whether every letter of the queue was looked at (false: the count or the scan limit stopped it).
+    public var complete: Bool
+
+    public init(letters: [DeadLetter], scanned: Int, complete: Bool) {
+        self.letters = letters
+        self.scanned = scanned
+        self.complete = complete
+    }
+}

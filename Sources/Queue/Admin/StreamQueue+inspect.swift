@@ -273,19 +273,56 @@ extension StreamQueue {
     public func deadLetters(_ queue: String, count: Int = 50) async throws -> [DeadLetter] {
         let queue = try validQueue(queue)
         let reply = try await redis.send(RedisCommand("XREVRANGE", keys.dead(queue), "+", "-", "COUNT", String(count)))
-        return (reply.array ?? []).compactMap { entry in
-            guard let parts = entry.array, parts.count == 2, let entryId = parts[0].string else { return nil }
-            let values = Dictionary(parts[1].pairs, uniquingKeysWith: { first, _ in first })
-            return DeadLetter(
-                entryId: entryId,
-                queue: queue,
-                jobId: values["id"] ?? "entry-\(entryId)",
-                type: values["type"] ?? "",
-                payload: values["payload"] ?? "",
-                failedMs: Int64(values["failed"] ?? "") ?? 0,
-                errors: values["errors"] ?? "[]"
-            )
+        return (reply.array ?? []).compactMap { Self.deadLetter($0, queue: queue) }
+    }
+
+    /// Dead letters of `queue` whose type, job id or payload contains `text` (case-insensitive), newest first: the
+    /// dead-letter stream is read in pages of 1,000 until `count` match or `scanLimit` letters were looked at.
+    /// - Throws: ``QueueError`` `invalidArgument` for an empty or over-long text or bad bounds; ``RedisError``.
+    public func searchDeadLetters(_ queue: String, text: String, count: Int = 100, scanLimit: Int = 100_000) async throws -> DeadLetterSearch {
+        let queue = try validQueue(queue)
+        let needle = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()).lowercased()
+        guard !needle.isEmpty, needle.utf8.count <= 200 else { throw QueueError(.invalidArgument, "search for 1 to 200 bytes of text") }
+        guard count >= 1, scanLimit >= 1 else { throw QueueError(.invalidArgument, "count and scanLimit must be 1 or more") }
+        var found: [DeadLetter] = []
+        var scanned = 0
+        var end = "+"
+        while found.count < count && scanned < scanLimit {
+            let page = min(1_000, scanLimit - scanned)
+            let reply = try await redis.send(RedisCommand("XREVRANGE", keys.dead(queue), end, "-", "COUNT", String(page)))
+            let entries = reply.array ?? []
+            var looked = 0
+            for entry in entries {
+                looked += 1
+                guard let parts = entry.array, let entryId = parts.first?.string else { continue }
+                end = "(" + entryId
+                guard let letter = Self.deadLetter(entry, queue: queue) else { continue }
+                if [letter.type, letter.jobId, letter.payload].contains(where: { $0.lowercased().contains(needle) }) {
+                    found.append(letter)
+                    if found.count == count { break }
+                }
+            }
+            scanned += looked
+            // The stream ended inside this page, and every entry of it was looked at.
+            if entries.count < page && looked == entries.count { return DeadLetterSearch(letters: found, scanned: scanned, complete: true) }
         }
+        // Stopped at `count` or `scanLimit`: complete only if nothing older is left.
+        let older = try await redis.send(RedisCommand("XREVRANGE", keys.dead(queue), end, "-", "COUNT", "1")).array ?? []
+        return DeadLetterSearch(letters: found, scanned: scanned, complete: older.isEmpty)
+    }
+
+    static func deadLetter(_ entry: RedisReply, queue: String) -> DeadLetter? {
+        guard let parts = entry.array, parts.count == 2, let entryId = parts[0].string else { return nil }
+        let values = Dictionary(parts[1].pairs, uniquingKeysWith: { first, _ in first })
+        return DeadLetter(
+            entryId: entryId,
+            queue: queue,
+            jobId: values["id"] ?? "entry-\(entryId)",
+            type: values["type"] ?? "",
+            payload: values["payload"] ?? "",
+            failedMs: Int64(values["failed"] ?? "") ?? 0,
+            errors: values["errors"] ?? "[]"
+        )
     }
 
     /// Removes consumers that hold nothing, have been idle longer than `olderThan` and have no live heartbeat.

@@ -1,5 +1,6 @@
-// Dead letters of every queue: search by type, job id or payload text; retry or delete one, or every letter the
-// search shows (after a confirmation). Admins only may change them; ops read.
+// Dead letters of every queue: typing filters the newest 1,000 per queue at once; Find searches every letter in Redis
+// (the API's dead-letter search) by type, job id or payload text. Retry or delete one, or every letter shown (after a
+// confirmation). Admins only may change them; ops read.
 import { api } from "./api.js";
 import { can } from "./app.js";
 import { h, replace, table, toast } from "./dom.js";
@@ -18,23 +19,43 @@ export async function render(main, { query }) {
     : null;
   replace(main,
     h("h1", {}, t("nav.dead")),
-    h("form", { class: "row", role: "search", onsubmit: (event) => { event.preventDefault(); draw(); } },
+    h("form", { class: "row", role: "search", onsubmit: (event) => { event.preventDefault(); find(); } },
       h("label", { for: "dead-search" }, t("dead.search"), search),
       h("label", { for: "dead-queue" }, t("fleet.queue"), queueFilter),
       h("button", { type: "submit" }, t("dead.find"))),
     summary, bulk, list);
 
   let letters = [];
+  let withDead = [];
+  /** The server search's reach ({scanned, complete}) while its results are shown; null for the newest letters. */
+  let searched = null;
   async function load() {
+    searched = null;
     const overview = await api("GET", "/api/queues?sample=0");
     const wanted = queueFilter.value || query.get("queue") || "";
     replace(queueFilter, h("option", { value: "" }, t("dead.allQueues")),
       overview.map((queue) => h("option", { value: queue.stats.name, selected: queue.stats.name === wanted }, `${queue.stats.name} (${number(queue.stats.dead)})`)));
-    const withDead = overview.filter((queue) => queue.stats.dead > 0);
-    const lists = await Promise.all(withDead.map((queue) => api("GET", `/api/queues/${encodeURIComponent(queue.stats.name)}/dead?limit=1000`)));
+    withDead = overview.filter((queue) => queue.stats.dead > 0).map((queue) => queue.stats.name);
+    const lists = await Promise.all(withDead.map((name) => api("GET", `/api/queues/${encodeURIComponent(name)}/dead?limit=1000`)));
     letters = lists.flat().sort((a, b) => b.failedMs - a.failedMs);
     draw();
   }
+
+  /** Every dead letter of the chosen queues that matches, searched in Redis (not only the newest loaded). */
+  async function find() {
+    const text = search.value.trim();
+    if (!text) { await load(); return; }
+    const names = queueFilter.value ? [queueFilter.value] : withDead;
+    summary.textContent = t("dead.searching");
+    const results = await Promise.all(names.map((name) =>
+      api("GET", `/api/queues/${encodeURIComponent(name)}/dead/search?q=${encodeURIComponent(text)}&limit=1000`)));
+    letters = results.flatMap((result) => result.letters).sort((a, b) => b.failedMs - a.failedMs);
+    searched = { scanned: results.reduce((sum, result) => sum + result.scanned, 0), complete: results.every((result) => result.complete) };
+    draw();
+    document.body.dataset.deadSearch = String(letters.length);
+  }
+
+  const refresh = () => (searched ? find() : load());
 
   function shown() {
     const needle = search.value.trim().toLowerCase();
@@ -48,7 +69,8 @@ export async function render(main, { query }) {
 
   function draw() {
     const rows = shown();
-    summary.textContent = t("dead.count", { shown: number(rows.length), total: number(letters.length) });
+    summary.textContent = t("dead.count", { shown: number(rows.length), total: number(letters.length) })
+      + (searched ? " " + t(searched.complete ? "dead.searched" : "dead.searchedPart", { scanned: number(searched.scanned) }) : "");
     if (bulk) for (const button of bulk.querySelectorAll("button")) button.disabled = rows.length === 0;
     const columns = [
       [t("dead.failedAt"), (letter) => moscowTime(letter.failedMs)],
@@ -76,7 +98,7 @@ export async function render(main, { query }) {
       await act(action, letter);
       toast(t(action === "retry" ? "dead.retried" : "dead.deleted", { count: 1 }));
     } catch (error) { toast(error.message); }
-    await load();
+    await refresh();
   }
 
   async function every(action) {
@@ -89,7 +111,7 @@ export async function render(main, { query }) {
       summary.textContent = t("dead.progress", { done: number(done), total: number(rows.length) });
     }
     toast(t(action === "retry" ? "dead.retried" : "dead.deleted", { count: done }) + (failed.length ? " " + t("dead.someFailed", { count: failed.length }) : ""));
-    await load();
+    await refresh();
   }
 
   search.addEventListener("input", draw);

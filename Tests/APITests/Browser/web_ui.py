@@ -213,6 +213,11 @@ try:
     until(lambda: "1 of" in driver.find_element(By.ID, "dead-summary").text, "the search finds one dead letter")
     rows = driver.find_elements(By.CSS_SELECTOR, "#dead-list tbody tr")
     check(len(rows) == 1 and config["deadJob"] in rows[0].text, "the found row is the dead job")
+    # Find: the same letter found by the server's search over every letter in Redis.
+    driver.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    until(lambda: body("dead-search") == "1" and "Searched all" in driver.find_element(By.ID, "dead-summary").text, "the server search finds it")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#dead-list tbody tr")
+    check(len(rows) == 1 and config["deadJob"] in rows[0].text, "the server search's row is the dead job")
     driver.find_element(By.CSS_SELECTOR, "#dead-list tbody tr button.secondary").click()
     until(lambda: "0 of" in driver.find_element(By.ID, "dead-summary").text, "the retried letter leaves the list")
     report["retried"] = config["deadJob"]
