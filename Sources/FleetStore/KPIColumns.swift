@@ -6,11 +6,13 @@
 /// comma) fill the same columns. Adding them rewrites both tables once (minutes for tens of millions of rows, under
 /// an exclusive lock: run the migration in a quiet hour).
 enum KPIColumns {
-    /// One report field as units: the first present of `keys`.
-    static func units(_ keys: [String]) -> String {
-        let value = keys.count == 1 ? "doc->'\(keys[0])'" : "coalesce(\(keys.map { "doc->'\($0)'" }.joined(separator: ", ")))"
-        return "round(joycity_money(\(value)) * 10000)::bigint"
+    /// The document's value of a field: the first present of `keys` (jsonb).
+    static func value(_ keys: [String]) -> String {
+        keys.count == 1 ? "doc->'\(keys[0])'" : "coalesce(\(keys.map { "doc->'\($0)'" }.joined(separator: ", ")))"
     }
+
+    /// One field as units: the first present of `keys`.
+    static func units(_ keys: [String]) -> String { "round(joycity_money(\(value(keys))) * 10000)::bigint" }
 
     /// The report's summed fields: column, then the document keys it reads (statistics name first).
     static let reportFields: [(column: String, keys: [String])] = [
@@ -25,10 +27,8 @@ enum KPIColumns {
     ]
 
     static var statements: [String] {
-        let unreadable = reportFields.map { field -> String in
-            let value = field.keys.count == 1 ? "doc->'\(field.keys[0])'" : "coalesce(\(field.keys.map { "doc->'\($0)'" }.joined(separator: ", ")))"
-            return "(jsonb_typeof(\(value)) <> 'null' AND joycity_money(\(value)) IS NULL)"
-        }.joined(separator: " OR ")
+        let unreadable = reportFields.map { "(jsonb_typeof(\(value($0.keys))) <> 'null' AND joycity_money(\(value($0.keys))) IS NULL)" }
+            .joined(separator: " OR ")
         let report =
             [
                 "ADD COLUMN k_sign smallint GENERATED ALWAYS AS (CASE coalesce(doc->>'doc_type_name', doc->>'docTypeName') WHEN 'Продажа' THEN 1 WHEN 'Возврат' THEN -1 ELSE 0 END) STORED"

@@ -68,7 +68,7 @@ public struct CostPriceImport: Sendable {
         var columns: (nm: Int, cost: Int)?
         var rows = 0
         var problems: [ImportProblem] = []
-        var prices: [(row: Int, nm: Int64, cost: Double)] = []
+        /// Each article's price and the row that gave it first.
         var firstRow: [Int64: (row: Int, cost: Double)] = [:]
         do {
             format = try SpreadsheetFile.format(of: data)
@@ -139,7 +139,6 @@ public struct CostPriceImport: Sendable {
                     return
                 }
                 firstRow[nm] = (row.number, cost)
-                prices.append((row.number, nm, cost))
             }
         } catch let error as SpreadsheetError {
             throw KPIError(.invalid, "the file cannot be read: \(error)")
@@ -155,7 +154,8 @@ public struct CostPriceImport: Sendable {
             removed: 0,
             applied: false
         )
-        let listed = Set(prices.map(\.nm))
+        // In the file's order.
+        let prices = firstRow.map { (row: $0.value.row, nm: $0.key, cost: $0.value.cost) }.sorted { $0.row < $1.row }
         for price in prices {
             if let old = current[price.nm] {
                 if abs(old - Self.rounded(price.cost)) < 0.00005 { report.unchanged += 1 } else { report.changed += 1 }
@@ -163,7 +163,7 @@ public struct CostPriceImport: Sendable {
                 report.added += 1
             }
         }
-        if replace { report.removed = current.keys.filter { !listed.contains($0) }.count }
+        if replace { report.removed = current.keys.filter { firstRow[$0] == nil }.count }
         guard !dryRun, problems.isEmpty else { return report }
         try await store.setCostPrices(
             account: account,

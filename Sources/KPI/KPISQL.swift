@@ -50,6 +50,11 @@ enum KPISQL {
             """
     }()
 
+    /// `values` (0.0001 units) as one float8 array in rubles and units, as an explanation shows them.
+    static func inCurrency(_ values: [(KPIFigure, String)]) -> String {
+        "ARRAY[" + values.map { "(\($0.1))::numeric / \(KPIFigures.scale)" }.joined(separator: ", ") + "]::float8[]"
+    }
+
     /// Each figure of one source row, for an explanation: `key`, `day`, `nm`, then the figures' numeric values.
     static func sourceRows(_ source: KPISource) -> (sql: String, figures: [KPIFigure]) {
         switch source {
@@ -57,7 +62,7 @@ enum KPISQL {
             return (
                 """
                 SELECT srid, coalesce(order_date::text, ''), nm_id,
-                       ARRAY[\(orderValues.map { "(\($0.1))::numeric / \(KPIFigures.scale)" }.joined(separator: ", "))]::float8[]
+                       \(inCurrency(orderValues))
                 FROM wb_orders WHERE account_id = $1 AND order_date >= $2::date AND order_date < $3::date
                   AND nm_id = ANY($4::bigint[]) AND srid > $5
                 ORDER BY srid LIMIT $6
@@ -79,7 +84,7 @@ enum KPISQL {
             return (
                 """
                 SELECT rrd_id::text, coalesce(rr_dt::text, ''), coalesce(nm_id, 0),
-                       ARRAY[\(reportValues.map { "(\($0.1))::numeric / \(KPIFigures.scale)" }.joined(separator: ", "))]::float8[]
+                       \(inCurrency(reportValues))
                 FROM wb_report_rows WHERE account_id = $1 AND rr_dt >= $2::date AND rr_dt < $3::date
                   AND coalesce(nm_id, 0) = ANY($4::bigint[]) AND rrd_id > $5::bigint
                 ORDER BY rrd_id LIMIT $6
